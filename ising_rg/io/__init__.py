@@ -1,0 +1,1 @@
+"""File formats: sample files and model files (SPEC section 3), written atomically."""

@@ -1,0 +1,1 @@
+"""Monte Carlo sampling of the 2D Ising model: kernels, driver, observables."""
