@@ -173,7 +173,7 @@ def _naive_sweeps(spins, coupling, n_sweeps):
                     h = (spins[(r - 1) % n_rows, c] + spins[(r + 1) % n_rows, c]
                          + spins[r, (c - 1) % n_rows] + spins[r, (c + 1) % n_rows])
                     delta = 2.0 * spins[r, c] * h
-                    if delta <= 0.0 or np.random.random() < np.exp(-coupling * delta):
+                    if delta <= 0.0 or np.random.random() < np.exp(-coupling * delta):  # noqa: NPY002
                         spins[r, c] = -spins[r, c]
 
 
@@ -181,3 +181,35 @@ def _naive_sweeps(spins, coupling, n_sweeps):
 def naive_sweeps_parallel(spins, coupling, n_sweeps):
     """The straightforward kernel with ``prange`` over rows (the benchmark's baseline)."""
     _naive_sweeps(spins, coupling, n_sweeps)
+
+
+@nb.njit(cache=True)
+def record_series(black, white, state0, state1, thresholds, energy, magnetization):
+    """One sweep per entry, recording total energy and magnetization after each (pilot runs).
+
+    energy, magnetization : int64 (n_sweeps,), filled in place.
+    """
+    for t in range(energy.size):
+        _sweeps(black, white, state0, state1, thresholds, 1)
+        energy[t], magnetization[t] = energy_magnetization(black, white)
+
+
+@nb.njit(cache=True, parallel=True)
+def run_chains(black, white, state0, state1, thresholds, n_thermalize, spacing, spins_out,
+               energy_out, magnetization_out):
+    """Independent chains in parallel, each storing a sample every ``spacing`` sweeps.
+
+    black, white : int8 (n_chains, L, L/2 + 2); state0, state1 : uint32 (n_chains, 2, L, L/2)
+    spins_out : int8 (n_chains, n_per_chain, L, L); energy_out, magnetization_out : float64
+    (n_chains, n_per_chain), per spin. Chains are independent, so the result does not depend
+    on how they are spread over threads.
+    """
+    n_sites = spins_out.shape[2] * spins_out.shape[3]
+    for c in nb.prange(black.shape[0]):
+        _sweeps(black[c], white[c], state0[c], state1[c], thresholds, n_thermalize)
+        for k in range(spins_out.shape[1]):
+            _sweeps(black[c], white[c], state0[c], state1[c], thresholds, spacing)
+            join_lattice(black[c], white[c], spins_out[c, k])
+            energy, magnetization = energy_magnetization(black[c], white[c])
+            energy_out[c, k] = energy / n_sites
+            magnetization_out[c, k] = magnetization / n_sites

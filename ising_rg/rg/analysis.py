@@ -1,0 +1,401 @@
+"""The RG analysis of a trained DBN: every number behind results/metrics.json.
+
+``analyze`` measures, per layer l (Kadanoff block size b_l = 2^l), the size, locality,
+block-spin meaning and tiling of the receptive fields (both the paper's weight products and
+activation-weighted averages over data), each beside its chance level, over *live* units;
+and the thermodynamics of configurations generated or reconstructed by the DBN, against the
+Monte Carlo data and (optionally) exact values. ``receptive_field_arrays`` returns the fields
+themselves for figures.
+
+The DBN is duck-typed (see ising_rg.rg.receptive_fields): ``rbms_`` (each with ``weights_``,
+``visible_bias_``, ``hidden_bias_``, ``transform``), ``reconstruct(X, depth)`` and
+``sample(n_samples=, n_gibbs=, seed=)``.
+
+Random streams: every random choice draws from ``SeedSequence(seed, spawn_key=(stream, layer))``
+with a fixed stream number per purpose (below), so results do not depend on evaluation order.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ising_rg.errors import IsingRGError
+from ising_rg.rg.blockspin import as_spin_batch, coarse_grained_observables
+from ising_rg.rg.metrics import (
+    best_window_fraction,
+    block_spin_correlation,
+    block_spin_correlation_chance,
+    centroid_coverage,
+    correlation_length,
+    dead_units,
+    locality_chance,
+    mean_std,
+    participation_ratio,
+    periodic_centroid,
+    radius_of_gyration,
+    window_block_spins,
+)
+from ising_rg.rg.receptive_fields import (
+    activation_weighted_fields,
+    lattice_size,
+    layer_activations,
+    spins_to_visible,
+    weight_product_fields,
+)
+from ising_rg.sampling.observables import (
+    energy_per_spin,
+    magnetization_per_spin,
+    thermodynamics,
+)
+
+# Stream numbers of the random choices (see module docstring).
+_TIES, _SHUFFLE, _RANDOM_BLOCKS, _DBN_SAMPLE, _BINARIZE_SAMPLES, _BINARIZE_RECON, _COARSE = range(7)
+
+DEAD_LOW, DEAD_HIGH = 0.01, 0.99
+THERMO_NAMES = (
+    "energy_per_spin",
+    "abs_magnetization",
+    "specific_heat",
+    "susceptibility",
+    "binder_cumulant",
+)
+
+
+def _stream(seed: int, *key: int) -> np.random.SeedSequence:
+    return np.random.SeedSequence(seed, spawn_key=key)
+
+
+def analysis_subset(n_samples: int, n_analysis: int | None) -> np.ndarray:
+    """Indices of ``min(n_analysis, n_samples)`` samples evenly spaced over the whole run.
+
+    Evenly spaced (not random) so the subset keeps sampling order and spans the whole chain.
+    """
+    if n_analysis is None or n_analysis >= n_samples:
+        return np.arange(n_samples)
+    if n_analysis < 2:
+        raise IsingRGError(f"need at least 2 samples for the analysis, got {n_analysis}")
+    return np.unique(np.round(np.linspace(0, n_samples - 1, n_analysis)).astype(np.int64))
+
+
+def layer_block_sizes(n_layers: int, size: int) -> list[int]:
+    """Kadanoff block size of each layer, b_l = 2^l (capped at the lattice size L)."""
+    return [min(2**layer, size) for layer in range(1, n_layers + 1)]
+
+
+def _check_inputs(dbn, spins: np.ndarray) -> tuple[np.ndarray, int]:
+    s, single = as_spin_batch(spins)
+    if single or s.shape[0] < 2:
+        raise IsingRGError("the analysis needs at least 2 configurations shaped (n, L, L)")
+    rbms = getattr(dbn, "rbms_", None)
+    if not rbms:
+        raise IsingRGError("the model has no trained layers")
+    n_visible = np.shape(rbms[0].weights_)[0]
+    size = lattice_size(n_visible)
+    if size != s.shape[1]:
+        raise IsingRGError(
+            f"the model expects {size}x{size} configurations, the data are "
+            f"{s.shape[1]}x{s.shape[2]}"
+        )
+    return s, size
+
+
+def receptive_field_arrays(
+    dbn, spins: np.ndarray, *, n_analysis: int | None = 5000
+) -> dict[str, Any]:
+    """Receptive fields and unit statistics of every layer, as arrays (for figures and files).
+
+    Parameters
+    ----------
+    dbn : trained DBN (duck-typed, module docstring)
+    spins : ndarray, shape (n, L, L), values in {-1, +1}
+    n_analysis : int or None
+        Number of evenly spaced samples used for data-driven quantities (None: all).
+
+    Returns
+    -------
+    dict with lists indexed by layer - 1:
+        ``weight_product``: float64 (n_l, L, L), the paper's r(l) = W(1)...W(l);
+        ``activation_weighted``: float64 (n_l, L, L), <v | h_a> - <v> in {0,1} units;
+        ``mean_activation``: float64 (n_l,), mean P(h=1|v) over the data;
+        ``live``: bool (n_l,), not dead (mean activation within [0.01, 0.99]);
+        ``centroids``, ``activation_weighted_centroids``: float64 (n_l, 2), (row, col);
+        ``block_size``: int b_l;
+    and ``n_analysed`` (int), ``activations`` (list of (n_analysed, n_l) P(h=1|v)) and
+    ``spins`` (the int8 (n_analysed, L, L) subset they were computed on).
+    """
+    s, size = _check_inputs(dbn, spins)
+    subset = s[analysis_subset(s.shape[0], n_analysis)]
+    visible = spins_to_visible(subset)
+    activations = layer_activations(dbn, visible)
+    weight_fields = weight_product_fields([rbm.weights_ for rbm in dbn.rbms_], size)
+    weighted_fields = [activation_weighted_fields(visible, h, size) for h in activations]
+    mean_activation = [np.asarray(h, dtype=np.float64).mean(axis=0) for h in activations]
+    return {
+        "weight_product": weight_fields,
+        "activation_weighted": weighted_fields,
+        "mean_activation": mean_activation,
+        "live": [~dead_units(m, DEAD_LOW, DEAD_HIGH) for m in mean_activation],
+        "centroids": [periodic_centroid(f) for f in weight_fields],
+        "activation_weighted_centroids": [periodic_centroid(f) for f in weighted_fields],
+        "block_size": layer_block_sizes(len(weight_fields), size),
+        "n_analysed": int(subset.shape[0]),
+        "activations": activations,
+        "spins": subset,
+    }
+
+
+def _field_metrics(
+    fields: np.ndarray,
+    activations: np.ndarray,
+    spins: np.ndarray,
+    window_spins: np.ndarray,
+    window_means: np.ndarray,
+    block_size: int,
+    *,
+    seed: int,
+    layer: int,
+    chance_draws: int,
+) -> dict[str, Any]:
+    """Size, locality, block-spin correlation and coverage of one layer's (live) fields."""
+    size = fields.shape[-1]
+    if fields.shape[0] == 0:  # no live unit: every statistic is undefined (None in JSON)
+        nan = float("nan")
+        return {
+            "participation_ratio": {"mean": nan, "std": nan},
+            "radius_of_gyration": {"mean": nan, "std": nan},
+            "locality": {"mean": nan, "std": nan, "chance": nan},
+            "block_spin_correlation": {"mean": nan, "std": nan, "chance": nan, "aligned_mean": nan},
+            "block_average_correlation": {"mean": nan, "std": nan, "chance": nan},
+            "coverage": centroid_coverage(np.empty((0, 2)), size, block_size),
+        }
+    centroids = periodic_centroid(fields)
+    locality_values, _ = best_window_fraction(fields, block_size)
+    chance_locality = locality_chance(fields, block_size, seed=_stream(seed, _SHUFFLE, layer))
+    correlation = block_spin_correlation(
+        activations, spins, centroids, block_size, window_spins=window_spins
+    )
+    aligned = block_spin_correlation(
+        activations, spins, centroids, block_size, window_spins=window_spins, aligned=True
+    )
+    chance_correlation = block_spin_correlation_chance(
+        activations,
+        spins,
+        block_size,
+        seed=_stream(seed, _RANDOM_BLOCKS, layer),
+        n_draws=chance_draws,
+        window_spins=window_spins,
+    )
+    # The same with the block magnetization (no tie noise); same random blocks for chance.
+    average = block_spin_correlation(
+        activations, spins, centroids, block_size, window_spins=window_means
+    )
+    chance_average = block_spin_correlation_chance(
+        activations,
+        spins,
+        block_size,
+        seed=_stream(seed, _RANDOM_BLOCKS, layer),
+        n_draws=chance_draws,
+        window_spins=window_means,
+    )
+    return {
+        "participation_ratio": mean_std(participation_ratio(fields)),
+        "radius_of_gyration": mean_std(radius_of_gyration(fields, centroids)),
+        "locality": {**mean_std(locality_values), "chance": mean_std(chance_locality)["mean"]},
+        "block_spin_correlation": {
+            **mean_std(correlation),
+            "chance": mean_std(chance_correlation)["mean"],
+            "aligned_mean": mean_std(aligned)["mean"],
+        },
+        "block_average_correlation": {
+            **mean_std(average),
+            "chance": mean_std(chance_average)["mean"],
+        },
+        "coverage": centroid_coverage(centroids, size, block_size),
+    }
+
+
+def _binarize(probabilities: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+    """Sample v ~ Bernoulli(p) per unit and return spins (n, L, L) int8 (binary p unchanged)."""
+    p = np.asarray(probabilities, dtype=np.float64).reshape(-1, size, size)
+    if np.any((p < 0) | (p > 1)) or not np.all(np.isfinite(p)):
+        raise IsingRGError("the model returned visible probabilities outside [0, 1]")
+    return (2 * (rng.random(p.shape) < p) - 1).astype(np.int8)
+
+
+def _thermo(spins: np.ndarray, coupling: float) -> dict[str, dict[str, float]]:
+    n_sites = spins.shape[1] * spins.shape[2]
+    return thermodynamics(energy_per_spin(spins), magnetization_per_spin(spins), coupling, n_sites)
+
+
+def _to_json(value: Any) -> Any:
+    """Plain Python types for json.dump; non-finite floats become None (valid JSON)."""
+    if isinstance(value, dict):
+        return {str(k): _to_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_to_json(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _to_json(value.tolist())
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        return float(value) if math.isfinite(value) else None
+    return value
+
+
+def analyze(
+    dbn,
+    spins: np.ndarray,
+    coupling: float,
+    *,
+    seed: int = 0,
+    n_generative: int = 2000,
+    exact: dict[str, float] | None = None,
+    n_analysis: int | None = 5000,
+    n_gibbs: int = 1000,
+    chance_draws: int = 8,
+) -> dict[str, Any]:
+    """Measure whether a trained DBN does block-spin RG (SPEC section 6); JSON-ready dict.
+
+    Parameters
+    ----------
+    dbn : trained DBN (duck-typed, module docstring), visible layer L*L
+    spins : ndarray, shape (n, L, L), {-1, +1}, the Monte Carlo data in sampling order
+    coupling : float
+        K = J / k_B T of the data (for C and chi of the generated configurations).
+    seed : int
+        Root of all random streams (ties, shuffles, random blocks, DBN sampling, binarization).
+    n_generative : int
+        Number of DBN samples, and of data configurations reconstructed per depth.
+    exact : dict, optional
+        Exact reference values, e.g. {"energy_per_spin": .., "specific_heat": ..} (per spin);
+        missing names are reported as None.
+    n_analysis : int or None
+        Evenly spaced data samples used for the receptive-field and correlation metrics
+        (activations, activation-weighted fields, block spins); None uses all. The Monte Carlo
+        thermodynamics and correlation length always use all samples.
+    n_gibbs : int
+        Gibbs steps of the DBN's generative chains (started by the DBN itself, not from data,
+        so the samples show the model's distribution rather than the data's).
+    chance_draws : int
+        Random blocks per unit for the block-spin chance level.
+
+    Returns
+    -------
+    dict with "layers" (one entry per layer), "generative", "data" and "settings"; plain
+    floats/ints/lists/None only (NaN and inf become None). See the package report for a
+    compact example.
+    """
+    s, size = _check_inputs(dbn, spins)
+    if n_generative < 2:
+        raise IsingRGError(f"n_generative must be >= 2, got {n_generative}")
+    arrays = receptive_field_arrays(dbn, s, n_analysis=n_analysis)
+    subset = arrays["spins"]
+
+    layers = []
+    for index, block_size in enumerate(arrays["block_size"], start=1):
+        live = arrays["live"][index - 1]
+        mean_activation = arrays["mean_activation"][index - 1]
+        activations = arrays["activations"][index - 1][:, live]
+        window_spins = window_block_spins(
+            subset, block_size, "majority", seed=_stream(seed, _TIES, index)
+        )
+        common = {
+            "activations": activations,
+            "spins": subset,
+            "window_spins": window_spins,
+            "window_means": window_block_spins(subset, block_size, "mean"),
+            "block_size": block_size,
+            "seed": seed,
+            "chance_draws": chance_draws,
+        }
+        weight = _field_metrics(arrays["weight_product"][index - 1][live], layer=index, **common)
+        weighted = _field_metrics(
+            arrays["activation_weighted"][index - 1][live], layer=index, **common
+        )
+        layers.append(
+            {
+                "index": index,
+                "n_units": int(live.size),
+                "n_live": int(live.sum()),
+                "block_size": int(block_size),
+                "dead_fraction": float(1.0 - live.mean()),
+                "mean_activation": mean_std(mean_activation),
+                "kadanoff_reference": {
+                    "participation_ratio": float(block_size**2),
+                    "radius_of_gyration": math.sqrt((block_size**2 - 1) / 6.0),
+                    "locality": 1.0,
+                },
+                **weight,
+                "activation_weighted": weighted,
+            }
+        )
+
+    # Generative quality: the DBN's own samples, binarized, against the data and exact values.
+    monte_carlo = _thermo(s, coupling)
+    dbn_seed = int(_stream(seed, _DBN_SAMPLE).generate_state(1)[0])
+    generated = dbn.sample(n_samples=n_generative, n_gibbs=n_gibbs, seed=dbn_seed)
+    generated_spins = _binarize(
+        generated, size, np.random.default_rng(_stream(seed, _BINARIZE_SAMPLES))
+    )
+    dbn_thermo = _thermo(generated_spins, coupling)
+    exact = exact or {}
+    generative: dict[str, Any] = {
+        name: {
+            "dbn": dbn_thermo[name],
+            "monte_carlo": monte_carlo[name],
+            "exact": exact.get(name),
+        }
+        for name in THERMO_NAMES
+    }
+    generative["n_samples"] = int(generated_spins.shape[0])
+    generative["n_gibbs"] = int(n_gibbs)
+
+    # Reconstructions: data -> layer depth -> back down, from evenly spaced data configurations.
+    originals = s[analysis_subset(s.shape[0], n_generative)]
+    original_visible = spins_to_visible(originals)
+    reconstructions = {}
+    for depth in range(1, len(dbn.rbms_) + 1):
+        probabilities = np.asarray(dbn.reconstruct(original_visible, depth), dtype=np.float64)
+        recon_spins = _binarize(
+            probabilities, size, np.random.default_rng(_stream(seed, _BINARIZE_RECON, depth))
+        )
+        reconstructions[str(depth)] = {
+            **_thermo(recon_spins, coupling),
+            "spin_agreement": float(np.mean(recon_spins == originals)),
+            "mean_abs_error": float(np.mean(np.abs(probabilities - original_visible))),
+            "n_samples": int(recon_spins.shape[0]),
+        }
+    generative["reconstructions"] = reconstructions
+
+    xi, xi_error = correlation_length(s)
+    levels = max(lv for lv in range(len(dbn.rbms_) + 1) if size % 2**lv == 0)
+    data = {
+        "size": int(size),
+        "coupling": float(coupling),
+        "n_samples": int(s.shape[0]),
+        "n_analysed": arrays["n_analysed"],
+        "correlation_length": xi,
+        "correlation_length_error": xi_error,
+        "block_spin": coarse_grained_observables(
+            subset, block_size=2, levels=levels, seed=_stream(seed, _COARSE)
+        ),
+    }
+    settings = {
+        "seed": int(seed),
+        "n_analysis": arrays["n_analysed"],
+        "n_generative": int(n_generative),
+        "n_gibbs": int(n_gibbs),
+        "chance_draws": int(chance_draws),
+        "dead_activation_bounds": [DEAD_LOW, DEAD_HIGH],
+        "block_spin_window": "centred on the receptive-field centroid",
+        "locality_chance": "pixel positions of each unit's field permuted",
+        "block_spin_chance": "random block positions per unit",
+    }
+    return _to_json(
+        {"layers": layers, "generative": generative, "data": data, "settings": settings}
+    )
