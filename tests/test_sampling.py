@@ -69,9 +69,9 @@ def test_energy_magnetization_distribution_4x4(algorithm):
     expected = n * weights / weights.sum()
     observed_e = np.rint(samples.energy * 16).astype(int)
     observed_m = np.rint(samples.magnetization * 16).astype(int)
-    lookup = {(int(e), int(m)): i for i, (e, m) in enumerate(zip(energies, magnetizations))}
+    lookup = {(int(e), int(m)): i for i, (e, m) in enumerate(zip(energies, magnetizations, strict=True))}
     observed = np.zeros(len(energies))
-    for e, m in zip(observed_e, observed_m):
+    for e, m in zip(observed_e, observed_m, strict=True):
         observed[lookup[(e, m)]] += 1
     assert chi_square_z(observed, expected) < 4.0
 
