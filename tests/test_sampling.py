@@ -69,7 +69,8 @@ def test_energy_magnetization_distribution_4x4(algorithm):
     expected = n * weights / weights.sum()
     observed_e = np.rint(samples.energy * 16).astype(int)
     observed_m = np.rint(samples.magnetization * 16).astype(int)
-    lookup = {(int(e), int(m)): i for i, (e, m) in enumerate(zip(energies, magnetizations, strict=True))}
+    pairs = zip(energies, magnetizations, strict=True)
+    lookup = {(int(e), int(m)): i for i, (e, m) in enumerate(pairs)}
     observed = np.zeros(len(energies))
     for e, m in zip(observed_e, observed_m, strict=True):
         observed[lookup[(e, m)]] += 1
