@@ -141,3 +141,168 @@ def bench(as_json, only):
 
     parts = tuple(only) if only else ("metropolis", "wolff", "dataset", "rbm")
     click.echo(json.dumps(run_benchmarks(parts), indent=2))
+
+
+def _hidden_sizes(value: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(part) for part in value.split(","))
+    except ValueError:
+        raise IsingRGError(f"--hidden must be comma-separated integers, got {value!r}") from None
+    if not sizes or min(sizes) < 1:
+        raise IsingRGError(f"--hidden sizes must be positive, got {value!r}")
+    return sizes
+
+
+@main.command()
+@click.option("--data", "data_path", type=click.Path(dir_okay=False), required=True,
+              help="Sample file written by `ising-rg sample`.")
+@click.option("--hidden", default="400,100,25", show_default=True,
+              help="Hidden layer sizes, bottom to top.")
+@click.option("--epochs", type=int, default=200, show_default=True, help="Epochs per layer.")
+@click.option("--learning-rate", type=float, default=0.1, show_default=True)
+@click.option("--momentum", default="0.5,0.9,5", show_default=True,
+              help="initial,final,epochs-at-initial momentum.")
+@click.option("--batch-size", type=int, default=100, show_default=True)
+@click.option("--cd-k", type=int, default=1, show_default=True, help="Gibbs steps (CD-k).")
+@click.option("--pcd", is_flag=True, help="Persistent contrastive divergence.")
+@click.option("--chains", "n_chains", type=int, default=None,
+              help="Persistent chains for --pcd [default: batch size].")
+@click.option("--l1", type=float, default=2e-4, show_default=True, help="L1 weight penalty.")
+@click.option("--l2", type=float, default=0.0, show_default=True, help="L2 weight penalty.")
+@click.option("--init", type=click.Choice(["paper", "guide"]), default="paper",
+              show_default=True, help="paper: W=0.1 N(0,1); guide: Hinton's practical guide.")
+@click.option("--propagate", type=click.Choice(["probabilities", "samples"]),
+              default="probabilities", show_default=True,
+              help="What each layer passes up as the next layer's data.")
+@click.option("--validation-fraction", type=float, default=0.1, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), default="models/dbn.h5",
+              show_default=True)
+@click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def train(data_path, hidden, epochs, learning_rate, momentum, batch_size, cd_k, pcd, n_chains,
+          l1, l2, init, propagate, validation_fraction, seed, out_path, overwrite, quiet):
+    """Train a deep belief network (stacked RBMs) on a sample file."""
+    from ising_rg.io.atomic import check_output_path
+    from ising_rg.io.models import file_sha256, save_dbn
+    from ising_rg.io.samples import read_samples
+    from ising_rg.rbm.dbn import DBN
+    from ising_rg.rg.receptive_fields import spins_to_visible
+
+    check_output_path(out_path, overwrite)
+    sizes = _hidden_sizes(hidden)
+    try:
+        initial, final, n_initial = momentum.split(",")
+        schedule = (float(initial), float(final), int(n_initial))
+    except ValueError:
+        raise IsingRGError(f"--momentum must be initial,final,epochs, got {momentum!r}") from None
+    if epochs < 1:
+        raise IsingRGError(f"--epochs must be at least 1, got {epochs}")
+    if not 0 <= validation_fraction < 1:
+        raise IsingRGError(f"--validation-fraction must be in [0, 1), got {validation_fraction}")
+    if seed < 0:
+        raise IsingRGError(f"--seed must be non-negative, got {seed}")
+    samples = read_samples(data_path)
+    visible = spins_to_visible(samples.spins)
+    hyperparameters = {
+        "hidden": list(sizes), "n_epochs": epochs, "learning_rate": learning_rate,
+        "momentum_schedule": list(schedule), "batch_size": batch_size, "cd_k": cd_k,
+        "persistent": pcd, "n_persistent_chains": n_chains, "l1": l1, "l2": l2, "init": init,
+        "propagate": propagate, "validation_fraction": validation_fraction,
+        "data": str(data_path), "n_visible": int(visible.shape[1]),
+    }
+    dbn = DBN(sizes, propagate=propagate, random_state=seed, learning_rate=learning_rate,
+              momentum_schedule=schedule, batch_size=batch_size, n_epochs=epochs, cd_k=cd_k,
+              persistent=pcd, n_persistent_chains=n_chains, l1=l1, l2=l2, init=init)
+    bars: dict[int, object] = {}
+
+    def progress(layer, epoch, n_epochs, metrics):
+        if quiet:
+            return
+        if layer not in bars:
+            for bar in bars.values():
+                bar.__exit__(None, None, None)
+            n_in = visible.shape[1] if layer == 1 else sizes[layer - 2]
+            bars[layer] = click.progressbar(
+                length=n_epochs, file=sys.stderr,
+                label=f"layer {layer}/{len(sizes)} ({n_in}->{sizes[layer - 1]})",
+                item_show_func=lambda text: text)
+            bars[layer].__enter__()
+        bars[layer].update(1, f"recon {metrics['reconstruction_error']:.4f} "
+                              f"F-gap {metrics['free_energy_gap']:+.3f}")
+
+    try:
+        dbn.fit(visible, validation_fraction=validation_fraction, callback=progress)
+    finally:
+        for bar in bars.values():
+            bar.__exit__(None, None, None)
+    save_dbn(dbn, out_path, data_sha256=file_sha256(data_path),
+             hyperparameters=hyperparameters, seed=seed, overwrite=overwrite)
+    top = dbn.rbms_[-1].history_
+    click.echo(f"wrote {out_path}: layers {visible.shape[1]}-{'-'.join(map(str, sizes))}, "
+               f"final top-layer reconstruction error {top['reconstruction_error'][-1]:.4f}",
+               err=True)
+
+
+@main.command()
+@click.option("--model", "model_path", type=click.Path(dir_okay=False), required=True,
+              help="Model file written by `ising-rg train`.")
+@click.option("--data", "data_path", type=click.Path(dir_okay=False), required=True,
+              help="The sample file the model was trained on (or another at the same L).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="results",
+              show_default=True, help="Folder for metrics.json and arrays.h5.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--generative-samples", type=int, default=2000, show_default=True,
+              help="Configurations drawn from the DBN for the generative checks.")
+@click.option("--gibbs-steps", type=int, default=1000, show_default=True,
+              help="Gibbs steps in the top RBM per generated configuration.")
+@click.option("--validation-samples", type=int, default=2000, show_default=True,
+              help="Samples per temperature of the sampler validation scan (0 skips it).")
+@click.option("--overwrite", is_flag=True, help="Replace existing results.")
+def analyze(model_path, data_path, out_dir, seed, generative_samples, gibbs_steps,
+            validation_samples, overwrite):
+    """Measure the RG claim: receptive fields vs block spins, generative checks, controls."""
+    from ising_rg.io.models import file_sha256, load_dbn, read_model_metadata
+    from ising_rg.io.results import write_results
+    from ising_rg.io.samples import read_samples
+    from ising_rg.rg.pipeline import run_analysis
+
+    if generative_samples < 1 or gibbs_steps < 0 or validation_samples < 0 or seed < 0:
+        raise IsingRGError("sample counts and the seed must be non-negative")
+    dbn = load_dbn(model_path)
+    samples = read_samples(data_path)
+    if dbn.n_features_in_ != samples.size**2:
+        raise IsingRGError(
+            f"model {model_path} has {dbn.n_features_in_} visible units but the data are "
+            f"{samples.size}x{samples.size} = {samples.size**2} spins")
+    metadata = read_model_metadata(model_path)
+    metrics, arrays = run_analysis(dbn, samples, seed=seed, n_generative=generative_samples,
+                                   n_gibbs=gibbs_steps, validation_samples=validation_samples)
+    data_sha = file_sha256(data_path)
+    metrics["provenance"] = {
+        "model": str(model_path), "data": str(data_path), "data_sha256": data_sha,
+        "trained_on_this_data": metadata.get("data_sha256") == data_sha,
+        "hyperparameters": metadata.get("hyperparameters"), "seed": seed,
+    }
+    write_results(out_dir, metrics, arrays, overwrite=overwrite)
+    for layer in metrics["layers"]:
+        pr = layer["participation_ratio"]["mean"]
+        loc = layer["locality"]
+        click.echo(f"layer {layer['index']}: b={layer['block_size']} dead "
+                   f"{layer['dead_fraction']:.0%}, PR {pr if pr is None else round(pr, 1)}, "
+                   f"locality {loc['mean']} (chance {loc['chance']})", err=True)
+    click.echo(f"wrote {out_dir}/metrics.json and {out_dir}/arrays.h5", err=True)
+
+
+@main.command()
+@click.option("--results", "results_dir", type=click.Path(file_okay=False), default="results",
+              show_default=True, help="Folder written by `ising-rg analyze`.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="figures",
+              show_default=True)
+@click.option("--overwrite", is_flag=True, help="Replace existing figures.")
+def figures(results_dir, out_dir, overwrite):
+    """Draw every figure (PNG and PDF) from the results folder; never trains."""
+    from ising_rg.figures import make_figures
+
+    written = make_figures(results_dir, out_dir, overwrite=overwrite)
+    click.echo(f"wrote {len(written)} files to {out_dir}", err=True)

@@ -1,0 +1,269 @@
+"""The figures: one function per figure, reading the results folder, never training.
+
+Colour maps are colour-blind safe: a diverging map centred at zero for weights (``RdBu_r``),
+``cividis`` for sequential data, and the Okabe-Ito palette for lines. Each figure is written
+as PNG (200 dpi) and PDF, atomically.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from ising_rg.errors import IsingRGError  # noqa: E402
+from ising_rg.io.atomic import atomic_output, check_output_path  # noqa: E402
+from ising_rg.io.results import read_arrays, read_metrics  # noqa: E402
+
+OKABE_ITO = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
+WEIGHT_CMAP = "RdBu_r"
+SPIN_CMAP = "cividis"
+FORMATS = ("png", "pdf")
+
+
+def _layers(arrays: dict, group: str) -> list[np.ndarray]:
+    keys = sorted((k for k in arrays if k.startswith(f"fields/{group}/")),
+                  key=lambda k: int(k.rsplit("/", 1)[1]))
+    return [arrays[k] for k in keys]
+
+
+def _field_grid(ax_grid, fields: np.ndarray, live: np.ndarray | None) -> None:
+    """Draw fields in a grid, each with its own symmetric colour scale centred at 0."""
+    for ax, index in zip(ax_grid.flat, range(ax_grid.size), strict=True):
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if index >= len(fields):
+            ax.set_visible(False)
+            continue
+        field = fields[index]
+        scale = np.abs(field).max() or 1.0
+        ax.imshow(field, cmap=WEIGHT_CMAP, vmin=-scale, vmax=scale, interpolation="nearest")
+        if live is not None and not live[index]:
+            for spine in ax.spines.values():
+                spine.set_edgecolor("0.6")
+                spine.set_linestyle(":")
+
+
+def receptive_fields(metrics: dict, arrays: dict) -> plt.Figure:
+    """The paper's figure: receptive fields r(l) = W(1)...W(l) of the two top layers."""
+    fields = _layers(arrays, "weight_product")
+    live = _layers(arrays, "live")
+    shown = list(range(max(0, len(fields) - 2), len(fields)))
+    fig = plt.figure(figsize=(11, 5.6), layout="constrained")
+    subfigs = fig.subfigures(1, len(shown), width_ratios=[1.0] * len(shown))
+    for subfig, layer in zip(np.atleast_1d(subfigs), shown, strict=True):
+        n_units = len(fields[layer])
+        side = int(np.ceil(np.sqrt(min(n_units, 100))))
+        axes = subfig.subplots(side, side, gridspec_kw={"wspace": 0.05, "hspace": 0.05})
+        _field_grid(np.atleast_2d(axes), fields[layer][: side * side], live[layer])
+        info = metrics["layers"][layer]
+        subfig.suptitle(
+            f"layer {layer + 1}: {n_units} units (Kadanoff b = {info['block_size']})\n"
+            f"dead {100 * (info.get('dead_fraction') or 0):.0f}% (dotted frames)", fontsize=10)
+    fig.suptitle("Receptive fields r(l) = W(1)...W(l), each on its own scale centred at 0 "
+                 "(red +, blue -)", fontsize=11)
+    return fig
+
+
+def _mean_std(entry: dict | None) -> tuple[float, float]:
+    if not entry:
+        return np.nan, np.nan
+    mean, std = entry.get("mean"), entry.get("std")
+    return (np.nan if mean is None else mean), (0.0 if std is None else std)
+
+
+def field_sizes(metrics: dict, arrays: dict) -> plt.Figure:
+    """Receptive-field size and locality per layer against the block-spin prediction."""
+    layers = metrics["layers"]
+    index = np.array([layer["index"] for layer in layers])
+    block = np.array([layer["block_size"] for layer in layers], dtype=float)
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4), layout="constrained")
+    for group, marker, colour, label in (
+        (None, "o", OKABE_ITO[0], "weight product r(l)"),
+        ("activation_weighted", "s", OKABE_ITO[1], "activation-weighted <v|h>-<v>"),
+    ):
+        source = [layer if group is None else layer.get(group, {}) for layer in layers]
+        pr = np.array([_mean_std(s.get("participation_ratio")) for s in source])
+        rg = np.array([_mean_std(s.get("radius_of_gyration")) for s in source])
+        loc = np.array([_mean_std(s.get("locality")) for s in source])
+        # sqrt(PR) is the side of the uniform square block with the same participation ratio.
+        side = np.sqrt(pr[:, 0])
+        side_err = 0.5 * pr[:, 1] / np.maximum(side, 1e-12)
+        axes[0].errorbar(index, side, side_err, marker=marker, color=colour, capsize=3,
+                         label=label)
+        axes[1].errorbar(index, rg[:, 0], rg[:, 1], marker=marker, color=colour, capsize=3,
+                         label=label)
+        axes[2].errorbar(index, loc[:, 0], loc[:, 1], marker=marker, color=colour, capsize=3,
+                         label=label)
+        chance = [s.get("locality", {}).get("chance") for s in source]
+        axes[2].plot(index, [np.nan if c is None else c for c in chance], marker=marker,
+                     color=colour, linestyle=":", alpha=0.7, label=f"chance ({label.split()[0]})")
+    axes[0].plot(index, block, "k--", label="Kadanoff block b = 2^l")
+    axes[1].plot(index, np.sqrt((block**2 - 1) / 6), "k--", label="uniform b x b block")
+    axes[0].set_ylabel("sqrt(participation ratio)  [lattice spacings]")
+    axes[1].set_ylabel("radius of gyration  [lattice spacings]")
+    axes[2].set_ylabel("weight fraction in best b x b window")
+    titles = ("size (PR of squared weights)", "extent about the periodic centroid",
+              "locality vs shuffled chance")
+    for ax, title in zip(axes, titles, strict=True):
+        ax.set_xlabel("layer l")
+        ax.set_xticks(index)
+        ax.set_title(title, fontsize=10)
+        ax.legend(fontsize=7)
+    axes[0].set_yscale("log", base=2)
+    fig.suptitle("Receptive fields per layer against block-spin RG (mean +- std over live units)")
+    return fig
+
+
+def coarse_graining(metrics: dict, arrays: dict) -> plt.Figure:
+    """One configuration, its reconstructions from each depth, and its block spins."""
+    spins = arrays["example/spins"]
+    recon = sorted((k for k in arrays if k.startswith("example/reconstruction/")),
+                   key=lambda k: int(k.rsplit("/", 1)[1]))
+    blocks = sorted((k for k in arrays if k.startswith("example/block_spins/")),
+                    key=lambda k: int(k.rsplit("/", 1)[1]))
+    n_cols = 1 + max(len(recon), len(blocks))
+    fig, axes = plt.subplots(2, n_cols, figsize=(2.6 * n_cols, 5.6), layout="constrained")
+    for row in axes:
+        row[0].imshow(spins, cmap=SPIN_CMAP, vmin=-1, vmax=1, interpolation="nearest")
+        row[0].set_title("Monte Carlo\nconfiguration", fontsize=9)
+    for col, key in enumerate(recon, start=1):
+        depth = int(key.rsplit("/", 1)[1])
+        image = axes[0, col].imshow(2 * arrays[key] - 1, cmap=SPIN_CMAP, vmin=-1, vmax=1,
+                                    interpolation="nearest")
+        axes[0, col].set_title(f"reconstruction\nfrom layer {depth}", fontsize=9)
+    for col, key in enumerate(blocks, start=1):
+        b = int(key.rsplit("/", 1)[1])
+        axes[1, col].imshow(arrays[key], cmap=SPIN_CMAP, vmin=-1, vmax=1,
+                            interpolation="nearest")
+        axes[1, col].set_title(f"majority block spins\nb = {b}", fontsize=9)
+    for ax in axes.flat:
+        ax.set_xticks([])
+        ax.set_yticks([])
+        if not ax.images:
+            ax.set_visible(False)
+    if recon:
+        fig.colorbar(image, ax=axes[0, -1], shrink=0.8, label="2 P(v=1) - 1")
+    fig.suptitle("Top: up to layer l and back down (mean field). Bottom: Kadanoff blocking.")
+    return fig
+
+
+def sampler_validation(metrics: dict, arrays: dict) -> plt.Figure:
+    """Monte Carlo against the exact finite-lattice energy and specific heat."""
+    scan = metrics.get("validation")
+    if not scan:
+        raise IsingRGError("metrics.json has no 'validation' section")
+    size = scan["size"][0]
+    t = np.array(scan["temperature"])
+    fig, axes = plt.subplots(2, 2, figsize=(10, 6), layout="constrained",
+                             gridspec_kw={"height_ratios": [3, 1]}, sharex=True)
+    for col, (name, label) in enumerate((("energy", "<E>/N"), ("specific_heat", "C/N"))):
+        ax, res = axes[0, col], axes[1, col]
+        ax.plot(scan["curve_temperature"], scan[f"curve_{name}"], color="k", lw=1,
+                label=f"exact, L = {size} (Kaufman)")
+        ax.errorbar(t, scan[name], scan[f"{name}_error"], fmt="o", ms=4, capsize=2,
+                    color=OKABE_ITO[1], label="Monte Carlo (Wolff)")
+        ax.axvline(2 / np.log(1 + np.sqrt(2)), color="0.5", ls=":", label="T_c (Onsager)")
+        ax.set_ylabel(label)
+        ax.legend(fontsize=8)
+        pull = (np.array(scan[name]) - np.array(scan[f"{name}_exact"])) / np.array(
+            scan[f"{name}_error"])
+        res.axhspan(-2, 2, color="0.9")
+        res.plot(t, pull, "o", ms=4, color=OKABE_ITO[1])
+        res.axhline(0, color="k", lw=0.8)
+        res.set_ylabel("(MC - exact) / error")
+        res.set_xlabel("temperature T  [J / k_B]")
+    fig.suptitle(f"Sampler validation on the {size} x {size} torus")
+    return fig
+
+
+def training_curves(metrics: dict, arrays: dict) -> plt.Figure:
+    """Per layer: reconstruction error, and free energy of training vs validation data."""
+    layers = sorted({int(k.split("/")[1]) for k in arrays if k.startswith("history/")})
+    if not layers:
+        raise IsingRGError("arrays.h5 has no training history")
+    fig, axes = plt.subplots(2, len(layers), figsize=(4 * len(layers), 6), layout="constrained",
+                             squeeze=False)
+    for col, layer in enumerate(layers):
+        def series(name, layer=layer):
+            return arrays.get(f"history/{layer}/{name}")
+        recon = series("reconstruction_error")
+        epochs = np.arange(1, len(recon) + 1)
+        axes[0, col].plot(epochs, recon, color=OKABE_ITO[0])
+        axes[0, col].set_title(f"layer {layer}", fontsize=10)
+        axes[0, col].set_ylabel("reconstruction error (per unit)")
+        for name, colour, label in (("free_energy_train", OKABE_ITO[0], "training subset"),
+                                    ("free_energy_validation", OKABE_ITO[1], "validation")):
+            values = series(name)
+            if values is not None:
+                axes[1, col].plot(epochs, values, color=colour, label=label)
+        axes[1, col].set_ylabel("mean free energy F(v)")
+        axes[1, col].set_xlabel("epoch")
+        axes[1, col].legend(fontsize=8)
+    fig.suptitle("Training health: a growing train/validation free-energy gap means overfitting")
+    return fig
+
+
+def decimation_flow(metrics: dict, arrays: dict) -> plt.Figure:
+    """The 1D Ising decimation: the map tanh K' = tanh(K)^2 and its flow to K = 0."""
+    dec = metrics.get("decimation")
+    if not dec:
+        raise IsingRGError("metrics.json has no 'decimation' section")
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
+    k = np.array(dec["map_coupling"])
+    axes[0].plot(k, dec["map_decimated"], color=OKABE_ITO[0], label="K' = atanh(tanh(K)^2)")
+    axes[0].plot(k, k, "k:", label="K' = K")
+    axes[0].plot(dec["enumeration_coupling"], dec["enumeration_decimated"], "o",
+                 color=OKABE_ITO[1], label=f"enumeration, ring of {dec['ring_size']}")
+    axes[0].set_xlabel("K")
+    axes[0].set_ylabel("K'")
+    axes[0].legend(fontsize=8)
+    axes[0].set_title("one decimation step (the hand-built RBM)", fontsize=10)
+    for i, flow in enumerate(dec["flows"]):
+        axes[1].semilogy(range(len(flow)), flow, "o-", color=OKABE_ITO[i % 7],
+                         label=f"K0 = {flow[0]:g}")
+    axes[1].set_xlabel("decimation step n (layer)")
+    axes[1].set_ylabel("K_n")
+    axes[1].set_title("flow to the K = 0 (disordered) fixed point", fontsize=10)
+    axes[1].legend(fontsize=8)
+    fig.suptitle("1D Ising chain: decimation as a layered network")
+    return fig
+
+
+FIGURES: dict[str, Callable[[dict, dict], plt.Figure]] = {
+    "receptive_fields": receptive_fields,
+    "field_sizes": field_sizes,
+    "coarse_graining": coarse_graining,
+    "sampler_validation": sampler_validation,
+    "training_curves": training_curves,
+    "decimation_flow": decimation_flow,
+}
+
+
+def make_figures(results_dir: str | os.PathLike, out_dir: str | os.PathLike,
+                 overwrite: bool = False) -> list[Path]:
+    """Draw every figure from ``results_dir`` into ``out_dir`` as PNG and PDF."""
+    metrics = read_metrics(results_dir)
+    arrays = read_arrays(results_dir)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    targets = [out_dir / f"{name}.{ext}" for name in FIGURES for ext in FORMATS]
+    for target in targets:
+        check_output_path(target, overwrite)
+    written = []
+    for name, draw in FIGURES.items():
+        fig = draw(metrics, arrays)
+        try:
+            for ext in FORMATS:
+                with atomic_output(out_dir / f"{name}.{ext}", overwrite) as tmp:
+                    fig.savefig(tmp, format=ext, dpi=200)
+                written.append(out_dir / f"{name}.{ext}")
+        finally:
+            plt.close(fig)
+    return written

@@ -1,0 +1,87 @@
+"""The results folder written by ``ising-rg analyze`` and read by ``ising-rg figures``.
+
+    results/metrics.json   every number (schema in the README), JSON
+    results/arrays.h5      the arrays behind the figures:
+        /fields/weight_product/<l>        float32 (n_l, L, L), r(l) = W(1)...W(l)
+        /fields/activation_weighted/<l>   float32 (n_l, L, L), <v | h_a> - <v>
+        /fields/live/<l>                  bool (n_l,), not dead
+        /example/spins                    int8 (L, L), one Monte Carlo configuration
+        /example/reconstruction/<l>       float32 (L, L), P(v=1) after going up to layer l and back
+        /example/block_spins/<b>          int8 (L/b, L/b), majority-rule block spins
+        /history/<l>/<name>               float64 (n_epochs,), training history of layer l
+        root attributes: format="ising_rg.results", format_version
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+
+from ising_rg.errors import IsingRGError
+from ising_rg.io.atomic import atomic_output
+
+RESULTS_FORMAT = "ising_rg.results"
+RESULTS_FORMAT_VERSION = 1
+METRICS_NAME = "metrics.json"
+ARRAYS_NAME = "arrays.h5"
+
+
+def write_results(out_dir: str | os.PathLike, metrics: dict, arrays: dict[str, Any],
+                  overwrite: bool = False) -> Path:
+    """Write metrics.json and arrays.h5 into ``out_dir`` (created if missing), atomically.
+
+    ``arrays`` maps HDF5 paths (e.g. "fields/weight_product/1") to numpy arrays.
+    """
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise IsingRGError(f"output {out_dir} exists and is not a folder")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name in (METRICS_NAME, ARRAYS_NAME):  # check both before writing either
+        if (out_dir / name).exists() and not overwrite:
+            raise IsingRGError(
+                f"output {out_dir / name} already exists (use --overwrite to replace it)")
+    with atomic_output(out_dir / ARRAYS_NAME, overwrite) as tmp, h5py.File(tmp, "w") as f:
+        f.attrs["format"] = RESULTS_FORMAT
+        f.attrs["format_version"] = RESULTS_FORMAT_VERSION
+        for key, value in arrays.items():
+            f.create_dataset(key, data=np.asarray(value))
+    with atomic_output(out_dir / METRICS_NAME, overwrite) as tmp:
+        tmp.write_text(json.dumps(metrics, indent=2, allow_nan=False) + "\n")
+    return out_dir
+
+
+def read_metrics(results_dir: str | os.PathLike) -> dict:
+    """The metrics dict from ``results_dir/metrics.json``, with a clear error if absent."""
+    path = Path(results_dir) / METRICS_NAME
+    if not path.is_file():
+        raise IsingRGError(f"{path} not found: run `ising-rg analyze` first")
+    try:
+        metrics = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise IsingRGError(f"{path} is not valid JSON") from None
+    if not isinstance(metrics, dict) or "layers" not in metrics:
+        raise IsingRGError(f"{path} is not an ising_rg metrics file (no 'layers')")
+    return metrics
+
+
+def read_arrays(results_dir: str | os.PathLike) -> dict[str, np.ndarray]:
+    """Every dataset of ``results_dir/arrays.h5`` as {path: array}."""
+    path = Path(results_dir) / ARRAYS_NAME
+    if not path.is_file():
+        raise IsingRGError(f"{path} not found: run `ising-rg analyze` first")
+    try:
+        f = h5py.File(path, "r")
+    except OSError:
+        raise IsingRGError(f"{path} is not an HDF5 file") from None
+    with f:
+        if f.attrs.get("format") != RESULTS_FORMAT:
+            raise IsingRGError(f"{path} is not an ising_rg results file")
+        out: dict[str, np.ndarray] = {}
+        f.visititems(lambda name, obj: out.__setitem__(name, obj[()])
+                     if isinstance(obj, h5py.Dataset) else None)
+    return out
