@@ -26,11 +26,15 @@ L1 weight penalty in place of its L2 "weight cost", which is what Mehta & Schwab
 * Momentum 0.5 for the first 5 epochs then 0.9, learning rate 0.1, batch 100, weights
   0.1 N(0,1), biases 0.
 
-Everything in the training loop is float32 and runs in preallocated buffers: four GEMMs per
-minibatch (v W, h W^T, v_neg W and one fused weight-gradient GEMM [v; v_neg]^T [h; -h_neg],
-K = 2B), numba kernels for the sigmoid (vectorised float32 exp), the sampling comparisons and
-the fused momentum update. The numba kernels are serial on purpose: OpenBLAS owns the cores
-during the GEMMs, and a prange kernel would fight it for them.
+Performance (one CD-1 epoch is within ~1.3x of its GEMM floor, see :func:`benchmark_epoch`):
+everything in the training loop is float32 in preallocated buffers. Per minibatch there are
+four GEMMs (v W, h W^T, v_neg W and one fused weight-gradient GEMM [v; v_neg]^T [h; -h_neg]
+with K = 2B, the learning rate and the minus sign folded into the h rows) and five serial
+numba kernels: row gather (binary data kept as uint8: 4x less memory traffic), sigmoid +
+sampling + column sums for the bias gradients (vectorised float32 exp; uniforms from
+per-column xoroshiro64** streams seeded from the PCG64 Generator), and one fused momentum
+update. The kernels are serial on purpose: OpenBLAS's worker threads own (and spin on) the
+two cores between GEMMs, and a prange kernel would fight them.
 """
 
 from __future__ import annotations
@@ -92,16 +96,13 @@ def _int32_bits_as_float32(typingctx, bits):
 
 
 @nb.njit(inline="always", fastmath=True)
-def _exp_f32(x):
-    """exp(x) for float32 x, max relative error ~6e-7, input clamped to [-87, 87].
+def _exp_core_f32(x):
+    """exp(x) for float32 x in [-87, 87], max relative error ~6e-7.
 
     Cephes-style range reduction x = k ln2 + r with a degree-7 polynomial for exp(r) and the
     2^k factor built from its bit pattern. numpy's float32 exp is not vectorised on this build
-    (~1.3 ns/element); this loop is, ~0.3 ns/element. The clamp keeps 1/(1+exp) away from
-    float32 denormals and overflow.
+    (~1.3 ns/element); this is, ~0.3 ns/element inside a numba loop.
     """
-    x = _F32(-87.0) if x < _F32(-87.0) else x
-    x = _F32(87.0) if x > _F32(87.0) else x
     k = np.floor(x * _F32(1.4426950408889634) + _F32(0.5))
     r = x - k * _F32(0.693359375) - k * _F32(-2.12194440e-4)
     p = _F32(1.9875691500e-4)
@@ -114,36 +115,151 @@ def _exp_f32(x):
     return p * _int32_bits_as_float32((np.int32(k) + np.int32(127)) << np.int32(23))
 
 
+@nb.njit(inline="always", fastmath=True)
+def _exp_f32(x):
+    """exp(x) for any float32 x, clamped to [-87, 87] (no overflow, no denormals)."""
+    x = _F32(-87.0) if x < _F32(-87.0) else x
+    x = _F32(87.0) if x > _F32(87.0) else x
+    return _exp_core_f32(x)
+
+
+@nb.njit(inline="always", fastmath=True)
+def _sigmoid_f32(x):
+    """1 / (1 + exp(-x)) in float32 via t = exp(-|x|), never below 1/(1 + e^60) = 8.7e-27.
+
+    The floor keeps sigmoid outputs, their products with lr/B and with the weights in the next
+    GEMM clear of float32 denormals, which cost ~2.5x in every kernel and GEMM touching them
+    (a well-trained layer has inputs far below -80). The absolute error is < 1e-26.
+    """
+    a = min(x, -x)
+    a = _F32(-60.0) if a < _F32(-60.0) else a
+    t = _exp_core_f32(a)
+    r = _F32(1.0) / (_F32(1.0) + t)
+    return r if x >= _F32(0.0) else t * r
+
+
+_U32 = nb.uint32
+_UNIT_24 = np.float32(2.0**-24)
+
+
+@nb.njit(inline="always")
+def _uniform_f32(s0, s1, lane):
+    """Next uniform in [0, 1) (24 bits) from xoroshiro64** stream ``lane`` (state s0, s1).
+
+    One explicit 64-bit-state stream per column (Blackman & Vigna's xoroshiro64**, which
+    passes BigCrush): 32-bit integer operations only, so a row of draws vectorises across
+    lanes, ~10x cheaper than Generator.random + a comparison pass at minibatch sizes.
+    """
+    a = s0[lane]
+    b = s1[lane]
+    r = _U32(a * _U32(0x9E3779BB))
+    r = _U32(_U32(_U32(r << _U32(5)) | _U32(r >> _U32(27))) * _U32(5))
+    b = _U32(b ^ a)
+    s0[lane] = _U32(_U32(_U32(a << _U32(26)) | _U32(a >> _U32(6))) ^ b ^ _U32(b << _U32(9)))
+    s1[lane] = _U32(_U32(b << _U32(13)) | _U32(b >> _U32(19)))
+    return np.float32(np.int32(r >> _U32(8))) * _UNIT_24
+
+
 @nb.njit(cache=True, fastmath=True, error_model="numpy", boundscheck=False)
 def _sigmoid_rows(z, bias, scale):
-    """In place z[i, j] <- scale / (1 + exp(-(z[i, j] + bias[j]))); z (n, m) float32 C-order."""
+    """In place z[i, j] <- scale * sigmoid(z[i, j] + bias[j]); z (n, m) float32 C-order."""
     n, m = z.shape
     for i in range(n):
         row = z[i]
         for j in range(m):
-            row[j] = scale / (_F32(1.0) + _exp_f32(-(row[j] + bias[j])))
+            row[j] = scale * _sigmoid_f32(row[j] + bias[j])
 
 
 @nb.njit(cache=True, fastmath=True, error_model="numpy", boundscheck=False)
-def _bernoulli_rows(p, u, out):
-    """out[i, j] <- 1.0 if u[i, j] < p[i, j] else 0.0 (rbm.m: ``probs > rand``); float32."""
-    n, m = p.shape
+def _hidden_step(z, bias, scale, column_sum):
+    """z <- scale * P(h=1|.) from the input z = v W; column_sum <- sum_i P (unscaled)."""
+    n, m = z.shape
+    column_sum[:] = 0.0
     for i in range(n):
-        pr = p[i]
-        ur = u[i]
-        orow = out[i]
+        row = z[i]
         for j in range(m):
-            orow[j] = _F32(1.0) if ur[j] < pr[j] else _F32(0.0)
+            p = _sigmoid_f32(row[j] + bias[j])
+            row[j] = scale * p
+            column_sum[j] += p
+
+
+@nb.njit(cache=True, fastmath=True, error_model="numpy", boundscheck=False)
+def _hidden_step_sample(z, bias, scale, column_sum, sample, s0, s1):
+    """As _hidden_step, and sample[i, j] <- 1.0 if u < P else 0.0 (rbm.m: ``probs > rand``)."""
+    n, m = z.shape
+    column_sum[:] = 0.0
+    for i in range(n):
+        row = z[i]
+        sample_row = sample[i]
+        for j in range(m):
+            p = _sigmoid_f32(row[j] + bias[j])
+            sample_row[j] = _F32(1.0) if _uniform_f32(s0, s1, j) < p else _F32(0.0)
+            row[j] = scale * p
+            column_sum[j] += p
+
+
+@nb.njit(cache=True, fastmath=True, error_model="numpy", boundscheck=False)
+def _visible_step_error(z, bias, target, column_sum):
+    """z <- P(v=1|h) from z = h W^T; column_sum <- sum_i P; returns sum (target - P)^2."""
+    n, m = z.shape
+    column_sum[:] = 0.0
+    error = _F32(0.0)
+    for i in range(n):
+        row = z[i]
+        target_row = target[i]
+        for j in range(m):
+            p = _sigmoid_f32(row[j] + bias[j])
+            d = target_row[j] - p
+            error += d * d
+            row[j] = p
+            column_sum[j] += p
+    return error
+
+
+@nb.njit(cache=True, fastmath=True, error_model="numpy", boundscheck=False)
+def _visible_step_sample(z, bias, target, with_error, column_sum, s0, s1):
+    """z <- binary sample of P(v=1|h); column_sum <- sum of the samples.
+
+    Returns sum (target - P)^2 if ``with_error`` (target then has >= n rows), else 0.
+    """
+    n, m = z.shape
+    column_sum[:] = 0.0
+    error = _F32(0.0)
+    for i in range(n):
+        row = z[i]
+        if with_error:
+            target_row = target[i]
+            for j in range(m):
+                p = _sigmoid_f32(row[j] + bias[j])
+                d = target_row[j] - p
+                error += d * d
+                row[j] = p
+        else:
+            for j in range(m):
+                row[j] = _sigmoid_f32(row[j] + bias[j])
+        for j in range(m):
+            x = _F32(1.0) if _uniform_f32(s0, s1, j) < row[j] else _F32(0.0)
+            row[j] = x
+            column_sum[j] += x
+    return error
 
 
 @nb.njit(cache=True, error_model="numpy", boundscheck=False)
-def _momentum_step(param, increment, gradient, momentum, l1_step, l2_step):
-    """One fused pass: inc = m inc + g - l1_step sign(p) - l2_step p;  p += inc (flat float32).
+def _gather_rows(X, rows, out, column_sum):
+    """out[i] <- float32(X[rows[i]]) (X uint8 or float32); column_sum <- sum_i out[i]."""
+    m = X.shape[1]
+    column_sum[:] = 0.0
+    for i in range(rows.size):
+        source = X[rows[i]]
+        row = out[i]
+        for j in range(m):
+            x = np.float32(source[j])
+            row[j] = x
+            column_sum[j] += x
 
-    ``gradient`` already carries the learning rate and the 1/B, ``l1_step = lr * l1``,
-    ``l2_step = lr * l2``. One read of three arrays and one write of two instead of the
-    five or six numpy passes the same update would take.
-    """
+
+@nb.njit(inline="always")
+def _momentum_step(param, increment, gradient, momentum, l1_step, l2_step):
     for i in range(param.size):
         w = param[i]
         sign = (_F32(1.0) if w > _F32(0.0) else _F32(0.0)) - (
@@ -152,6 +268,42 @@ def _momentum_step(param, increment, gradient, momentum, l1_step, l2_step):
         step = momentum * increment[i] + gradient[i] - l1_step * sign - l2_step * w
         increment[i] = step
         param[i] = w + step
+
+
+@nb.njit(inline="always")
+def _bias_step(param, increment, positive_sum, negative_sum, positive_scale, negative_scale, m):
+    for i in range(param.size):
+        step = m * increment[i] + (
+            positive_scale * positive_sum[i] + negative_scale * negative_sum[i]
+        )
+        increment[i] = step
+        param[i] += step
+
+
+@nb.njit(cache=True, error_model="numpy", boundscheck=False)
+def _apply_updates(W, inc_W, grad_W, b, inc_b, c, inc_c, sums, scales, momentum, l1_step, l2_step):
+    """The rbm.m momentum update of all parameters, one fused pass each (flat float32 views).
+
+    ``inc = m inc + grad - l1_step sign(W) - l2_step W;  W += inc`` with the learning rate and
+    1/B already inside ``grad_W``, ``l1_step = lr l1``, ``l2_step = lr l2``. Bias gradients
+    come from the column sums ``sums = (sum v_data, sum v_neg, sum h_data, sum h_neg)`` and
+    ``scales = (lr/B, -lr/M)``; biases are not penalised. One read of three arrays and one
+    write of two, instead of the five or six passes the same update takes in numpy.
+    """
+    _momentum_step(W, inc_W, grad_W, momentum, l1_step, l2_step)
+    _bias_step(b, inc_b, sums[0], sums[1], scales[0], scales[1], momentum)
+    _bias_step(c, inc_c, sums[2], sums[3], scales[0], scales[1], momentum)
+
+
+@nb.njit(cache=True, error_model="numpy", boundscheck=False)
+def _is_binary(X):
+    """True if every entry of the 2-D array X is exactly 0 or 1 (stops at the first other)."""
+    for i in range(X.shape[0]):
+        for j in range(X.shape[1]):
+            x = X[i, j]
+            if x != 0 and x != 1:
+                return False
+    return True
 
 
 @nb.njit(cache=True, fastmath=True, error_model="numpy", boundscheck=False)
@@ -166,6 +318,40 @@ def _sum_squared_difference(a, b):
             d = np.float64(ar[j] - br[j])
             total += d * d
     return total
+
+
+@nb.njit(cache=True, fastmath=True, error_model="numpy", boundscheck=False)
+def _free_energy_fast(x, hidden_bias, visible_term, out):
+    """Monitoring version of _free_energy_from_input (float32 x), ~10x faster, abs error
+    <~ 3e-7 per hidden unit: sum_j softplus(a_j) = sum_j max(a_j, 0) + log prod_j (1 + e^-|a_j|)
+    with the vectorised float32 exp and one log per block of 512 factors (each factor is in
+    (1, 2], so a block's float64 product cannot overflow).
+    """
+    n, m = x.shape
+    for i in range(n):
+        row = x[i]
+        linear = 0.0
+        log_total = 0.0
+        for start in range(0, m, 512):
+            product = 1.0
+            for j in range(start, min(start + 512, m)):
+                a = row[j] + hidden_bias[j]
+                linear += max(np.float64(a), 0.0)
+                product *= 1.0 + np.float64(_exp_f32(-abs(a)))
+            log_total += math.log(product)
+        out[i] = -visible_term[i] - linear - log_total
+
+
+@nb.njit(cache=True, fastmath=True, error_model="numpy", boundscheck=False)
+def _weight_statistics(w):
+    """(sqrt(sum w^2), mean |w|) of a flat float32 array, accumulated in float64."""
+    squares = 0.0
+    absolute = 0.0
+    for i in range(w.size):
+        x = np.float64(w[i])
+        squares += x * x
+        absolute += abs(x)
+    return math.sqrt(squares), absolute / w.size
 
 
 @nb.njit(cache=True, error_model="numpy", boundscheck=False)
@@ -261,7 +447,8 @@ class _CDTrainer:
     The parameter arrays W, b, c are updated in place (the same objects throughout).
     Buffer layout: ``stack_v = [v_data; v_neg]`` (B + M, n_visible) and
     ``stack_h = [lr/B P(h|v_data); -lr/M P(h|v_neg)]`` (B + M, n_hidden), so one GEMM
-    ``stack_v^T stack_h`` gives the scaled weight gradient (K = B + M).
+    ``stack_v^T stack_h`` gives the whole scaled weight gradient (K = B + M). The bias
+    gradients come from column sums accumulated by the sigmoid kernels.
     """
 
     def __init__(
@@ -295,51 +482,46 @@ class _CDTrainer:
         self.v_pos, self.v_neg = self.stack_v[:B], self.stack_v[B:]
         self.h_pos, self.h_neg = self.stack_h[:B], self.stack_h[B:]
         self.h_sample = np.empty((M, n_hidden), _F32)
-        self.u_hidden = np.empty((M, n_hidden), _F32)
-        need_visible_noise = persistent or cd_k > 1 or self.sample_final_visible
-        self.u_visible = np.empty((M, n_visible), _F32) if need_visible_noise else None
+        # column sums: v_data, v_neg (n_visible); h_data, h_neg (n_hidden); scratch
+        self.sum_v_pos, self.sum_v_neg = np.zeros(n_visible, _F32), np.zeros(n_visible, _F32)
+        self.sum_h_pos, self.sum_h_neg = np.zeros(n_hidden, _F32), np.zeros(n_hidden, _F32)
+        self.sum_scratch = np.zeros(n_hidden, _F32)
+        self.sums = (self.sum_v_pos, self.sum_v_neg, self.sum_h_pos, self.sum_h_neg)
+        self.streams_h = self._new_streams(n_hidden)
+        self.streams_v = self._new_streams(n_visible)
 
         self.grad_W = np.empty((n_visible, n_hidden), _F32)
-        self.grad_b = np.empty(n_visible, _F32)
-        self.grad_c = np.empty(n_hidden, _F32)
         self.inc_W = np.zeros((n_visible, n_hidden), _F32)
         self.inc_b = np.zeros(n_visible, _F32)
         self.inc_c = np.zeros(n_hidden, _F32)
         # flat views for the fused update kernel (same memory)
         self._W_flat, self._inc_W_flat = self.W.reshape(-1), self.inc_W.reshape(-1)
         self._grad_W_flat = self.grad_W.reshape(-1)
-
-        self.set_learning_rate(learning_rate, l1, l2)
-        self.ones = np.ones(B + M, _F32)
         self.one = _F32(1.0)
+        self.set_learning_rate(learning_rate, l1, l2)
+
+    def _new_streams(self, n_lanes: int) -> tuple[np.ndarray, np.ndarray]:
+        """xoroshiro64** states, one stream per column, seeded from the Generator."""
+        s0 = self.rng.integers(0, 2**32, size=n_lanes, dtype=np.uint32)
+        s1 = self.rng.integers(0, 2**32, size=n_lanes, dtype=np.uint32)
+        s1[(s0 == 0) & (s1 == 0)] = 1  # the all-zero state is a fixed point
+        return s0, s1
 
     def set_learning_rate(self, learning_rate: float, l1: float, l2: float) -> None:
-        B, M = self.B, self.M
-        self.pos_scale = _F32(learning_rate / B)
-        self.neg_scale = _F32(-learning_rate / M)
+        self.pos_scale = _F32(learning_rate / self.B)
+        self.neg_scale = _F32(-learning_rate / self.M)
+        self.scales = np.array([self.pos_scale, self.neg_scale], _F32)
         self.l1_step = _F32(learning_rate * l1)
         self.l2_step = _F32(learning_rate * l2)
-        # weights of the rows of stack_v in the visible-bias gradient (one GEMV)
-        self.row_scale = np.concatenate(
-            [np.full(B, self.pos_scale, _F32), np.full(M, self.neg_scale, _F32)]
-        )
 
     def init_chains(self, X: np.ndarray) -> None:
         """PCD: start the persistent chains at random training vectors, made binary."""
         rows = self.rng.integers(0, X.shape[0], size=self.M)
         u = self.rng.random((self.M, X.shape[1]), dtype=_F32)
-        _bernoulli_rows(X[rows], u, self.v_neg)
-
-    def _sample_hidden(self, probabilities: np.ndarray) -> None:
-        self.rng.random(dtype=_F32, out=self.u_hidden)
-        _bernoulli_rows(probabilities, self.u_hidden, self.h_sample)
-
-    def _sample_visible_in_place(self) -> None:
-        self.rng.random(dtype=_F32, out=self.u_visible)
-        _bernoulli_rows(self.v_neg, self.u_visible, self.v_neg)
+        self.v_neg[...] = u < X[rows]
 
     def gradient(self, X: np.ndarray, rows: np.ndarray) -> float:
-        """Fill grad_W, grad_b, grad_c (already times the learning rate) for minibatch ``rows``.
+        """Fill grad_W and the column sums (times the learning rate) for minibatch ``rows``.
 
         Returns the summed squared reconstruction error of the minibatch (CD only; 0 for PCD).
         """
@@ -347,46 +529,49 @@ class _CDTrainer:
         v_pos, v_neg, h_pos, h_neg, h_sample = (
             self.v_pos, self.v_neg, self.h_pos, self.h_neg, self.h_sample,
         )  # fmt: skip
-        np.take(X, rows, axis=0, out=v_pos)
+        s0h, s1h = self.streams_h
+        s0v, s1v = self.streams_v
+
+        _gather_rows(X, rows, v_pos, self.sum_v_pos)
         np.matmul(v_pos, W, out=h_pos)
-        _sigmoid_rows(h_pos, c, one)
-
         if self.persistent:
+            _hidden_step(h_pos, c, self.pos_scale, self.sum_h_pos)
             np.matmul(v_neg, W, out=h_neg)
-            _sigmoid_rows(h_neg, c, one)
-            self._sample_hidden(h_neg)
-        else:
-            self._sample_hidden(h_pos)
+            _hidden_step_sample(h_neg, c, one, self.sum_scratch, h_sample, s0h, s1h)
+        else:  # rbm.m: binary hidden states drive the reconstruction
+            _hidden_step_sample(h_pos, c, self.pos_scale, self.sum_h_pos, h_sample, s0h, s1h)
 
+        error = 0.0
         for step in range(self.k):
             last = step == self.k - 1
             np.matmul(h_sample, WT, out=v_neg)
-            _sigmoid_rows(v_neg, b, one)
             if self.persistent or not last or self.sample_final_visible:
-                self._sample_visible_in_place()
+                with_error = last and not self.persistent
+                error = _visible_step_sample(v_neg, b, v_pos, with_error, self.sum_v_neg, s0v, s1v)
+            else:  # rbm.m: the reconstruction is the visible probabilities
+                error = _visible_step_error(v_neg, b, v_pos, self.sum_v_neg)
             np.matmul(v_neg, W, out=h_neg)
-            if last:  # negative statistics: scale and sign folded into the sigmoid
-                _sigmoid_rows(h_neg, c, self.neg_scale)
+            if last:  # negative statistics; scale and sign folded into the sigmoid
+                _hidden_step(h_neg, c, self.neg_scale, self.sum_h_neg)
             else:
-                _sigmoid_rows(h_neg, c, one)
-                self._sample_hidden(h_neg)
+                _hidden_step_sample(h_neg, c, one, self.sum_scratch, h_sample, s0h, s1h)
 
-        error = 0.0 if self.persistent else _sum_squared_difference(v_pos, v_neg)
-        np.multiply(h_pos, self.pos_scale, out=h_pos)
         np.matmul(self.stack_v.T, self.stack_h, out=self.grad_W)
-        np.matmul(self.row_scale, self.stack_v, out=self.grad_b)
-        np.matmul(self.ones, self.stack_h, out=self.grad_c)
-        return error
+        return float(error)
+
+    def bias_gradients(self) -> tuple[np.ndarray, np.ndarray]:
+        """(grad_b, grad_c) of the last gradient() call, times the learning rate."""
+        ps, ns = (np.float64(x) for x in (self.pos_scale, self.neg_scale))
+        grad_b = ps * self.sum_v_pos + ns * self.sum_v_neg
+        grad_c = ps * self.sum_h_pos + ns * self.sum_h_neg
+        return grad_b, grad_c
 
     def apply(self, momentum: np.float32) -> None:
         """The rbm.m momentum update (L1/L2 on the weights only) from the last gradient()."""
-        zero = _F32(0.0)
-        _momentum_step(
-            self._W_flat, self._inc_W_flat, self._grad_W_flat, momentum, self.l1_step,
-            self.l2_step,
+        _apply_updates(
+            self._W_flat, self._inc_W_flat, self._grad_W_flat, self.b, self.inc_b, self.c,
+            self.inc_c, self.sums, self.scales, momentum, self.l1_step, self.l2_step,
         )  # fmt: skip
-        _momentum_step(self.b, self.inc_b, self.grad_b, momentum, zero, zero)
-        _momentum_step(self.c, self.inc_c, self.grad_c, momentum, zero, zero)
 
 
 # --------------------------------------------------------------------------------------------
@@ -481,7 +666,7 @@ class BernoulliRBM:
         l1: float = 0.0,
         l2: float = 0.0,
         init: str = "paper",
-        n_monitor: int = 2000,
+        n_monitor: int = 1000,
         random_state: Any = 0,
     ) -> None:
         self.n_hidden = n_hidden
@@ -647,10 +832,10 @@ class BernoulliRBM:
         )  # fmt: skip
         if self.persistent:
             trainer.init_chains(X)
+        # binary data (the first layer) is gathered from a uint8 copy: 4x less memory traffic
+        X_train = X.astype(np.uint8) if _is_binary(X) else X
 
-        monitor_rows = np.sort(
-            rng_monitor.permutation(n_samples)[: min(self.n_monitor, n_samples)]
-        )
+        monitor_rows = np.sort(rng_monitor.permutation(n_samples)[: min(self.n_monitor, n_samples)])
         X_monitor = X[monitor_rows]
         n_batches = n_samples // self.batch_size
         history = {key: np.full(self.n_epochs, np.nan) for key in HISTORY_KEYS}
@@ -663,7 +848,7 @@ class BernoulliRBM:
                 error = 0.0
                 for batch in range(n_batches):
                     rows = order[batch * self.batch_size : (batch + 1) * self.batch_size]
-                    error += trainer.gradient(X, rows)
+                    error += trainer.gradient(X_train, rows)
                     trainer.apply(momentum)
 
                 if not (np.isfinite(W).all() and np.isfinite(b).all() and np.isfinite(c).all()):
@@ -677,7 +862,7 @@ class BernoulliRBM:
                         n_batches * self.batch_size * n_visible
                     )
                 metrics["learning_rate"] = float(self.learning_rate)
-                metrics["momentum"] = float(momentum)
+                metrics["momentum"] = float(m0 if epoch < switch else m1)
                 metrics["epoch_seconds"] = time.perf_counter() - start
                 for key, value in metrics.items():
                     history[key][epoch] = value
@@ -701,13 +886,14 @@ class BernoulliRBM:
         """Cheap per-epoch monitoring: float32 GEMMs on the monitoring subset and X_val."""
         x = X_monitor @ W  # (n_monitor, n_hidden) float32
         f_train = np.empty(X_monitor.shape[0])
-        _free_energy_from_input(x, c, (X_monitor @ b).astype(np.float64), f_train)
+        _free_energy_fast(x, c, (X_monitor @ b).astype(np.float64), f_train)
         _sigmoid_rows(x, c, _F32(1.0))
         mean_activation = x.mean(axis=0, dtype=np.float64)
+        norm, abs_mean = _weight_statistics(W.reshape(-1))
         metrics = {
             "free_energy_train": float(f_train.mean()),
-            "weight_norm": float(np.sqrt(np.dot(W.ravel(), W.ravel()))),
-            "weight_abs_mean": float(np.abs(W).mean(dtype=np.float64)),
+            "weight_norm": float(norm),
+            "weight_abs_mean": float(abs_mean),
             "hidden_dead_fraction": float(
                 np.mean((mean_activation < 0.01) | (mean_activation > 0.99))
             ),
@@ -717,7 +903,11 @@ class BernoulliRBM:
             _sigmoid_rows(v, b, _F32(1.0))
             metrics["reconstruction_error"] = _sum_squared_difference(X_monitor, v) / v.size
         if X_val is not None:
-            f_val = _free_energy_float32(X_val, W, b, c)
+            f_val = np.empty(X_val.shape[0])
+            for s in range(0, X_val.shape[0], _CHUNK_ROWS):
+                block = X_val[s : s + _CHUNK_ROWS]
+                visible_term = (block @ b).astype(np.float64)
+                _free_energy_fast(block @ W, c, visible_term, f_val[s : s + _CHUNK_ROWS])
             metrics["free_energy_validation"] = float(f_val.mean())
             metrics["free_energy_gap"] = metrics["free_energy_validation"] - float(f_train.mean())
         return metrics
@@ -738,15 +928,11 @@ class BernoulliRBM:
             n_chains=int(chains), negative_visible=self.negative_visible, learning_rate=1.0,
             l1=0.0, l2=0.0, rng=_rng(seed),
         )  # fmt: skip
-        with np.errstate(over="ignore", under="ignore"):
-            if self.persistent:
-                trainer.init_chains(X)
-            trainer.gradient(X, np.arange(n))
-        return (
-            trainer.grad_W.astype(np.float64),
-            trainer.grad_b.astype(np.float64),
-            trainer.grad_c.astype(np.float64),
-        )
+        if self.persistent:
+            trainer.init_chains(X)
+        trainer.gradient(X, np.arange(n))
+        grad_b, grad_c = trainer.bias_gradients()
+        return trainer.grad_W.astype(np.float64), grad_b, grad_c
 
     # -- inference ---------------------------------------------------------------------------
 
@@ -896,16 +1082,6 @@ class BernoulliRBM:
         rng = _rng(seed)
         v0 = (rng.random((int(n_samples), self.n_visible)) < 0.5).astype(_F32)
         return self.gibbs(v0, n_steps, rng)
-
-
-def _free_energy_float32(X: np.ndarray, W: np.ndarray, b: np.ndarray, c: np.ndarray):
-    """F(v) with float32 GEMMs (monitoring only), float64 softplus sums; shape (n,)."""
-    out = np.empty(X.shape[0])
-    for s in range(0, X.shape[0], _CHUNK_ROWS):
-        block = X[s : s + _CHUNK_ROWS]
-        visible_term = (block @ b).astype(np.float64)
-        _free_energy_from_input(block @ W, c, visible_term, out[s : s + _CHUNK_ROWS])
-    return out
 
 
 # --------------------------------------------------------------------------------------------

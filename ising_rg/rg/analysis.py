@@ -226,7 +226,8 @@ def _kadanoff_reference(
     Rg = sqrt((b^2 - 1)/6), locality 1), activation (1 + block magnetization) / 2. Its
     block-spin correlation (majority rule) is below 1 through tie noise, and its
     activation-weighted field is broadened by the data's correlation length: compare a layer's
-    ``block_spin_correlation`` and ``activation_weighted`` metrics with these, not with 1 and b^2.
+    ``block_spin_correlation`` and ``activation_weighted`` metrics with these, not with 1 and b^2
+    (a reference, not a ceiling: a unit with a sharper nonlinearity tracks the majority better).
     Data-driven entries are None when b does not divide L.
     """
     size = spins.shape[-1]

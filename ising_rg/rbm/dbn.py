@@ -1,0 +1,353 @@
+"""Deep belief network: a stack of BernoulliRBMs trained greedily, layer by layer.
+
+Layer 1 is trained on the data, layer l + 1 on the hidden *probabilities* P(h_l = 1 | .) of
+layer l given the data propagated up through layers 1..l (Hinton & Salakhutdinov 2006, as in
+the paper), or on binary samples of them (``propagate='samples'``).
+"""
+
+from __future__ import annotations
+
+import numbers
+import os
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from ising_rg.errors import IsingRGError
+from ising_rg.rbm.rbm import BernoulliRBM, _rng, _seed_sequence, check_unit_interval
+
+__all__ = ["DBN"]
+
+_RBM_PARAMETERS = tuple(name for name in BernoulliRBM._PARAM_NAMES if name != "n_hidden")
+_OWN_SEED_PARAMETER = "random_state"
+
+
+class DBN:
+    """Greedy layer-wise stack of :class:`~ising_rg.rbm.rbm.BernoulliRBM`.
+
+    Parameters
+    ----------
+    hidden : sequence of int
+        Hidden layer sizes, bottom to top; the paper: (400, 100, 25) over 1600 visible units.
+    propagate : {'probabilities', 'samples'}
+        What each layer passes up as the next layer's training data: P(h = 1 | v) (the paper,
+        rbm.m) or a binary sample of it (seeded).
+    random_state : int
+        Master seed. The validation split and every layer's seed are derived from
+        ``numpy.random.SeedSequence(random_state).spawn(...)``, so one integer fixes the run.
+    **rbm_kwargs
+        Hyper-parameters shared by every layer's BernoulliRBM (learning_rate, momentum_schedule,
+        batch_size, n_epochs, cd_k, persistent, n_persistent_chains, negative_visible, l1, l2,
+        init, n_monitor). ``random_state`` is not accepted here (see above).
+
+    Attributes
+    ----------
+    rbms_ : list of BernoulliRBM
+        Trained layers, bottom first.
+    n_layers_ : int
+    n_features_in_ : int
+        Visible units of layer 1.
+    layer_seeds_ : list of int
+        Seed given to each layer's RBM.
+    validation_indices_ : ndarray of int64
+        Rows of the X given to fit held out for validation (sorted); empty if none.
+    train_indices_ : ndarray of int64
+        Rows used for training (sorted).
+    """
+
+    def __init__(
+        self,
+        hidden: Sequence[int] = (400, 100, 25),
+        *,
+        propagate: str = "probabilities",
+        random_state: int = 0,
+        **rbm_kwargs: Any,
+    ) -> None:
+        unknown = sorted(set(rbm_kwargs) - set(_RBM_PARAMETERS))
+        if unknown:
+            raise IsingRGError(f"unknown RBM hyper-parameter(s): {', '.join(unknown)}")
+        self.hidden = tuple(hidden) if isinstance(hidden, list | tuple) else hidden
+        self.propagate = propagate
+        self.random_state = random_state
+        self.rbm_kwargs = dict(rbm_kwargs)
+
+    # -- parameters ------------------------------------------------------------------------
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """All hyper-parameters as a flat dict: hidden, propagate, random_state, RBM kwargs."""
+        params = {
+            "hidden": list(self.hidden),
+            "propagate": self.propagate,
+            "random_state": self.random_state,
+        }
+        params.update(self.rbm_kwargs)
+        return params
+
+    def __repr__(self) -> str:
+        return f"DBN(hidden={tuple(self.hidden)!r}, propagate={self.propagate!r})"
+
+    def _check_parameters(self) -> tuple[int, ...]:
+        hidden = self.hidden
+        if isinstance(hidden, numbers.Integral):
+            hidden = (hidden,)
+        try:
+            sizes = tuple(hidden)
+        except TypeError:
+            raise IsingRGError(
+                f"hidden must be a sequence of layer sizes, got {hidden!r}"
+            ) from None
+        if not sizes:
+            raise IsingRGError("hidden must name at least one layer")
+        for size in sizes:
+            if not isinstance(size, numbers.Integral) or isinstance(size, bool) or size < 1:
+                raise IsingRGError(f"hidden layer sizes must be positive integers, got {hidden!r}")
+        if self.propagate not in ("probabilities", "samples"):
+            raise IsingRGError(
+                f"propagate must be 'probabilities' or 'samples', got {self.propagate!r}"
+            )
+        if isinstance(self.random_state, bool) or not isinstance(
+            self.random_state, numbers.Integral
+        ):
+            raise IsingRGError(f"random_state must be an integer seed, got {self.random_state!r}")
+        _seed_sequence(self.random_state)  # validates >= 0
+        return tuple(int(s) for s in sizes)
+
+    # -- training ----------------------------------------------------------------------------
+
+    def fit(
+        self,
+        X: Any,
+        validation_fraction: float = 0.1,
+        callback: Callable[[int, int, int, dict[str, float]], None] | None = None,
+    ) -> DBN:
+        """Train the layers greedily, bottom first.
+
+        Parameters
+        ----------
+        X : array-like, shape (n_samples, n_visible), values in [0, 1]
+        validation_fraction : float in [0, 1)
+            Share of the rows held out (seeded split, recorded in ``validation_indices_``) and
+            propagated alongside the training data to monitor each layer's free-energy gap.
+        callback : callable, optional
+            ``callback(layer_index, epoch, n_epochs, metrics)`` after every epoch of every
+            layer; layer_index and epoch count from 1, metrics is that epoch's history entry.
+            Exceptions it raises (KeyboardInterrupt included) propagate unchanged; the DBN is
+            then left unfitted.
+
+        Returns
+        -------
+        self
+        """
+        sizes = self._check_parameters()
+        X = check_unit_interval(X, "X")
+        n_samples = X.shape[0]
+        if not isinstance(validation_fraction, numbers.Real) or not (
+            0.0 <= validation_fraction < 1.0
+        ):
+            raise IsingRGError(
+                f"validation_fraction must be in [0, 1), got {validation_fraction!r}"
+            )
+        n_val = int(round(validation_fraction * n_samples))
+        if n_val and n_samples - n_val < 1:
+            raise IsingRGError("validation_fraction leaves no training samples")
+
+        split_seed, propagate_seed, *layer_streams = _seed_sequence(self.random_state).spawn(
+            2 + len(sizes)
+        )
+        order = _rng(split_seed).permutation(n_samples)
+        validation_rows = np.sort(order[:n_val])
+        train_rows = np.sort(order[n_val:])
+        layer_seeds = [int(s.generate_state(1, dtype=np.uint64)[0] >> 1) for s in layer_streams]
+        propagate_rng = _rng(propagate_seed)
+
+        data = X[train_rows]
+        data_val = X[validation_rows] if n_val else None
+        rbms: list[BernoulliRBM] = []
+        for index, (n_hidden, seed) in enumerate(zip(sizes, layer_seeds, strict=True)):
+            rbm = BernoulliRBM(n_hidden, random_state=seed, **self.rbm_kwargs)
+            layer_callback = None
+            if callback is not None:
+                layer_callback = _LayerCallback(callback, index + 1)
+            rbm.fit(data, X_val=data_val, callback=layer_callback)
+            rbms.append(rbm)
+            if index + 1 < len(sizes):
+                data = self._propagate(rbm, data, propagate_rng)
+                if data_val is not None:
+                    data_val = self._propagate(rbm, data_val, propagate_rng)
+
+        self.rbms_ = rbms
+        self.n_layers_ = len(rbms)
+        self.n_features_in_ = X.shape[1]
+        self.layer_seeds_ = layer_seeds
+        self.validation_indices_ = validation_rows.astype(np.int64)
+        self.train_indices_ = train_rows.astype(np.int64)
+        return self
+
+    def _propagate(
+        self, rbm: BernoulliRBM, data: np.ndarray, rng: np.random.Generator
+    ) -> np.ndarray:
+        probabilities = rbm.transform(data)
+        if self.propagate == "samples":
+            return (rng.random(probabilities.shape, dtype=np.float32) < probabilities).astype(
+                np.float32
+            )
+        return probabilities
+
+    # -- inference ---------------------------------------------------------------------------
+
+    def _check_fitted(self) -> None:
+        if not getattr(self, "rbms_", None):
+            raise IsingRGError("this DBN is not fitted yet; call fit() or load a model file")
+
+    def _check_depth(self, depth: int | None) -> int:
+        self._check_fitted()
+        if depth is None:
+            return self.n_layers_
+        if (
+            not isinstance(depth, numbers.Integral)
+            or isinstance(depth, bool)
+            or not 1 <= depth <= self.n_layers_
+        ):
+            raise IsingRGError(f"depth must be an integer in 1..{self.n_layers_}, got {depth!r}")
+        return int(depth)
+
+    def transform(self, X: Any, depth: int | None = None) -> np.ndarray:
+        """Hidden probabilities of layer ``depth`` (1-based; default the top), propagated up.
+
+        Parameters
+        ----------
+        X : array-like, shape (n_samples, n_visible), values in [0, 1]
+        depth : int, optional
+
+        Returns
+        -------
+        ndarray, shape (n_samples, hidden[depth - 1]), float32
+        """
+        depth = self._check_depth(depth)
+        out = X
+        for rbm in self.rbms_[:depth]:
+            out = rbm.transform(out)
+        return out
+
+    def reconstruct(self, X: Any, depth: int | None = None) -> np.ndarray:
+        """Mean-field reconstruction through layer ``depth``: up with probabilities to layer
+        ``depth``, then down with probabilities, P(v = 1 | h) at every layer.
+
+        Returns
+        -------
+        ndarray, shape (n_samples, n_visible), float32 visible probabilities
+        """
+        depth = self._check_depth(depth)
+        return self._down(self.transform(X, depth), depth)
+
+    def _down(self, H: np.ndarray, depth: int) -> np.ndarray:
+        out = H
+        for rbm in reversed(self.rbms_[:depth]):
+            out = rbm.propagate_down(out)
+        return out
+
+    def sample(
+        self,
+        n_samples: int,
+        n_gibbs: int = 1000,
+        seed: Any = 0,
+        X_init: Any = None,
+        return_binary: bool = False,
+    ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+        """Generate visible configurations from the DBN.
+
+        Block Gibbs sampling (both layers sampled) runs in the top RBM (an undirected model
+        over the top two layers) for ``n_gibbs`` steps, starting from ``X_init`` propagated
+        up (probabilities, then one binary sample) or, without X_init, from uniform random
+        {0, 1} states. From the final state one hidden sample h_top is drawn and
+        P(v_top = 1 | h_top) is passed down the directed lower layers with probabilities
+        (P(v|h) with h = the probabilities from above, no sampling) to the visible layer.
+
+        Parameters
+        ----------
+        n_samples : int
+            Number of configurations (ignored when X_init is given: one per row of X_init).
+        n_gibbs : int >= 0
+            Gibbs steps in the top RBM. With 0 and X_init the result is a stochastic
+            reconstruction: X_init up, one sampled top hidden state, and down.
+        seed : int, SeedSequence or Generator
+        X_init : array-like, shape (n, n_visible), optional
+        return_binary : bool
+            Also return a Bernoulli sample of the visible probabilities.
+
+        Returns
+        -------
+        probabilities : ndarray, shape (n, n_visible), float32
+        samples : ndarray, shape (n, n_visible), float32 {0, 1}; only if return_binary
+        """
+        self._check_fitted()
+        if not isinstance(n_gibbs, numbers.Integral) or n_gibbs < 0:
+            raise IsingRGError(f"n_gibbs must be an integer >= 0, got {n_gibbs!r}")
+        rng = _rng(seed)
+        top = self.rbms_[-1]
+        if X_init is not None:
+            below_top = (
+                self.transform(X_init, self.n_layers_ - 1)
+                if self.n_layers_ > 1
+                else (check_unit_interval(X_init, "X_init", n_features=self.n_features_in_))
+            )
+            v_top = (rng.random(below_top.shape, dtype=np.float32) < below_top).astype(np.float32)
+        else:
+            if not isinstance(n_samples, numbers.Integral) or n_samples < 1:
+                raise IsingRGError(f"n_samples must be an integer >= 1, got {n_samples!r}")
+            v_top = (rng.random((int(n_samples), top.n_visible)) < 0.5).astype(np.float32)
+        if n_gibbs > 0:
+            v_top = top.gibbs(v_top, int(n_gibbs), rng)
+        # mean-field last half-step: P(v_top | h) with h sampled from the final state
+        h = top.transform(v_top)
+        h = (rng.random(h.shape, dtype=np.float32) < h).astype(np.float32)
+        v_top_probabilities = top.propagate_down(h)
+        probabilities = self._down(v_top_probabilities, self.n_layers_ - 1)
+        if return_binary:
+            binary = (rng.random(probabilities.shape, dtype=np.float32) < probabilities).astype(
+                np.float32
+            )
+            return probabilities, binary
+        return probabilities
+
+    # -- files ---------------------------------------------------------------------------------
+
+    def save(
+        self,
+        path: str | os.PathLike,
+        *,
+        data_sha256: str,
+        hyperparameters: dict | None = None,
+        seed: int | None = None,
+        overwrite: bool = False,
+    ) -> None:
+        """Write the model file (SPEC section 3); see :func:`ising_rg.io.models.save_dbn`."""
+        from ising_rg.io.models import save_dbn  # io imports this module
+
+        save_dbn(
+            self,
+            path,
+            data_sha256=data_sha256,
+            hyperparameters=self.get_params() if hyperparameters is None else hyperparameters,
+            seed=self.random_state if seed is None else seed,
+            overwrite=overwrite,
+        )
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> DBN:
+        """Read a model file; see :func:`ising_rg.io.models.load_dbn`."""
+        from ising_rg.io.models import load_dbn
+
+        return load_dbn(path)
+
+
+class _LayerCallback:
+    """Adapts the DBN callback (layer, epoch, n_epochs, metrics) to one RBM's fit."""
+
+    def __init__(self, callback: Callable[..., None], layer_index: int) -> None:
+        self.callback = callback
+        self.layer_index = layer_index
+
+    def __call__(self, epoch: int, n_epochs: int, metrics: dict[str, float]) -> None:
+        self.callback(self.layer_index, epoch, n_epochs, metrics)

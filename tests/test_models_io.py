@@ -1,0 +1,142 @@
+"""Model files: round trip, atomic writes, and one-line errors for bad files."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import h5py
+import numpy as np
+import pytest
+
+from ising_rg import __version__
+from ising_rg.errors import IsingRGError
+from ising_rg.io.models import FORMAT, file_sha256, load_dbn, read_model_metadata, save_dbn
+from ising_rg.rbm import DBN
+
+
+@pytest.fixture(scope="module")
+def data():
+    return (np.random.default_rng(0).random((300, 25)) < 0.4).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def dbn(data):
+    return DBN((12, 6, 3), random_state=4, n_epochs=2, batch_size=30).fit(data)
+
+
+@pytest.fixture
+def saved(dbn, tmp_path):
+    path = tmp_path / "model.h5"
+    save_dbn(dbn, path, data_sha256="ab" * 32, hyperparameters={"epochs": 2, "l1": 2e-4}, seed=4)
+    return path
+
+
+def test_round_trip_reproduces_transform_bit_for_bit(dbn, data, saved):
+    loaded = load_dbn(saved)
+    assert loaded.n_layers_ == 3
+    for depth in (1, 2, 3):
+        assert np.array_equal(loaded.transform(data, depth), dbn.transform(data, depth))
+        assert np.array_equal(loaded.reconstruct(data, depth), dbn.reconstruct(data, depth))
+    for a, b in zip(dbn.rbms_, loaded.rbms_, strict=True):
+        assert a.weights_.dtype == b.weights_.dtype == np.float32
+        assert set(a.history_) == set(b.history_)
+        for key in a.history_:
+            np.testing.assert_array_equal(a.history_[key], b.history_[key])
+    assert np.array_equal(loaded.validation_indices_, dbn.validation_indices_)
+    assert loaded.get_params() == dbn.get_params()
+
+
+def test_layout_and_metadata_follow_the_spec(saved):
+    with h5py.File(saved, "r") as f:
+        assert f.attrs["format"] == FORMAT and int(f.attrs["format_version"]) == 1
+        assert sorted(f["layers"].keys()) == ["1", "2", "3"]
+        assert f["layers/1/weights"].shape == (25, 12) and f["layers/1/weights"].dtype == "f4"
+        assert f["layers/2/visible_bias"].shape == (12,)
+        assert f["layers/3/hidden_bias"].shape == (3,)
+        assert "reconstruction_error" in f["layers/1/history"]
+        assert json.loads(f.attrs["hyperparameters"]) == {"epochs": 2, "l1": 2e-4}
+    meta = read_model_metadata(saved)
+    assert meta["data_sha256"] == "ab" * 32 and meta["seed"] == 4
+    assert meta["package_version"] == __version__ and "created" in meta
+    assert meta["layer_shapes"] == [(25, 12), (12, 6), (6, 3)]
+
+
+def test_existing_file_is_not_overwritten_without_permission(dbn, saved):
+    before = saved.read_bytes()
+    with pytest.raises(IsingRGError, match="exists") as info:
+        save_dbn(dbn, saved, data_sha256="x", hyperparameters={}, seed=0)
+    assert "\n" not in str(info.value)
+    assert saved.read_bytes() == before
+    save_dbn(dbn, saved, data_sha256="y", hyperparameters={}, seed=0, overwrite=True)
+    assert read_model_metadata(saved)["data_sha256"] == "y"
+    assert sorted(p.name for p in saved.parent.iterdir()) == ["model.h5"]  # no temp files
+
+
+def test_dbn_save_and_load_wrappers(dbn, data, tmp_path):
+    path = tmp_path / "wrapped.h5"
+    dbn.save(path, data_sha256="cd" * 32)
+    assert np.array_equal(DBN.load(path).transform(data), dbn.transform(data))
+    assert read_model_metadata(path)["hyperparameters"]["hidden"] == [12, 6, 3]
+
+
+def test_unfitted_or_unserialisable_models_are_refused(dbn, tmp_path):
+    with pytest.raises(IsingRGError, match="unfitted"):
+        save_dbn(DBN((3,)), tmp_path / "a.h5", data_sha256="", hyperparameters={}, seed=0)
+    with pytest.raises(IsingRGError, match="JSON"):
+        save_dbn(dbn, tmp_path / "b.h5", data_sha256="", hyperparameters={"f": object()}, seed=0)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_file_sha256(tmp_path):
+    path = tmp_path / "blob.bin"
+    path.write_bytes(b"ising" * 100_000)
+    assert file_sha256(path) == hashlib.sha256(b"ising" * 100_000).hexdigest()
+    with pytest.raises(IsingRGError, match="does not exist"):
+        file_sha256(tmp_path / "missing.bin")
+
+
+def _edit(path, action):
+    with h5py.File(path, "r+") as f:
+        action(f)
+
+
+def _replace(f, name, data):
+    del f[name]
+    f[name] = data
+
+
+BAD_FILES = {
+    "missing layer": lambda f: f.__delitem__("layers/2"),
+    "wrong version": lambda f: f.attrs.__setitem__("format_version", 2),
+    "foreign format": lambda f: f.attrs.__setitem__("format", "something.else"),
+    "shape chain": lambda f: _replace(f, "layers/2/weights", np.zeros((5, 6), np.float32)),
+    "bias shape": lambda f: _replace(f, "layers/1/hidden_bias", np.zeros(7, np.float32)),
+    "dtype": lambda f: _replace(f, "layers/1/weights", np.zeros((25, 12), np.float64)),
+    "nan": lambda f: _replace(f, "layers/3/weights", np.full((6, 3), np.nan, np.float32)),
+    "no weights": lambda f: f.__delitem__("layers/1/weights"),
+}
+
+
+@pytest.mark.parametrize("problem", sorted(BAD_FILES))
+def test_corrupt_model_files_raise_one_line_errors(saved, problem):
+    _edit(saved, BAD_FILES[problem])
+    with pytest.raises(IsingRGError) as info:
+        load_dbn(saved)
+    assert "\n" not in str(info.value) and str(saved) in str(info.value)
+
+
+def test_missing_non_hdf5_and_foreign_hdf5_files(tmp_path):
+    with pytest.raises(IsingRGError, match="does not exist"):
+        load_dbn(tmp_path / "nope.h5")
+    text = tmp_path / "notes.h5"
+    text.write_text("not a model\n")
+    with pytest.raises(IsingRGError, match="not an HDF5 file"):
+        load_dbn(text)
+    foreign = tmp_path / "foreign.h5"
+    with h5py.File(foreign, "w") as f:
+        f["spins"] = np.zeros((2, 4, 4), np.int8)
+    with pytest.raises(IsingRGError, match="not an ising_rg model file"):
+        load_dbn(foreign)
+    with pytest.raises(IsingRGError, match="not an ising_rg model file"):
+        read_model_metadata(foreign)
