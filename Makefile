@@ -3,6 +3,7 @@
 #   make figures   sample -> train -> analyze -> figures at the paper's scale
 #   make figures QUICK=1   the same pipeline on a small preset, in about a minute
 #   make bench     performance figures (JSON)
+#   make report    the controls, coupling sweep and seeds of reports/rg_report.md
 # Every target bootstraps its own virtual environment in .venv; file targets mean only what
 # changed is redone.
 
@@ -34,7 +35,7 @@ MODEL := models/dbn_$(TAG).h5
 RESULTS := results/$(TAG)/metrics.json
 FIGURE := figures/$(TAG)/receptive_fields.png
 
-.PHONY: test bench lint venv figures clean
+.PHONY: test bench lint venv figures report clean
 .DELETE_ON_ERROR:
 
 venv: $(STAMP)
@@ -70,6 +71,11 @@ $(RESULTS): $(MODEL) $(DATA)
 
 $(FIGURE): $(RESULTS)
 	$(CLI) figures --results results/$(TAG) --out figures/$(TAG) --overwrite
+
+# The report's experiments (sample -> train -> analyze per job, 2 workers), then the report.
+WORKERS ?= 2
+report: $(STAMP)
+	$(CLI) experiment --preset default --out runs --workers $(WORKERS) --report reports/rg_report.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -306,3 +306,41 @@ def figures(results_dir, out_dir, overwrite):
 
     written = make_figures(results_dir, out_dir, overwrite=overwrite)
     click.echo(f"wrote {len(written)} files to {out_dir}", err=True)
+
+
+@main.command()
+@click.option("--preset", type=click.Choice(["default", "tiny"]), default="default",
+              show_default=True, help="default: the paper's scale; tiny: seconds, for tests.")
+@click.option("--out", "root", type=click.Path(file_okay=False), default="runs",
+              show_default=True, help="Folder of the jobs (finished jobs are not recomputed).")
+@click.option("--workers", type=int, default=2, show_default=True,
+              help="Local worker processes (threads per worker = cores / workers).")
+@click.option("--scheduler", default=None,
+              help="Dask scheduler address (tcp://host:port) instead of local workers.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Root seed.")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False), default=None,
+              help="Also write the markdown report here (e.g. reports/rg_report.md).")
+def experiment(preset, root, workers, scheduler, seed, report_path):
+    """Run the report's experiments (controls, coupling sweep, seeds) and aggregate them."""
+    import time
+
+    from ising_rg.experiments.report import write_report
+    from ising_rg.experiments.runner import load_results, run_experiment
+
+    if seed < 0:
+        raise IsingRGError(f"--seed must be non-negative, got {seed}")
+    start = time.perf_counter()
+
+    def progress(done, total, result):
+        job = result["job"]
+        state = "ran" if result.get("computed") else "reused"
+        click.echo(f"[{done}/{total}] {state} {job['group']} K={job['coupling']:g} "
+                   f"seed {job['replicate']} ({sum(result['seconds'].values()):.0f} s, "
+                   f"{time.perf_counter() - start:.0f} s elapsed)", err=True)
+
+    aggregate = run_experiment(preset, root, workers=workers, scheduler=scheduler,
+                               root_seed=seed, progress=progress)
+    click.echo(f"wrote {root}/aggregate.json ({len(aggregate['jobs'])} jobs)", err=True)
+    if report_path:
+        write_report(aggregate, load_results(root), report_path)
+        click.echo(f"wrote {report_path}", err=True)

@@ -1,0 +1,209 @@
+"""Experiment sets: define jobs, dispatch them to an executor, resume, aggregate over seeds.
+
+Jobs go to any ``concurrent.futures``-style executor: a local process pool by default, or a
+Dask distributed cluster (``scheduler="tcp://host:port"``, the optional ``distributed``
+extra). Every seed derives from one root seed through ``numpy.random.SeedSequence.spawn``
+before anything runs, so results do not depend on scheduling, on the number of workers, or
+on which jobs were already finished.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import multiprocessing
+import os
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ising_rg.errors import IsingRGError
+from ising_rg.experiments.jobs import Job, run_job
+from ising_rg.io.atomic import atomic_output
+
+SWEEP_COUPLINGS = (0.2, 0.3, 0.408, 0.44, 0.5)
+PAPER_COUPLING = 0.408
+
+
+def replicate_seeds(root_seed: int, n_replicates: int) -> list[tuple[int, int]]:
+    """(data seed, training seed) of each replicate, spawned from one root seed.
+
+    Replicate r uses the same seeds in every group and variant, so controls are paired: the
+    L1 = 0 network of replicate r sees exactly the data and initial weights of the paper
+    network of replicate r.
+    """
+    out = []
+    for child in np.random.SeedSequence(root_seed).spawn(n_replicates):
+        data, train = child.spawn(2)
+        out.append((int(data.generate_state(1, np.uint32)[0]),
+                    int(train.generate_state(1, np.uint32)[0])))
+    return out
+
+
+PRESETS: dict[str, dict[str, Any]] = {
+    # The report's default scale: the paper's lattice, data and network, with fewer epochs
+    # for the many control jobs (the "convergence" group trains the paper point for the
+    # full 200 epochs to show that the metrics have converged).
+    "default": {"size": 40, "n_samples": 20000, "hidden": (400, 100, 25), "epochs": 50,
+                "full_epochs": 200, "paper_seeds": 5, "control_seeds": 3,
+                "n_generative": 1000, "n_gibbs": 200},
+    # A few seconds per job, for tests and a dry run of the whole report.
+    "tiny": {"size": 8, "n_samples": 600, "hidden": (16, 4), "epochs": 3, "full_epochs": 6,
+             "paper_seeds": 2, "control_seeds": 2, "n_generative": 50, "n_gibbs": 5},
+}
+
+
+def build_jobs(preset: str = "default", root_seed: int = 0) -> list[Job]:
+    """Every job of the report for ``preset``: paper point, controls, coupling sweep."""
+    if preset not in PRESETS:
+        raise IsingRGError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
+    p = PRESETS[preset]
+    seeds = replicate_seeds(root_seed, max(p["paper_seeds"], p["control_seeds"]))
+    common = {"size": p["size"], "n_samples": p["n_samples"], "hidden": tuple(p["hidden"]),
+              "n_generative": p["n_generative"], "n_gibbs": p["n_gibbs"]}
+
+    def job(group, variant, coupling, replicate, epochs=p["epochs"], extras=None):
+        data_seed, train_seed = seeds[replicate]
+        kwargs = dict(common, epochs=epochs)
+        if extras is not None:
+            kwargs["extras"] = extras
+        return Job(group=group, variant=variant, coupling=coupling, replicate=replicate,
+                   data_seed=data_seed, train_seed=train_seed, **kwargs)
+
+    jobs = [job("paper", "paper", PAPER_COUPLING, r) for r in range(p["paper_seeds"])]
+    jobs += [job("convergence", "paper", PAPER_COUPLING, 0, epochs=p["full_epochs"])]
+    for variant in ("l1_zero", "permuted", "untrained"):
+        jobs += [job(variant, variant, PAPER_COUPLING, r) for r in range(p["control_seeds"])]
+    for coupling in SWEEP_COUPLINGS:
+        if coupling == PAPER_COUPLING:
+            continue  # the paper group's first replicates are this point of the sweep
+        jobs += [job("sweep", "paper", coupling, r, extras=("hidden_correlations",))
+                 for r in range(p["control_seeds"])]
+    return jobs
+
+
+@contextlib.contextmanager
+def local_executor(workers: int) -> Iterator[Executor]:
+    """A process pool whose workers do not oversubscribe the cores.
+
+    Each worker gets cores // workers numba and BLAS threads (at least one), set in the
+    environment the spawned interpreters start with: OpenBLAS threads busy-wait, and two
+    processes with a full set each slow each other down by an order of magnitude.
+    """
+    threads = str(max(1, (os.cpu_count() or 1) // workers))
+    names = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
+    saved = {name: os.environ.get(name) for name in names}
+    os.environ.update({name: threads for name in names})
+    try:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            yield pool
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@contextlib.contextmanager
+def dask_executor(scheduler: str) -> Iterator[Executor]:
+    """A ``concurrent.futures`` executor backed by a Dask distributed scheduler."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise IsingRGError("--scheduler needs the optional 'distributed' package: "
+                           "pip install 'ising_rg[dask]'") from None
+    try:
+        client = Client(scheduler, timeout="10s")
+    except OSError as error:
+        raise IsingRGError(f"cannot reach the Dask scheduler at {scheduler}: {error}") from None
+    try:
+        yield client.get_executor(pure=False)
+    finally:
+        client.close()
+
+
+def run_jobs(jobs: list[Job], root: str | os.PathLike, executor: Executor,
+             progress: Callable[[int, int, dict], None] | None = None) -> list[dict]:
+    """Run ``jobs`` on ``executor``; results in the order of ``jobs``.
+
+    Finished jobs (``result.json`` for the same spec) are loaded, not recomputed.
+    """
+    root = str(Path(root).resolve())
+    Path(root).mkdir(parents=True, exist_ok=True)
+    futures = {executor.submit(run_job, job.to_dict(), root): i for i, job in enumerate(jobs)}
+    results: list[dict | None] = [None] * len(jobs)
+    for done, future in enumerate(as_completed(futures), start=1):
+        results[futures[future]] = future.result()
+        if progress is not None:
+            progress(done, len(jobs), results[futures[future]])
+    return results  # type: ignore[return-value]
+
+
+def aggregate(results: list[dict]) -> dict[str, Any]:
+    """Mean, standard deviation and count over replicates of every summary metric.
+
+    Results are grouped by (group, coupling); the paper group also stands as the sweep's
+    point at K = 0.408. Returns ``{"groups": {"<group>@K": {"job": ..., "n": ..,
+    "metrics": {name: {"mean", "std", "sem", "n"}}}}}``.
+    """
+    grouped: dict[str, list[dict]] = defaultdict(list)
+    for result in results:
+        job = result["job"]
+        grouped[f"{job['group']}@{job['coupling']:.3f}"].append(result)
+    out: dict[str, Any] = {"groups": {}}
+    for key, members in sorted(grouped.items()):
+        names = sorted({name for m in members for name in m["summary"]})
+        metrics = {}
+        for name in names:
+            values = np.array([m["summary"].get(name) for m in members], dtype=object)
+            values = np.array([v for v in values if v is not None], dtype=float)
+            values = values[np.isfinite(values)]
+            n = int(values.size)
+            metrics[name] = {
+                "mean": float(values.mean()) if n else None,
+                "std": float(values.std(ddof=1)) if n > 1 else None,
+                "sem": float(values.std(ddof=1) / np.sqrt(n)) if n > 1 else None,
+                "n": n,
+            }
+        first = members[0]["job"]
+        out["groups"][key] = {
+            "group": first["group"], "variant": first["variant"],
+            "coupling": first["coupling"], "epochs": first["epochs"], "n": len(members),
+            "metrics": metrics,
+            "seconds": {stage: float(np.mean([m["seconds"].get(stage, 0.0) for m in members]))
+                        for stage in ("sample", "train", "analyze", "extras")},
+        }
+    return out
+
+
+def run_experiment(preset: str, root: str | os.PathLike, *, workers: int = 1,
+                   scheduler: str | None = None, root_seed: int = 0,
+                   progress: Callable[[int, int, dict], None] | None = None) -> dict[str, Any]:
+    """Build, run (resuming) and aggregate the experiment; writes ``root/aggregate.json``."""
+    if workers < 1:
+        raise IsingRGError(f"--workers must be at least 1, got {workers}")
+    jobs = build_jobs(preset, root_seed)
+    context = dask_executor(scheduler) if scheduler else local_executor(workers)
+    with context as executor:
+        results = run_jobs(jobs, root, executor, progress)
+    summary = aggregate(results)
+    summary["preset"] = preset
+    summary["root_seed"] = root_seed
+    summary["settings"] = {k: (list(v) if isinstance(v, tuple) else v)
+                           for k, v in PRESETS[preset].items()}
+    summary["jobs"] = [{"name": Job.from_dict(r["job"]).name, "seconds": r["seconds"]}
+                       for r in results]
+    with atomic_output(Path(root) / "aggregate.json", overwrite=True) as tmp:
+        tmp.write_text(json.dumps(summary, indent=1, allow_nan=False) + "\n")
+    return summary
+
+
+def load_results(root: str | os.PathLike) -> list[dict]:
+    """Every finished job's result.json under ``root``."""
+    return [json.loads(p.read_text()) for p in sorted(Path(root).glob("*/result.json"))]
