@@ -27,6 +27,7 @@ from ising_rg import exact
 from ising_rg.io.atomic import atomic_output
 
 VARIANTS = ("paper", "l1_zero", "permuted", "untrained")
+FLOW_STEPS = 150
 
 
 @dataclass(frozen=True)
@@ -196,19 +197,36 @@ def _extra_measurements(job: Job, network, spins: np.ndarray, visible: np.ndarra
     first = network.rbms_[0]
     if "couplings" in job.extras:
         out["couplings"] = couplings.couplings_by_displacement(
-            first, visible, job.size, true_coupling=job.coupling, seed=job.train_seed)
+            first, visible, job.size, max_distance=min(4, job.size // 2 - 1),
+            true_coupling=job.coupling, seed=job.train_seed)
     if "flow" in job.extras:
-        runs = {start: flow.rbm_flow(first, job.size, start=start, seed=job.train_seed)
-                for start in ("up", "random")}
-        out["flow"] = {"runs": runs, "fixed_point": flow.flow_fixed_point(runs, job.size)}
+        runs = {}
+        for start in ("up", "random"):
+            run = flow.rbm_flow(first, job.size, n_steps=FLOW_STEPS, start=start,
+                                seed=job.train_seed)
+            runs[start] = run
+        fixed_point = flow.flow_fixed_point(runs, job.size)
+        # Keep the per-step means; the per-chain arrays and final spins are bulky.
+        out["flow"] = {
+            "runs": {start: {key: value for key, value in run.items()
+                             if not key.endswith("_chains") and key != "final_spins"}
+                     for start, run in runs.items()},
+            "fixed_point": fixed_point,
+        }
     if "hidden_correlations" in job.extras:
         fields = receptive_field_arrays(network, spins, n_analysis=5000)
         out["hidden_correlations"] = [
             hidden_correlations.activation_correlation_length(
-                activations, centroids, job.size)
-            for activations, centroids in zip(fields["activations"], fields["centroids"],
-                                              strict=True)
+                activations, centroids, job.size, live=live)
+            for activations, centroids, live in zip(
+                fields["activations"], fields["centroids"], fields["live"], strict=True)
         ]
+        # The same estimator on the spins themselves (each site a unit at its own position),
+        # the like-for-like reference for the layers' correlation lengths.
+        sites = np.stack(np.divmod(np.arange(job.size**2), job.size), axis=1).astype(float)
+        subset = visible[:: max(1, len(visible) // 5000)]
+        out["data_activation_correlation"] = hidden_correlations.activation_correlation_length(
+            subset, sites, job.size)
     return out
 
 
@@ -244,14 +262,19 @@ def summarize(metrics: dict, extras: dict) -> dict[str, float | None]:
             value = entry.get(source)
             put(f"generative.{name}.{source}",
                 value.get("mean") if isinstance(value, dict) else value)
-    coupling_summary = extras.get("couplings", {}).get("summary", {})
-    for key, value in coupling_summary.items():
-        if isinstance(value, int | float) or value is None:
-            put(f"couplings.{key}", value)
+    learned = extras.get("couplings", {})
+    for key in ("nearest_neighbour", "next_nearest_neighbour"):
+        put(f"couplings.{key}", (learned.get(key) or {}).get("mean"))
+    put("couplings.ratio_nearest_to_true", learned.get("ratio_nearest_to_true"))
     fixed = extras.get("flow", {}).get("fixed_point", {})
-    for key, value in fixed.items():
-        if isinstance(value, int | float | bool) or value is None:
-            put(f"flow.{key}", value)
+    for start, point in fixed.get("starts", {}).items():
+        for key in ("energy_per_spin", "abs_magnetization", "effective_temperature"):
+            put(f"flow.{start}.{key}", point.get(key))
+    if "converged" in fixed:
+        put("flow.converged", fixed["converged"])
+        put("flow.max_energy_difference_sigma", fixed.get("max_energy_difference_sigma"))
     for index, entry in enumerate(extras.get("hidden_correlations", []), start=1):
-        put(f"layer{index}.activation_correlation_length", entry.get("correlation_length"))
+        put(f"layer{index}.activation_correlation_length", entry.get("xi"))
+    put("data.activation_correlation_length",
+        extras.get("data_activation_correlation", {}).get("xi"))
     return out

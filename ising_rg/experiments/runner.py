@@ -88,13 +88,15 @@ def build_jobs(preset: str = "default", root_seed: int = 0) -> list[Job]:
 
 @contextlib.contextmanager
 def local_executor(workers: int) -> Iterator[Executor]:
-    """A process pool whose workers do not oversubscribe the cores.
+    """A process pool of single-threaded workers.
 
-    Each worker gets cores // workers numba and BLAS threads (at least one), set in the
-    environment the spawned interpreters start with: OpenBLAS threads busy-wait, and two
-    processes with a full set each slow each other down by an order of magnitude.
+    Every worker runs one numba and one BLAS thread, set in the environment the spawned
+    interpreters start with. One thread each keeps the cores from being oversubscribed
+    (OpenBLAS threads busy-wait: two processes with a full set each slow each other down by
+    an order of magnitude) and makes every job's result independent of ``workers``: float32
+    GEMMs round differently with different BLAS thread counts.
     """
-    threads = str(max(1, (os.cpu_count() or 1) // workers))
+    threads = "1"
     names = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
     saved = {name: os.environ.get(name) for name in names}
     os.environ.update({name: threads for name in names})

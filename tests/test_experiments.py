@@ -1,0 +1,98 @@
+"""The experiment runner on the tiny preset: jobs, seeds, resumption, aggregation, Dask."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from ising_rg.errors import IsingRGError
+from ising_rg.experiments.jobs import Job
+from ising_rg.experiments.runner import (
+    aggregate,
+    build_jobs,
+    load_results,
+    local_executor,
+    replicate_seeds,
+    run_experiment,
+    run_jobs,
+)
+
+
+def test_seeds_come_from_one_root_and_pair_the_controls():
+    assert replicate_seeds(0, 3) == replicate_seeds(0, 3)
+    assert replicate_seeds(0, 5)[:3] == replicate_seeds(0, 3)  # independent of the count
+    assert replicate_seeds(0, 3) != replicate_seeds(1, 3)
+    jobs = build_jobs("tiny", root_seed=4)
+    by_replicate = {}
+    for job in jobs:
+        by_replicate.setdefault(job.replicate, set()).add((job.data_seed, job.train_seed))
+    assert all(len(seeds) == 1 for seeds in by_replicate.values())
+    assert len({job.name for job in jobs}) == len(jobs)
+    with pytest.raises(IsingRGError):
+        build_jobs("enormous")
+
+
+def test_job_spec_round_trip():
+    job = build_jobs("tiny")[0]
+    assert Job.from_dict(json.loads(json.dumps(job.to_dict()))) == job
+
+
+def test_aggregate_mean_and_spread():
+    results = [
+        {"job": {"group": "paper", "variant": "paper", "coupling": 0.408, "epochs": 3},
+         "summary": {"x": value, "y": None}, "seconds": {"train": 1.0}}
+        for value in (1.0, 2.0, 4.0)
+    ]
+    out = aggregate(results)["groups"]["paper@0.408"]
+    assert out["n"] == 3
+    assert out["metrics"]["x"]["mean"] == pytest.approx(7 / 3)
+    assert out["metrics"]["x"]["std"] == pytest.approx(np.std([1, 2, 4], ddof=1))
+    assert out["metrics"]["y"] == {"mean": None, "std": None, "sem": None, "n": 0}
+
+
+@pytest.mark.slow
+def test_tiny_experiment_runs_resumes_and_is_scheduling_independent(tmp_path):
+    first = run_experiment("tiny", tmp_path / "a", workers=2)
+    results = load_results(tmp_path / "a")
+    assert len(results) == len(build_jobs("tiny")) == len(first["jobs"])
+    paper = first["groups"]["paper@0.408"]
+    assert paper["n"] == 2 and paper["metrics"]["layer1.locality"]["n"] == 2
+    assert "permuted@0.408" in first["groups"] and "sweep@0.200" in first["groups"]
+    # A second run reuses every finished job and aggregates to the same numbers.
+    seen = []
+    again = run_experiment("tiny", tmp_path / "a", workers=1,
+                           progress=lambda done, total, result: seen.append(result["computed"]))
+    assert seen and not any(seen)
+    assert again["groups"] == first["groups"]
+    # One job run elsewhere, alone, on a one-worker pool, gives the same result bit for bit.
+    job = build_jobs("tiny")[3]
+    with local_executor(1) as pool:
+        (alone,) = run_jobs([job], tmp_path / "b", pool)
+    stored = json.loads((tmp_path / "a" / job.name / "result.json").read_text())
+    assert alone["summary"] == stored["summary"]
+
+
+@pytest.mark.slow
+def test_dask_scheduler_on_loopback(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    from ising_rg.experiments.runner import dask_executor
+
+    jobs = build_jobs("tiny")[:2]
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  protocol="tcp", host="127.0.0.1",
+                                  dashboard_address=None) as cluster:
+        assert cluster.scheduler_address.startswith("tcp://127.0.0.1")
+        with dask_executor(cluster.scheduler_address) as executor:
+            results = run_jobs(jobs, tmp_path, executor)
+    assert [r["job"] for r in results] == [job.to_dict() for job in jobs]
+    assert all(r["computed"] for r in results)
+
+
+def test_unreachable_scheduler_is_a_clear_error():
+    pytest.importorskip("distributed")
+    from ising_rg.experiments.runner import dask_executor
+
+    with pytest.raises(IsingRGError, match="cannot reach"), dask_executor("tcp://127.0.0.1:9"):
+        pass
