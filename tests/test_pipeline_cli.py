@@ -52,6 +52,12 @@ def test_metrics_schema(pipeline):
     assert metrics["provenance"]["trained_on_this_data"] is True
     assert metrics["decimation"]["max_enumeration_error"] < 1e-10
     assert len(metrics["validation"]["temperature"]) == 13
+    training = metrics["training"]["layers"]
+    assert [entry["log_z_method"] == "exact" for entry in training] == [False, True, True]
+    for entry in training:
+        assert entry["log_likelihood_train"] < 0 and entry["log_likelihood_validation"] < 0
+    # No model of the data beats the data's own distribution by more than noise.
+    assert training[0]["log_likelihood_train"] < metrics["training"]["ising_log_likelihood"] + 5
 
 
 def test_model_file_layout_and_reload(pipeline):

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from ising_rg import exact
+from ising_rg.rbm.partition import ais_log_partition, average_log_likelihood, exact_log_partition
 from ising_rg.rg.analysis import analyze, receptive_field_arrays
 from ising_rg.rg.blockspin import majority_block_spins
 from ising_rg.rg.decimation1d import decimate_ring_by_enumeration, decimation_flow
@@ -35,6 +36,67 @@ def decimation_summary(ring_size: int = 12) -> dict[str, Any]:
             np.array(enumerated) - np.arctanh(np.tanh(checked) ** 2)))),
         "flows": [decimation_flow(k0, 6).tolist() for k0 in (0.5, 1.0, 2.0, 3.0)],
     }
+
+
+EXACT_MAX_UNITS = 25  # enumerate 2^25 states at most (~2 s for 100 x 25); AIS above
+AIS_RUNS = 32
+AIS_BETAS = 3000
+
+
+def training_health(dbn, visible: np.ndarray, *, seed: int = 0,
+                    n_rows: int = 2000) -> list[dict[str, Any]]:
+    """Per layer: final training metrics and the log-likelihood of the layer's own RBM.
+
+    Layer l's RBM is scored on its own input: the data for layer 1, and for l > 1 a seeded
+    binary sample of P(h | v) propagated up (the log-likelihood of probabilities is not
+    defined). log Z is exact by enumeration when the smaller layer has at most
+    ``EXACT_MAX_UNITS`` units, else from AIS (base-rate start) with its standard error.
+    Training and held-out rows are scored separately: their difference is the
+    overfitting the free-energy gap monitors.
+
+    Returns
+    -------
+    list of dicts, one per layer: ``reconstruction_error``, ``free_energy_gap``,
+    ``dead_fraction`` (final epoch), ``log_z``, ``log_z_error``, ``log_z_method``,
+    ``log_likelihood_train``, ``log_likelihood_validation`` (nats per configuration).
+    """
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(7,)))
+    validation = np.asarray(getattr(dbn, "validation_indices_", np.array([], dtype=int)))
+    train = np.setdiff1d(np.arange(len(visible)), validation)
+    rows = {"train": rng.choice(train, size=min(n_rows, train.size), replace=False),
+            "validation": validation[:n_rows]}
+    inputs = {name: visible[idx] for name, idx in rows.items()}
+    out = []
+    for layer, rbm in enumerate(dbn.rbms_, start=1):
+        history = getattr(rbm, "history_", {})
+
+        def last(name, history=history):
+            values = np.asarray(history.get(name, []), dtype=float)
+            return float(values[-1]) if values.size and np.isfinite(values[-1]) else None
+
+        entry: dict[str, Any] = {
+            "layer": layer,
+            "reconstruction_error": last("reconstruction_error"),
+            "free_energy_gap": last("free_energy_gap"),
+            "dead_fraction": last("hidden_dead_fraction"),
+        }
+        n_visible, n_hidden = rbm.weights_.shape
+        if min(n_visible, n_hidden) <= EXACT_MAX_UNITS:
+            log_z, log_z_error, method = exact_log_partition(rbm), 0.0, "exact"
+        else:
+            log_z, log_z_error = ais_log_partition(
+                rbm, n_runs=AIS_RUNS, n_betas=AIS_BETAS, data=inputs["train"],
+                seed=seed + layer, dtype=np.float32)
+            method = f"AIS ({AIS_RUNS} runs, {AIS_BETAS} temperatures)"
+        entry.update(log_z=float(log_z), log_z_error=float(log_z_error), log_z_method=method)
+        for name, x in inputs.items():
+            entry[f"log_likelihood_{name}"] = (
+                float(average_log_likelihood(rbm, x, log_z)) if len(x) else None)
+        out.append(entry)
+        # Binary samples of this layer's hidden units are the next layer's input.
+        inputs = {name: (rng.random((len(x), n_hidden)) < rbm.transform(x)).astype(np.float32)
+                  for name, x in inputs.items()}
+    return out
 
 
 def run_analysis(dbn, samples: SampleSet, *, seed: int = 0, n_generative: int = 2000,
@@ -81,6 +143,14 @@ def run_analysis(dbn, samples: SampleSet, *, seed: int = 0, n_generative: int = 
             values = np.asarray(values)
             if values.ndim == 1 and np.issubdtype(values.dtype, np.number):
                 arrays[f"history/{layer}/{name}"] = values.astype(np.float64)
+    metrics["training"] = {
+        "layers": training_health(dbn, spins_to_visible(samples.spins), seed=seed),
+        # The true model's average log-likelihood of its own samples, -N s (s the entropy per
+        # spin) = -K E - ln Z on average: the ceiling for layer 1's log_likelihood.
+        "ising_log_likelihood": float(
+            -coupling * size**2 * exact.energy_per_spin(coupling, size)
+            - exact.log_partition_function(coupling, size)),
+    }
     metrics["exact"] = exact.exact_summary(coupling, size)
     if validation_samples:
         metrics["validation"] = temperature_scan(validation_size or size,
