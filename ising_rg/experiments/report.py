@@ -40,6 +40,13 @@ def _fmt(mean: float, sem: float, digits: int = 3) -> str:
     return f"{mean:.{digits}g} ± {sem:.2g}"
 
 
+def _fmt_length(mean: float, sem: float, size: int) -> str:
+    """A fitted correlation length; beyond half the lattice the fit has no decay to measure."""
+    if np.isfinite(mean) and mean > size / 2:
+        return f"> {size // 2} (no decay)"
+    return _fmt(mean, sem)
+
+
 def _layers(agg: dict, group_key: str) -> list[int]:
     names = agg["groups"].get(group_key, {}).get("metrics", {})
     return sorted({int(n.split(".")[0][5:]) for n in names if n.startswith("layer")})
@@ -193,6 +200,7 @@ def _hidden_xi_figure(agg: dict, out: Path) -> str | None:
     if not plotted:
         plt.close(fig)
         return None
+    ax.set_ylim(0, agg["settings"]["size"] / 2)  # beyond L/2 a fitted length means no decay
     line = np.linspace(0, np.nanmax(xi[:, 0]) * 1.1, 10)
     ax.plot(line, line, "k--", lw=1, label="xi_h = xi (an RG step keeps the physical length)")
     ax.set_xlabel("correlation length of the spins (same estimator)  [lattice spacings]")
@@ -218,8 +226,9 @@ def write_report(aggregate: dict, results: list[dict], out_path: str | os.PathLi
         f"L = {size}, {settings['n_samples']} Monte Carlo samples per data set, network "
         f"{size * size}-{'-'.join(map(str, settings['hidden']))}, the paper's recipe "
         f"(CD-1, learning rate 0.1, momentum 0.5 -> 0.9, batch 100, L1 2e-4), "
-        f"{settings['epochs']} epochs per layer for every group but `convergence` "
-        f"({settings['full_epochs']} epochs). Numbers are mean ± standard error over seeds "
+        f"{settings['epochs']} epochs per layer for every group but the convergence check "
+        f"(replicate 0 also at {2 * settings['epochs']} and {settings['full_epochs']} "
+        f"epochs). Numbers are mean ± standard error over seeds "
         f"(n given in each table); each seed has its own Monte Carlo data and initial weights, "
         f"shared by the controls of the same replicate (paired design).\n")
 
@@ -258,21 +267,28 @@ def write_report(aggregate: dict, results: list[dict], out_path: str | os.PathLi
         add(f"| {name} | {_fmt(*dbn[:2])} | {_fmt(*mc[:2])} | "
             f"{'n/a' if ex is None else f'{ex:.4f}'} |")
     add("")
-    conv_key = "convergence@0.408"
-    if conv_key in agg["groups"]:
-        add(f"**Convergence.** One seed trained for {settings['full_epochs']} epochs against "
-            f"the {settings['epochs']}-epoch seeds:\n")
-        add("| layer | locality, short | locality, full | R_g, short | R_g, full |")
-        add("| --- | --- | --- | --- | --- |")
+    series = sorted((r for r in results if r["job"]["replicate"] == 0
+                     and r["job"]["variant"] == "paper" and r["job"]["coupling"] == 0.408),
+                    key=lambda r: r["job"]["epochs"])
+    if len(series) > 1:
+        add("**Convergence.** Replicate 0 (same data, same initial weights) trained for "
+            + ", ".join(str(r["job"]["epochs"]) for r in series)
+            + " epochs per layer; the last column is the spread over the 5 short-run seeds "
+            "(standard deviation), for scale:\n")
+        names = (("locality", "locality"), ("radius_of_gyration", "R_g"),
+                 ("block_spin_correlation", "block-spin corr."), ("dead_fraction", "dead"))
+        add("| layer | metric | " + " | ".join(f"{r['job']['epochs']} epochs" for r in series)
+            + " | seed spread |")
+        add("| --- | --- | " + " | ".join("---" for _ in series) + " | --- |")
         for layer in layers:
-            short_loc = _metric(agg, PAPER_KEY, f"layer{layer}.locality")
-            full_loc = _metric(agg, conv_key, f"layer{layer}.locality")
-            short_rg = _metric(agg, PAPER_KEY, f"layer{layer}.radius_of_gyration")
-            full_rg = _metric(agg, conv_key, f"layer{layer}.radius_of_gyration")
-            add(f"| {layer} | {_fmt(*short_loc[:2])} | {_fmt(*full_loc[:2])} | "
-                f"{_fmt(*short_rg[:2])} | {_fmt(*full_rg[:2])} |")
+            for name, label in names:
+                key = f"layer{layer}.{name}"
+                cells = [r["summary"].get(key) for r in series]
+                spread = agg["groups"][PAPER_KEY]["metrics"].get(key, {}).get("std")
+                add(f"| {layer} | {label} | "
+                    + " | ".join("n/a" if c is None else f"{c:.3g}" for c in cells)
+                    + f" | {'n/a' if spread is None else f'{spread:.2g}'} |")
         add("")
-
     # Q2-4: controls.
     add("## 2. Controls: L1 = 0, site-permuted data, untrained network\n")
     add(f"![locality under controls](figures/{_locality_figure(agg, fig_dir)})\n")
@@ -376,10 +392,10 @@ def write_report(aggregate: dict, results: list[dict], out_path: str | os.PathLi
     add("| K | xi (data) | " + " | ".join(f"xi layer {layer}" for layer in layers) + " |")
     add("| --- | --- | " + " | ".join("---" for _ in layers) + " |")
     for coupling, key in sweep:
-        cells = [_fmt(*_metric(agg, key, f"layer{layer}.activation_correlation_length")[:2])
-                 for layer in layers]
+        cells = [_fmt_length(*_metric(agg, key, f"layer{layer}.activation_correlation_length")[:2],
+                             size) for layer in layers]
         data_xi = _metric(agg, key, "data.activation_correlation_length")
-        add(f"| {coupling:g} | {_fmt(*data_xi[:2])} | " + " | ".join(cells) + " |")
+        add(f"| {coupling:g} | {_fmt_length(*data_xi[:2], size)} | " + " | ".join(cells) + " |")
     add("\nBoth columns use the same estimator (an exponential fit of the connected "
         "correlation between units, placed at their receptive-field centroids, against "
         "distance); for the data the units are the spins themselves. A block-spin step keeps "

@@ -75,6 +75,8 @@ def build_jobs(preset: str = "default", root_seed: int = 0) -> list[Job]:
                    data_seed=data_seed, train_seed=train_seed, **kwargs)
 
     jobs = [job("paper", "paper", PAPER_COUPLING, r) for r in range(p["paper_seeds"])]
+    # Replicate 0 of the paper point at more epochs: are the short runs' metrics converged?
+    jobs += [job("midpoint", "paper", PAPER_COUPLING, 0, epochs=2 * p["epochs"])]
     jobs += [job("convergence", "paper", PAPER_COUPLING, 0, epochs=p["full_epochs"])]
     for variant in ("l1_zero", "permuted", "untrained"):
         jobs += [job(variant, variant, PAPER_COUPLING, r) for r in range(p["control_seeds"])]
