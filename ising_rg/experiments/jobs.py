@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from ising_rg import exact
-from ising_rg.io.atomic import atomic_output
+from ising_rg.io.jsonfile import to_json, write_json
 
 VARIANTS = ("paper", "l1_zero", "permuted", "untrained")
 FLOW_STEPS = 150
@@ -77,26 +77,6 @@ def load_finished(folder: Path, job: Job) -> dict | None:
     except json.JSONDecodeError:
         return None
     return stored if stored.get("job") == job.to_dict() else None
-
-
-def _write_json(path: Path, payload: dict) -> None:
-    with atomic_output(path, overwrite=True) as tmp:
-        tmp.write_text(json.dumps(payload, indent=1, allow_nan=False) + "\n")
-
-
-def _json_safe(value: Any) -> Any:
-    """Plain Python types with NaN/inf as None (strict JSON)."""
-    if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _json_safe(value.tolist())
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value
 
 
 def run_job(spec: dict[str, Any], root: str) -> dict[str, Any]:
@@ -170,7 +150,7 @@ def run_job(spec: dict[str, Any], root: str) -> dict[str, Any]:
                                    job.coupling, seed=job.train_seed, n_generative=10,
                                    n_gibbs=1, exact=reference)
         extras["permuted_coordinates"] = {"layers": permuted_metrics["layers"]}
-    _write_json(folder / "metrics.json", _json_safe(metrics))
+    write_json(folder / "metrics.json", metrics, overwrite=True)
     seconds["analyze"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -182,8 +162,8 @@ def run_job(spec: dict[str, Any], root: str) -> dict[str, Any]:
         "extras": extras,
         "seconds": seconds,
     }
-    result = _json_safe(result)
-    _write_json(folder / "result.json", result)
+    result = to_json(result)
+    write_json(folder / "result.json", result, overwrite=True)
     result["computed"] = True
     return result
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from ising_rg.errors import IsingRGError
 from ising_rg.experiments.jobs import Job, run_job
-from ising_rg.io.atomic import atomic_output
+from ising_rg.io.jsonfile import write_json
 
 SWEEP_COUPLINGS = (0.2, 0.3, 0.408, 0.44, 0.5)
 PAPER_COUPLING = 0.408
@@ -204,8 +204,7 @@ def run_experiment(preset: str, root: str | os.PathLike, *, workers: int = 1,
                            for k, v in PRESETS[preset].items()}
     summary["jobs"] = [{"name": Job.from_dict(r["job"]).name, "seconds": r["seconds"]}
                        for r in results]
-    with atomic_output(Path(root) / "aggregate.json", overwrite=True) as tmp:
-        tmp.write_text(json.dumps(summary, indent=1, allow_nan=False) + "\n")
+    write_json(Path(root) / "aggregate.json", summary, overwrite=True)
     return summary
 
 

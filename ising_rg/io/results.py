@@ -24,6 +24,7 @@ import numpy as np
 
 from ising_rg.errors import IsingRGError
 from ising_rg.io.atomic import atomic_output
+from ising_rg.io.jsonfile import write_json
 
 RESULTS_FORMAT = "ising_rg.results"
 RESULTS_FORMAT_VERSION = 1
@@ -50,8 +51,7 @@ def write_results(out_dir: str | os.PathLike, metrics: dict, arrays: dict[str, A
         f.attrs["format_version"] = RESULTS_FORMAT_VERSION
         for key, value in arrays.items():
             f.create_dataset(key, data=np.asarray(value))
-    with atomic_output(out_dir / METRICS_NAME, overwrite) as tmp:
-        tmp.write_text(json.dumps(metrics, indent=2, allow_nan=False) + "\n")
+    write_json(out_dir / METRICS_NAME, metrics, overwrite)
     return out_dir
 
 

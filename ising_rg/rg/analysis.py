@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from ising_rg.errors import IsingRGError
+from ising_rg.io.jsonfile import to_json
 from ising_rg.rg.blockspin import as_spin_batch, coarse_grained_observables
 from ising_rg.rg.metrics import (
     best_window_fraction,
@@ -272,23 +273,6 @@ def _thermo(spins: np.ndarray, coupling: float) -> dict[str, dict[str, float]]:
     return thermodynamics(energy_per_spin(spins), magnetization_per_spin(spins), coupling, n_sites)
 
 
-def _to_json(value: Any) -> Any:
-    """Plain Python types for json.dump; non-finite floats become None (valid JSON)."""
-    if isinstance(value, dict):
-        return {str(k): _to_json(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_to_json(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _to_json(value.tolist())
-    if isinstance(value, bool | np.bool_):
-        return bool(value)
-    if isinstance(value, int | np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        return float(value) if math.isfinite(value) else None
-    return value
-
-
 def analyze(
     dbn,
     spins: np.ndarray,
@@ -436,6 +420,6 @@ def analyze(
         "locality_chance": "pixel positions of each unit's field permuted",
         "block_spin_chance": "random block positions per unit",
     }
-    return _to_json(
+    return to_json(
         {"layers": layers, "generative": generative, "data": data, "settings": settings}
     )
