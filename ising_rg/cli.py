@@ -342,5 +342,6 @@ def experiment(preset, root, workers, scheduler, seed, report_path):
                                root_seed=seed, progress=progress)
     click.echo(f"wrote {root}/aggregate.json ({len(aggregate['jobs'])} jobs)", err=True)
     if report_path:
-        write_report(aggregate, load_results(root), report_path)
+        names = [job["name"] for job in aggregate["jobs"]]
+        write_report(aggregate, load_results(root, names), report_path)
         click.echo(f"wrote {report_path}", err=True)

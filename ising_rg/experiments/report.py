@@ -187,26 +187,36 @@ def _flow_figure(results: list[dict], out: Path, size: int) -> str | None:
 def _hidden_xi_figure(agg: dict, out: Path) -> str | None:
     rows = _sweep_rows(agg)
     layers = _layers(agg, PAPER_KEY)
-    fig, ax = plt.subplots(figsize=(6.5, 4), layout="constrained")
-    xi = np.array([_metric(agg, key, "data.activation_correlation_length")[:2]
+    limit = agg["settings"]["size"] / 2  # a fitted length beyond L/2 means no decay seen
+    fig, ax = plt.subplots(figsize=(6.5, 4.5), layout="constrained")
+    xi = np.array([_metric(agg, key, "data.activation_correlation_length")[0]
                    for _, key in rows])
     plotted = False
     for i, layer in enumerate(layers):
         values = np.array([_metric(agg, key, f"layer{layer}.activation_correlation_length")[:2]
                            for _, key in rows])
-        if np.isfinite(values[:, 0]).any():
+        for (coupling, _), x, (y, err) in zip(rows, xi, values, strict=True):
+            if not (np.isfinite(x) and np.isfinite(y)):
+                continue
             plotted = True
-            ax.errorbar(xi[:, 0], values[:, 0], np.nan_to_num(values[:, 1]), marker="o",
-                        capsize=3, color=OKABE_ITO[i], label=f"layer {layer}")
+            clipped = x > limit or y > limit
+            ax.errorbar(min(x, limit), min(y, limit), 0 if clipped else np.nan_to_num(err),
+                        marker="o", mfc="none" if clipped else OKABE_ITO[i], capsize=3,
+                        color=OKABE_ITO[i], linestyle="none")
+            ax.annotate(f"{coupling:g}", (min(x, limit), min(y, limit)), fontsize=6,
+                        textcoords="offset points", xytext=(4, 2), color=OKABE_ITO[i])
+        ax.plot([], [], "o", color=OKABE_ITO[i], label=f"layer {layer}")
     if not plotted:
         plt.close(fig)
         return None
-    ax.set_ylim(0, agg["settings"]["size"] / 2)  # beyond L/2 a fitted length means no decay
-    line = np.linspace(0, np.nanmax(xi[:, 0]) * 1.1, 10)
+    line = np.linspace(0, limit, 10)
     ax.plot(line, line, "k--", lw=1, label="xi_h = xi (an RG step keeps the physical length)")
+    ax.plot([], [], "o", mfc="none", color="0.4", label=f"open: no decay within L/2 = {limit:g}")
+    ax.set_xlim(0, limit * 1.08)
+    ax.set_ylim(0, limit * 1.08)
     ax.set_xlabel("correlation length of the spins (same estimator)  [lattice spacings]")
     ax.set_ylabel("correlation length of activations  [lattice spacings]")
-    ax.set_title("Hidden-layer correlations, units at their centroids", fontsize=10)
+    ax.set_title("Hidden-layer correlations, units at their centroids (labels: K)", fontsize=10)
     ax.legend(fontsize=7)
     return _save(fig, out / "hidden_correlations.png")
 
@@ -410,7 +420,7 @@ def write_report(aggregate: dict, results: list[dict], out_path: str | os.PathLi
         t_train, t_c = 1 / 0.408, exact.critical_temperature()
         where = ("above the training temperature, away from T_c" if t_up > t_train + 0.1 else
                  "near the training temperature" if t_up > t_c + 0.1 else "at or below T_c")
-        add(f"**Answer.** The flow settles at T_eff = {t_up:.2f}: {where}.\n")
+        add(f"\n**Answer.** The flow settles at T_eff = {t_up:.2f} (from all-up): {where}.")
     add(f"\nTraining temperature T = {1 / 0.408:.3f}, T_c = "
         f"{exact.critical_temperature():.3f}. Fraction of seeds whose two starts end at the "
         f"same energy (within 3 sigma): {_fmt(converged[0], np.nan, 2)}.\n")

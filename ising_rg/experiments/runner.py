@@ -208,6 +208,11 @@ def run_experiment(preset: str, root: str | os.PathLike, *, workers: int = 1,
     return summary
 
 
-def load_results(root: str | os.PathLike) -> list[dict]:
-    """Every finished job's result.json under ``root``."""
-    return [json.loads(p.read_text()) for p in sorted(Path(root).glob("*/result.json"))]
+def load_results(root: str | os.PathLike, names: list[str] | None = None) -> list[dict]:
+    """The finished jobs' result.json under ``root`` (only the jobs in ``names`` if given:
+    folders of jobs from an earlier experiment definition are ignored)."""
+    results = []
+    for path in sorted(Path(root).glob("*/result.json")):
+        if names is None or path.parent.name in names:
+            results.append(json.loads(path.read_text()))
+    return results
