@@ -579,6 +579,16 @@ class _CDTrainer:
 # --------------------------------------------------------------------------------------------
 
 
+def _sigmoid_of_product(X: np.ndarray, W: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """sigmoid(X W + bias) in float32, in row chunks that keep the buffers in cache."""
+    out = np.empty((X.shape[0], W.shape[1]), _F32)
+    for s in range(0, X.shape[0], _CHUNK_ROWS):
+        block = out[s : s + _CHUNK_ROWS]
+        np.matmul(X[s : s + _CHUNK_ROWS], W, out=block)
+        _sigmoid_rows(block, bias, _F32(1.0))
+    return out
+
+
 class BernoulliRBM:
     """Restricted Boltzmann machine with {0,1} visible and hidden units (float32).
 
@@ -941,21 +951,11 @@ class BernoulliRBM:
 
     def _hidden_probabilities(self, V: np.ndarray) -> np.ndarray:
         W, _, c = self._params()
-        out = np.empty((V.shape[0], W.shape[1]), _F32)
-        for s in range(0, V.shape[0], _CHUNK_ROWS):
-            block = out[s : s + _CHUNK_ROWS]
-            np.matmul(V[s : s + _CHUNK_ROWS], W, out=block)
-            _sigmoid_rows(block, c, _F32(1.0))
-        return out
+        return _sigmoid_of_product(V, W, c)
 
     def _visible_probabilities(self, H: np.ndarray) -> np.ndarray:
         W, b, _ = self._params()
-        out = np.empty((H.shape[0], W.shape[0]), _F32)
-        for s in range(0, H.shape[0], _CHUNK_ROWS):
-            block = out[s : s + _CHUNK_ROWS]
-            np.matmul(H[s : s + _CHUNK_ROWS], W.T, out=block)
-            _sigmoid_rows(block, b, _F32(1.0))
-        return out
+        return _sigmoid_of_product(H, W.T, b)
 
     def transform(self, X: Any) -> np.ndarray:
         """Hidden probabilities P(h_j = 1 | v) = sigmoid(c + v W).
