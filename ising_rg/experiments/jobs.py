@@ -28,6 +28,7 @@ from ising_rg.io.jsonfile import to_json, write_json
 
 VARIANTS = ("paper", "l1_zero", "permuted", "untrained")
 FLOW_STEPS = 150
+N_ANALYSIS = 5000  # evenly spaced samples for the receptive-field and correlation metrics
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ def run_job(spec: dict[str, Any], root: str) -> dict[str, Any]:
     from ising_rg.io.samples import write_samples
     from ising_rg.rbm.dbn import DBN
     from ising_rg.rg import controls
-    from ising_rg.rg.analysis import analyze
+    from ising_rg.rg.analysis import analyze, receptive_field_arrays
     from ising_rg.rg.receptive_fields import spins_to_visible
     from ising_rg.sampling.sampler import sample
 
@@ -140,8 +141,10 @@ def run_job(spec: dict[str, Any], root: str) -> dict[str, Any]:
     # re-indexed so that it reads the original lattice (exactly the same function).
     network = (controls.permuted_dbn_in_original_coordinates(dbn, permutation)
                if permutation is not None else dbn)
+    fields = receptive_field_arrays(network, samples.spins, n_analysis=N_ANALYSIS)
     metrics = analyze(network, samples.spins, job.coupling, seed=job.train_seed,
-                      n_generative=job.n_generative, n_gibbs=job.n_gibbs, exact=reference)
+                      n_generative=job.n_generative, n_gibbs=job.n_gibbs, exact=reference,
+                      n_analysis=N_ANALYSIS, fields=fields)
     extras: dict[str, Any] = {}
     if permutation is not None:
         # The same network measured naively in the coordinates it was trained in.
@@ -154,7 +157,7 @@ def run_job(spec: dict[str, Any], root: str) -> dict[str, Any]:
     seconds["analyze"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    extras.update(_extra_measurements(job, network, samples.spins, visible))
+    extras.update(_extra_measurements(job, network, visible, fields))
     seconds["extras"] = time.perf_counter() - start
     result = {
         "job": job.to_dict(),
@@ -168,10 +171,12 @@ def run_job(spec: dict[str, Any], root: str) -> dict[str, Any]:
     return result
 
 
-def _extra_measurements(job: Job, network, spins: np.ndarray, visible: np.ndarray) -> dict:
-    """Learned couplings, the RBM flow, and the hidden layers' correlation lengths."""
+def _extra_measurements(job: Job, network, visible: np.ndarray, fields: dict) -> dict:
+    """Learned couplings, the RBM flow, and the hidden layers' correlation lengths.
+
+    ``fields`` is ``receptive_field_arrays(network, spins)``, shared with the analysis.
+    """
     from ising_rg.rg import couplings, flow, hidden_correlations
-    from ising_rg.rg.analysis import receptive_field_arrays
 
     out: dict[str, Any] = {}
     first = network.rbms_[0]
@@ -194,7 +199,6 @@ def _extra_measurements(job: Job, network, spins: np.ndarray, visible: np.ndarra
             "fixed_point": fixed_point,
         }
     if "hidden_correlations" in job.extras:
-        fields = receptive_field_arrays(network, spins, n_analysis=5000)
         out["hidden_correlations"] = [
             hidden_correlations.activation_correlation_length(
                 activations, centroids, job.size, live=live)
@@ -204,7 +208,7 @@ def _extra_measurements(job: Job, network, spins: np.ndarray, visible: np.ndarra
         # The same estimator on the spins themselves (each site a unit at its own position),
         # the like-for-like reference for the layers' correlation lengths.
         sites = np.stack(np.divmod(np.arange(job.size**2), job.size), axis=1).astype(float)
-        subset = visible[:: max(1, len(visible) // 5000)]
+        subset = visible[:: max(1, len(visible) // N_ANALYSIS)]
         out["data_activation_correlation"] = hidden_correlations.activation_correlation_length(
             subset, sites, job.size)
     return out

@@ -284,6 +284,7 @@ def analyze(
     n_analysis: int | None = 5000,
     n_gibbs: int = 1000,
     chance_draws: int = 8,
+    fields: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Measure whether a trained DBN does block-spin RG (SPEC section 6); JSON-ready dict.
 
@@ -309,6 +310,9 @@ def analyze(
         so the samples show the model's distribution rather than the data's).
     chance_draws : int
         Random blocks per unit for the block-spin chance level.
+    fields : dict, optional
+        ``receptive_field_arrays(dbn, spins, n_analysis=n_analysis)`` if the caller already
+        has it (it needs the fields too); computed here otherwise.
 
     Returns
     -------
@@ -319,7 +323,7 @@ def analyze(
     s, size = _check_inputs(dbn, spins)
     if n_generative < 2:
         raise IsingRGError(f"n_generative must be >= 2, got {n_generative}")
-    arrays = receptive_field_arrays(dbn, s, n_analysis=n_analysis)
+    arrays = fields if fields is not None else receptive_field_arrays(dbn, s, n_analysis=n_analysis)
     subset = arrays["spins"]
 
     layers = []

@@ -118,9 +118,9 @@ def run_analysis(dbn, samples: SampleSet, *, seed: int = 0, n_generative: int = 
         "energy_per_spin": float(exact.energy_per_spin(coupling, size)),
         "specific_heat": float(exact.specific_heat_per_spin(coupling, size)),
     }
-    metrics = analyze(dbn, samples.spins, coupling, seed=seed, n_generative=n_generative,
-                      exact=reference, n_gibbs=n_gibbs)
     fields = receptive_field_arrays(dbn, samples.spins)
+    metrics = analyze(dbn, samples.spins, coupling, seed=seed, n_generative=n_generative,
+                      exact=reference, n_gibbs=n_gibbs, fields=fields)
     arrays: dict[str, np.ndarray] = {}
     for layer, (product, weighted, live) in enumerate(zip(
             fields["weight_product"], fields["activation_weighted"], fields["live"],
