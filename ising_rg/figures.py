@@ -27,10 +27,14 @@ SPIN_CMAP = "cividis"
 FORMATS = ("png", "pdf")
 
 
-def _layers(arrays: dict, group: str) -> list[np.ndarray]:
-    keys = sorted((k for k in arrays if k.startswith(f"fields/{group}/")),
+def _numbered(arrays: dict, prefix: str) -> list[str]:
+    """Keys ``prefix/<n>`` of ``arrays`` in increasing n."""
+    return sorted((k for k in arrays if k.startswith(f"{prefix}/")),
                   key=lambda k: int(k.rsplit("/", 1)[1]))
-    return [arrays[k] for k in keys]
+
+
+def _layers(arrays: dict, group: str) -> list[np.ndarray]:
+    return [arrays[k] for k in _numbered(arrays, f"fields/{group}")]
 
 
 def _field_grid(ax_grid, fields: np.ndarray, live: np.ndarray | None) -> None:
@@ -124,10 +128,8 @@ def field_sizes(metrics: dict, arrays: dict) -> plt.Figure:
 def coarse_graining(metrics: dict, arrays: dict) -> plt.Figure:
     """One configuration, its reconstructions from each depth, and its block spins."""
     spins = arrays["example/spins"]
-    recon = sorted((k for k in arrays if k.startswith("example/reconstruction/")),
-                   key=lambda k: int(k.rsplit("/", 1)[1]))
-    blocks = sorted((k for k in arrays if k.startswith("example/block_spins/")),
-                    key=lambda k: int(k.rsplit("/", 1)[1]))
+    recon = _numbered(arrays, "example/reconstruction")
+    blocks = _numbered(arrays, "example/block_spins")
     n_cols = 1 + max(len(recon), len(blocks))
     fig, axes = plt.subplots(2, n_cols, figsize=(2.6 * n_cols, 5.6), layout="constrained")
     for row in axes:
