@@ -75,7 +75,7 @@ $(FIGURE): $(RESULTS)
 # The report's experiments (sample -> train -> analyze per job, 2 workers), then the report.
 WORKERS ?= 2
 report: $(STAMP)
-	$(CLI) experiment --preset default --out runs --workers $(WORKERS) --report reports/rg_report.md
+	$(CLI) experiment --preset default --out runs --workers $(WORKERS) --report reports/rg_report.md --overwrite
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 
@@ -320,15 +321,21 @@ def figures(results_dir, out_dir, overwrite):
 @click.option("--seed", type=int, default=0, show_default=True, help="Root seed.")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), default=None,
               help="Also write the markdown report here (e.g. reports/rg_report.md).")
-def experiment(preset, root, workers, scheduler, seed, report_path):
+@click.option("--overwrite", is_flag=True, help="Replace an existing report.")
+def experiment(preset, root, workers, scheduler, seed, report_path, overwrite):
     """Run the report's experiments (controls, coupling sweep, seeds) and aggregate them."""
     import time
 
     from ising_rg.experiments.report import write_report
     from ising_rg.experiments.runner import load_results, run_experiment
+    from ising_rg.io.atomic import check_output_path
 
     if seed < 0:
         raise IsingRGError(f"--seed must be non-negative, got {seed}")
+    if report_path:
+        # Checked before hours of jobs; the folder of the report is created if missing.
+        Path(report_path).parent.mkdir(parents=True, exist_ok=True)
+        check_output_path(report_path, overwrite)
     start = time.perf_counter()
 
     def progress(done, total, result):

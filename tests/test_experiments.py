@@ -96,3 +96,17 @@ def test_unreachable_scheduler_is_a_clear_error():
 
     with pytest.raises(IsingRGError, match="cannot reach"), dask_executor("tcp://127.0.0.1:9"):
         pass
+
+
+def test_experiment_refuses_an_existing_report_before_running(tmp_path):
+    from click.testing import CliRunner
+
+    from ising_rg.cli import main
+
+    report = tmp_path / "report.md"
+    report.write_text("keep")
+    result = CliRunner().invoke(main, ["experiment", "--preset", "tiny", "--out",
+                                       str(tmp_path / "runs"), "--report", str(report)])
+    assert result.exit_code == 1 and "already exists" in result.output
+    assert report.read_text() == "keep"
+    assert not (tmp_path / "runs").exists()
