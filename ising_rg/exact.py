@@ -1,18 +1,17 @@
 """Exact references for the 2D nearest-neighbour Ising model (J = 1, coupling K = 1/T).
 
-Conventions (SPEC sections 2 and 5)
------------------------------------
+Conventions
+-----------
 * Energy ``E = -sum_i s_i (s_right(i) + s_down(i))`` on an L x L torus: every site owns its right
   and its down bond, so there are exactly 2N bonds (N = L^2) for *every* L >= 2.  For L = 2 the
   right and the left neighbour of a site are the same site, so each neighbouring pair is joined
   by two bonds (coupling 2K in effect).  Kaufman's transfer-matrix result counts the bonds the same
   way (the row transfer matrix has the bond (j, j+1 mod L) for every j), and the brute-force
-  enumeration below uses the same rule, so the two agree for L = 2 too.
+  enumeration of :mod:`ising_rg.exact_enumeration` uses the same rule, so the two agree for
+  L = 2 too.
 * Per-spin quantities: ``<E>/N`` in units of J, ``C/N = K^2 var(E)/N`` in units of k_B.
 * Couplings K = 1/T must be finite and lie in [K_MIN, K_MAX] = [1e-4, 100]; anything else (and
   sizes L < 2) raises :class:`~ising_rg.errors.IsingRGError` with a one-line message.
-* States of small lattices are indexed by an integer whose bit ``i = row*L + col`` (least
-  significant bit = site 0) is 1 for spin +1.
 
 Contents
 --------
@@ -20,7 +19,8 @@ Contents
 * Finite torus: Kaufman's exact partition function (Ferdinand & Fisher, Phys. Rev. 185, 832
   (1969), eqs. 2.1-2.5) with analytic first and second K-derivatives, evaluated in log space so
   that L of several thousand and K exactly at K_c are fine.
-* Brute-force enumeration of all 2^(L^2) states (L <= 4) to check the above and the samplers.
+* Input checks shared with :mod:`ising_rg.exact_enumeration` (the brute-force oracle that
+  checks all of the above and the samplers): :func:`check_couplings`, :func:`check_size`.
 """
 
 from __future__ import annotations
@@ -48,19 +48,14 @@ __all__ = [
     "nearest_neighbour_correlation",
     "temperature_from_energy",
     "exact_summary",
-    "enumerate_torus",
-    "brute_force_density_of_states",
-    "brute_force_log_partition_function",
-    "brute_force_moments",
-    "boltzmann_state_probabilities",
     "complete_elliptic_k",
     "complete_elliptic_e",
+    "check_couplings",
+    "check_size",
+    "float_or_array",
 ]
 
 _KC = 0.5 * math.log1p(math.sqrt(2.0))  # ln(1 + sqrt 2) / 2 = 0.44068679350977...
-
-#: Largest lattice that :func:`enumerate_torus` accepts (2^16 states; 2^25 would need GBs).
-MAX_ENUMERATION_SIZE = 4
 
 #: Supported couplings.  Below K_MIN the high-temperature limit cancels ~1/K^2-sized terms
 #: (relative error ~1e-16/K^2); above K_MAX sinh(2K)^2-sized intermediates approach overflow.
@@ -77,7 +72,7 @@ _K_SEARCH_MAX = 20.0
 # ----------------------------------------------------------------------------------------------
 
 
-def _couplings(coupling: ArrayLike) -> tuple[NDArray[np.float64], bool]:
+def check_couplings(coupling: ArrayLike) -> tuple[NDArray[np.float64], bool]:
     """Validate couplings; return them as a float64 array and whether the input was a scalar."""
     try:
         k = np.asarray(coupling, dtype=np.float64)
@@ -96,7 +91,7 @@ def _couplings(coupling: ArrayLike) -> tuple[NDArray[np.float64], bool]:
     return k, k.ndim == 0
 
 
-def _size(size: int) -> int:
+def check_size(size: int) -> int:
     """Validate a lattice linear size (an integer >= 2)."""
     if isinstance(size, bool) or not isinstance(size, numbers.Integral):
         raise IsingRGError(f"size must be an integer >= 2, got {size!r}")
@@ -105,7 +100,7 @@ def _size(size: int) -> int:
     return int(size)
 
 
-def _out(values: NDArray[np.float64], scalar: bool) -> float | NDArray[np.float64]:
+def float_or_array(values: NDArray[np.float64], scalar: bool) -> float | NDArray[np.float64]:
     """Return a Python float for scalar input, else the array."""
     return float(values) if scalar else values
 
@@ -153,7 +148,7 @@ def complete_elliptic_k(k: ArrayLike) -> float | NDArray[np.float64]:
     if np.any(~(np.abs(k) <= 1.0)):
         raise IsingRGError("elliptic modulus must lie in [-1, 1]")
     kp = np.sqrt((1.0 - k) * (1.0 + k))
-    return _out(_agm_k_e(kp)[0], k.ndim == 0)
+    return float_or_array(_agm_k_e(kp)[0], k.ndim == 0)
 
 
 def complete_elliptic_e(k: ArrayLike) -> float | NDArray[np.float64]:
@@ -167,7 +162,7 @@ def complete_elliptic_e(k: ArrayLike) -> float | NDArray[np.float64]:
     if np.any(~(np.abs(k) <= 1.0)):
         raise IsingRGError("elliptic modulus must lie in [-1, 1]")
     kp = np.sqrt((1.0 - k) * (1.0 + k))
-    return _out(_agm_k_e(kp)[1], k.ndim == 0)
+    return float_or_array(_agm_k_e(kp)[1], k.ndim == 0)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -216,10 +211,10 @@ def onsager_energy_per_spin(coupling: ArrayLike) -> float | NDArray[np.float64]:
     -------
     float or ndarray (same shape), units of J; between -2 (T = 0) and 0 (T = inf).
     """
-    k, scalar = _couplings(coupling)
+    k, scalar = check_couplings(coupling)
     coth, _, kps, k_int, _ = _onsager_parts(k)
     term = np.where(kps == 0.0, 0.0, kps * np.where(np.isfinite(k_int), k_int, 0.0))
-    return _out(-coth * (1.0 + (2.0 / np.pi) * term), scalar)
+    return float_or_array(-coth * (1.0 + (2.0 / np.pi) * term), scalar)
 
 
 def onsager_specific_heat_per_spin(coupling: ArrayLike) -> float | NDArray[np.float64]:
@@ -237,13 +232,13 @@ def onsager_specific_heat_per_spin(coupling: ArrayLike) -> float | NDArray[np.fl
     -------
     float or ndarray (same shape), C/N = K^2 var(E)/N.
     """
-    k, scalar = _couplings(coupling)
+    k, scalar = check_couplings(coupling)
     coth, tanh2, kps, k_int, e_int = _onsager_parts(k)
     finite = kps != 0.0
     k_safe = np.where(finite, k_int, 0.0)
     bracket = k_safe - e_int - (1.0 - tanh2) * (0.5 * np.pi + kps * k_safe)
     c = (4.0 / np.pi) * (k * coth) ** 2 * bracket
-    return _out(np.where(finite, c, np.inf), scalar)
+    return float_or_array(np.where(finite, c, np.inf), scalar)
 
 
 @functools.lru_cache(maxsize=4)
@@ -261,7 +256,7 @@ def onsager_log_partition_per_spin(coupling: ArrayLike) -> float | NDArray[np.fl
     K_c; theta = pi t^2 moves it away from the quadrature nodes, so 600-point Gauss-Legendre is
     accurate to ~1e-14.  At K_c the value is ln(2)/2 + 2G/pi (G = Catalan's constant).
     """
-    k, scalar = _couplings(coupling)
+    k, scalar = check_couplings(coupling)
     t, w = _gauss_legendre_01(600)
     kk = k.reshape(-1, 1)
     s = np.sinh(2.0 * kk)
@@ -272,13 +267,13 @@ def onsager_log_partition_per_spin(coupling: ArrayLike) -> float | NDArray[np.fl
     integrand = np.log(0.5 * (a + np.sqrt(a_minus_s * (a + s))))
     # dtheta = 2 pi t dt, and the prefactor is 1/(2 pi).
     val = math.log(2.0) + (integrand * t) @ w
-    return _out(val.reshape(k.shape), scalar)
+    return float_or_array(val.reshape(k.shape), scalar)
 
 
 def onsager_free_energy_per_spin(coupling: ArrayLike) -> float | NDArray[np.float64]:
     """Infinite-lattice free energy per spin f = -T ln Z / N (units of J), T = 1/K."""
-    k, scalar = _couplings(coupling)
-    return _out(-np.asarray(onsager_log_partition_per_spin(k)) / k, scalar)
+    k, scalar = check_couplings(coupling)
+    return float_or_array(-np.asarray(onsager_log_partition_per_spin(k)) / k, scalar)
 
 
 def yang_magnetization(coupling: ArrayLike) -> float | NDArray[np.float64]:
@@ -292,11 +287,11 @@ def yang_magnetization(coupling: ArrayLike) -> float | NDArray[np.float64]:
     -------
     float or ndarray (same shape), in [0, 1).
     """
-    k, scalar = _couplings(coupling)
+    k, scalar = check_couplings(coupling)
     s = np.sinh(2.0 * k)
     inner = 1.0 - s ** (-4.0)
     m = np.where(k > _KC, np.clip(inner, 0.0, None) ** 0.125, 0.0)
-    return _out(m, scalar)
+    return float_or_array(m, scalar)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -323,6 +318,29 @@ def _log_2cosh(y):
 def _log_2sinh(y):
     """ln(2 sinh y) for y > 0, without overflow or loss of precision for small y."""
     return y + np.log(-np.expm1(-2.0 * y))
+
+
+def _cosh_term(a, gv, gd1, gd2):
+    """Log of prod 2 cosh(a g) over the last axis and its first and second log-derivatives."""
+    y = a * gv
+    e2 = np.exp(-2.0 * np.abs(y))
+    th = np.sign(y) * (1.0 - e2) / (1.0 + e2)
+    sech2 = 4.0 * e2 / (1.0 + e2) ** 2
+    d1 = a * th * gd1
+    d2 = a * a * sech2 * gd1 * gd1 + a * th * gd2
+    return _log_2cosh(y).sum(axis=1), d1.sum(axis=1), d2.sum(axis=1)
+
+
+def _sinh_term(a, gv, gd1, gd2):
+    """Same for prod 2 sinh(a g), g > 0."""
+    y = a * gv
+    e2 = np.exp(-2.0 * y)
+    om = -np.expm1(-2.0 * y)  # 1 - e^{-2y}
+    cth = (1.0 + e2) / om
+    csch2 = 4.0 * e2 / (om * om)
+    d1 = a * cth * gd1
+    d2 = -a * a * csch2 * gd1 * gd1 + a * cth * gd2
+    return _log_2sinh(y).sum(axis=1), d1.sum(axis=1), d2.sum(axis=1)
 
 
 def _kaufman_block(k: NDArray[np.float64], size: int):
@@ -357,38 +375,17 @@ def _kaufman_block(k: NDArray[np.float64], size: int):
     go, go1, go2 = g[:, odd], g1[:, odd], g2[:, odd]
     ge, ge1, ge2 = g[:, even], g1[:, even], g2[:, even]
 
-    def cosh_term(gv, gd1, gd2):
-        """Log of prod 2 cosh(a g) and its first and second log-derivatives."""
-        y = a * gv
-        e2 = np.exp(-2.0 * np.abs(y))
-        th = np.sign(y) * (1.0 - e2) / (1.0 + e2)
-        sech2 = 4.0 * e2 / (1.0 + e2) ** 2
-        d1 = a * th * gd1
-        d2 = a * a * sech2 * gd1 * gd1 + a * th * gd2
-        return _log_2cosh(y).sum(axis=1), d1.sum(axis=1), d2.sum(axis=1)
-
-    def sinh_term(gv, gd1, gd2):
-        """Same for prod 2 sinh(a g), g > 0."""
-        y = a * gv
-        e2 = np.exp(-2.0 * y)
-        om = -np.expm1(-2.0 * y)  # 1 - e^{-2y}
-        cth = (1.0 + e2) / om
-        csch2 = 4.0 * e2 / (om * om)
-        d1 = a * cth * gd1
-        d2 = -a * a * csch2 * gd1 * gd1 + a * cth * gd2
-        return _log_2sinh(y).sum(axis=1), d1.sum(axis=1), d2.sum(axis=1)
-
-    l1, s1_1, s2_1 = cosh_term(go, go1, go2)
-    l2, s1_2, s2_2 = sinh_term(go, go1, go2)
+    l1, s1_1, s2_1 = _cosh_term(a, go, go1, go2)
+    l2, s1_2, s2_2 = _sinh_term(a, go, go1, go2)
     # Z3 includes g_0 inside a cosh: even function, so its sign is irrelevant for the value,
     # but the signed g_0 and its derivative keep tanh(a g_0) g_0' right on both sides of K_c.
-    l3r, s1_3r, s2_3r = cosh_term(ge, ge1, ge2)
-    l30, s1_30, s2_30 = cosh_term(g0[:, None], g0_1[:, None], g0_2[:, None])
+    l3r, s1_3r, s2_3r = _cosh_term(a, ge, ge1, ge2)
+    l30, s1_30, s2_30 = _cosh_term(a, g0[:, None], g0_1[:, None], g0_2[:, None])
     l3, s1_3, s2_3 = l3r + l30, s1_3r + s1_30, s2_3r + s2_30
     # Z4 = 2 sinh(a g_0) * prod_{r>=1} 2 sinh(a g_{2r}).  The g_0 factor vanishes at K_c (and
     # changes sign there) but its derivative does not, so keep it as a value, not a logarithm:
     # scale it by e^{-a|g_0|} and carry its value and derivatives explicitly.
-    l4r, s1_4, s2_4 = sinh_term(ge, ge1, ge2)
+    l4r, s1_4, s2_4 = _sinh_term(a, ge, ge1, ge2)
     y0 = a * np.abs(g0)
     e0 = np.exp(-2.0 * y0)
     f0 = np.sign(g0) * (-np.expm1(-2.0 * y0))  # 2 sinh(a g_0) e^{-a|g_0|}
@@ -430,8 +427,8 @@ def _kaufman_block(k: NDArray[np.float64], size: int):
 
 def _kaufman(coupling: ArrayLike, size: int):
     """Validated, chunked driver: returns (ln Z, d ln Z/dK, d2 ln Z/dK2, scalar flag)."""
-    k, scalar = _couplings(coupling)
-    size = _size(size)
+    k, scalar = check_couplings(coupling)
+    size = check_size(size)
     flat = k.ravel()
     out = np.empty((3, flat.size))
     # Bound the (n_K, 2L) work arrays to ~1M elements each.
@@ -455,7 +452,7 @@ def log_partition_function(coupling: ArrayLike, size: int) -> float | NDArray[np
     float or ndarray (same shape as ``coupling``), dimensionless.
     """
     vals, scalar = _kaufman(coupling, size)
-    return _out(vals[0], scalar)
+    return float_or_array(vals[0], scalar)
 
 
 def energy_per_spin(coupling: ArrayLike, size: int) -> float | NDArray[np.float64]:
@@ -473,7 +470,7 @@ def energy_per_spin(coupling: ArrayLike, size: int) -> float | NDArray[np.float6
     float or ndarray (same shape as ``coupling``), units of J, in (-2, 0).
     """
     vals, scalar = _kaufman(coupling, size)
-    return _out(-vals[1] / (size * size), scalar)
+    return float_or_array(-vals[1] / (size * size), scalar)
 
 
 def specific_heat_per_spin(coupling: ArrayLike, size: int) -> float | NDArray[np.float64]:
@@ -493,7 +490,7 @@ def specific_heat_per_spin(coupling: ArrayLike, size: int) -> float | NDArray[np
     k = np.asarray(coupling, dtype=np.float64)
     # C >= 0 exactly; at very large K the true value is ~e^{-8K} and rounding (~1e-16) could
     # make it slightly negative.
-    return _out(np.maximum(k * k * vals[2] / (size * size), 0.0), scalar)
+    return float_or_array(np.maximum(k * k * vals[2] / (size * size), 0.0), scalar)
 
 
 def nearest_neighbour_correlation(coupling: ArrayLike, size: int) -> float | NDArray[np.float64]:
@@ -508,7 +505,7 @@ def nearest_neighbour_correlation(coupling: ArrayLike, size: int) -> float | NDA
     float or ndarray (same shape as ``coupling``), in (0, 1).
     """
     e = energy_per_spin(coupling, size)
-    return _out(-0.5 * np.asarray(e), np.ndim(e) == 0)
+    return float_or_array(-0.5 * np.asarray(e), np.ndim(e) == 0)
 
 
 def temperature_from_energy(energy: ArrayLike, size: int) -> float | NDArray[np.float64]:
@@ -531,7 +528,7 @@ def temperature_from_energy(energy: ArrayLike, size: int) -> float | NDArray[np.
     IsingRGError
         If an energy is non-finite or outside the range reachable for T in [0.05, 1000].
     """
-    size = _size(size)
+    size = check_size(size)
     try:
         e = np.asarray(energy, dtype=np.float64)
     except (TypeError, ValueError) as exc:
@@ -555,7 +552,7 @@ def temperature_from_energy(energy: ArrayLike, size: int) -> float | NDArray[np.
         lo = np.where(above, mid, lo)
         hi = np.where(above, hi, mid)
     t = np.exp(-0.5 * (lo + hi)).reshape(e.shape)
-    return _out(t, e.ndim == 0)
+    return float_or_array(t, e.ndim == 0)
 
 
 def exact_summary(coupling: float, size: int) -> dict:
@@ -575,10 +572,10 @@ def exact_summary(coupling: float, size: int) -> dict:
     critical_coupling, critical_temperature.  A value that is infinite (only the Onsager
     specific heat, exactly at K_c) is reported as None so the dict stays strict JSON.
     """
-    k, scalar = _couplings(coupling)
+    k, scalar = check_couplings(coupling)
     if not scalar:
         raise IsingRGError("exact_summary takes a single coupling")
-    size = _size(size)
+    size = check_size(size)
     kf = float(k)
     log_z = log_partition_function(kf, size)
     e = energy_per_spin(kf, size)
@@ -604,146 +601,3 @@ def exact_summary(coupling: float, size: int) -> dict:
         "critical_coupling": critical_coupling(),
         "critical_temperature": critical_temperature(),
     }
-
-
-# ----------------------------------------------------------------------------------------------
-# Brute-force enumeration (L <= 4)
-# ----------------------------------------------------------------------------------------------
-
-
-def _enum_size(size: int) -> int:
-    size = _size(size)
-    if size > MAX_ENUMERATION_SIZE:
-        raise IsingRGError(
-            f"brute-force enumeration needs size <= {MAX_ENUMERATION_SIZE}, got {size}"
-        )
-    return size
-
-
-@functools.lru_cache(maxsize=8)
-def _enumerate_cached(size: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    n_sites = size * size
-    states = np.arange(1 << n_sites, dtype=np.int64)
-    # spins[state, i] = +1 if bit i of the state index is set, else -1.
-    bits = (states[:, None] >> np.arange(n_sites, dtype=np.int64)) & 1
-    spins = (2 * bits - 1).astype(np.int8)
-    idx = np.arange(n_sites).reshape(size, size)
-    right = np.roll(idx, -1, axis=1).ravel()  # site (r, c+1)
-    down = np.roll(idx, -1, axis=0).ravel()  # site (r+1, c)
-    # Each site's right and down bond: 2N bonds for any L (two parallel bonds per pair if L=2).
-    energy = -(spins * (spins[:, right] + spins[:, down])).sum(axis=1, dtype=np.int64)
-    magnetization = spins.sum(axis=1, dtype=np.int64)
-    energy.flags.writeable = False
-    magnetization.flags.writeable = False
-    return energy, magnetization
-
-
-def enumerate_torus(size: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
-    """Total energy and magnetization of every state of the L x L torus.
-
-    Parameters
-    ----------
-    size : int, 2 <= L <= 4.
-
-    Returns
-    -------
-    energy : ndarray int64, shape (2^(L^2),), E = -sum_i s_i (s_right + s_down) (units of J).
-    magnetization : ndarray int64, shape (2^(L^2),), M = sum_i s_i.
-        Entry ``j`` is the state whose bit ``i = row*L + col`` is 1 for s_i = +1.
-    """
-    energy, magnetization = _enumerate_cached(_enum_size(size))
-    return energy.copy(), magnetization.copy()
-
-
-def brute_force_density_of_states(
-    size: int,
-) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
-    """Number of states per (E, M) pair of the L x L torus (L <= 4).
-
-    Returns
-    -------
-    energy, magnetization, count : ndarrays int64, shape (n_pairs,), totals (not per spin);
-    ``count.sum() == 2^(L^2)``.
-    """
-    energy, magnetization = _enumerate_cached(_enum_size(size))
-    n_sites = size * size
-    # Pack (E, M) into one integer key: E in [-2N, 2N], M in [-N, N].
-    key = (energy + 2 * n_sites) * (2 * n_sites + 1) + (magnetization + n_sites)
-    uniq, count = np.unique(key, return_counts=True)
-    e = uniq // (2 * n_sites + 1) - 2 * n_sites
-    m = uniq % (2 * n_sites + 1) - n_sites
-    return e, m, count.astype(np.int64)
-
-
-def _dos_weights(k: NDArray[np.float64], size: int):
-    """Normalised Boltzmann weights over (E, M) pairs, shape (n_K, n_pairs), plus E, M, ln Z."""
-    e, m, count = brute_force_density_of_states(size)
-    log_w = -k.reshape(-1, 1) * e + np.log(count)
-    top = log_w.max(axis=1, keepdims=True)
-    w = np.exp(log_w - top)
-    norm = w.sum(axis=1, keepdims=True)
-    log_z = (top + np.log(norm))[:, 0]
-    return w / norm, e.astype(np.float64), m.astype(np.float64), log_z
-
-
-def brute_force_log_partition_function(
-    coupling: ArrayLike, size: int
-) -> float | NDArray[np.float64]:
-    """ln Z by summing over all 2^(L^2) states (L <= 4); same shape rules as the exact one."""
-    k, scalar = _couplings(coupling)
-    _, _, _, log_z = _dos_weights(k.ravel(), _enum_size(size))
-    return _out(log_z.reshape(k.shape), scalar)
-
-
-def brute_force_moments(coupling: ArrayLike, size: int) -> tuple:
-    """Exact moments by full enumeration of the L x L torus (L <= 4).
-
-    Parameters
-    ----------
-    coupling : float or array, K = 1/T in [K_MIN, K_MAX] = [1e-4, 100].
-    size : int, 2 <= L <= 4.
-
-    Returns
-    -------
-    (energy_per_spin, specific_heat_per_spin, abs_m, m2, m4) : floats, or ndarrays shaped like
-    ``coupling``.  <E>/N (units J), C/N = K^2 var(E)/N (units k_B), and <|m|>, <m^2>, <m^4> of
-    the magnetization per spin m = M/N.
-    """
-    k, scalar = _couplings(coupling)
-    size = _enum_size(size)
-    n_sites = size * size
-    p, e, m, _ = _dos_weights(k.ravel(), size)
-    mean_e = p @ e
-    var_e = (p * (e[None, :] - mean_e[:, None]) ** 2).sum(axis=1)  # centred: no cancellation
-    mpp = m / n_sites
-    results = (
-        mean_e / n_sites,
-        k.ravel() ** 2 * var_e / n_sites,
-        p @ np.abs(mpp),
-        p @ mpp**2,
-        p @ mpp**4,
-    )
-    return tuple(_out(r.reshape(k.shape), scalar) for r in results)
-
-
-def boltzmann_state_probabilities(coupling: float, size: int) -> NDArray[np.float64]:
-    """Exact Boltzmann probability of every state of the L x L torus (L <= 4).
-
-    Parameters
-    ----------
-    coupling : float, K = 1/T in [1e-4, 100].
-    size : int, 2 <= L <= 4.
-
-    Returns
-    -------
-    ndarray float64, shape (2^(L^2),), summing to 1.  Entry ``j`` is the state whose bit
-    ``i = row*L + col`` (least significant bit = site 0) is 1 for spin +1, i.e. spins
-    ``s[row, col] = 2*((j >> (row*L + col)) & 1) - 1``.
-    """
-    k, scalar = _couplings(coupling)
-    if not scalar:
-        raise IsingRGError("boltzmann_state_probabilities takes a single coupling")
-    energy, _ = _enumerate_cached(_enum_size(size))
-    log_w = -float(k) * energy
-    w = np.exp(log_w - log_w.max())
-    return w / w.sum()

@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 
-from ising_rg.errors import IsingRGError
+from ising_rg.errors import IsingRGError, NotFittedError
 from ising_rg.rbm.dbn import DBN
+from ising_rg.rbm.rbm import HISTORY_KEYS, BernoulliRBM
 from ising_rg.rg.controls import (
     inverse_permutation,
     permute_visible,
@@ -56,14 +57,16 @@ def test_planted_local_field_looks_nonlocal_when_permuted():
 
 
 def small_dbn(seed=0, weights=None):
-    dbn = untrained_dbn(L * L, hidden=(16, 4), seed=seed)
+    """The untrained (16, 4) network with random biases (and optionally given layer-1 weights)."""
+    start = untrained_dbn(L * L, hidden=(16, 4), seed=seed)
     rng = np.random.default_rng(seed)
-    for rbm in dbn.rbms_:
-        rbm.visible_bias_ = rng.normal(0, 0.3, rbm.visible_bias_.shape).astype(np.float32)
-        rbm.hidden_bias_ = rng.normal(0, 0.3, rbm.hidden_bias_.shape).astype(np.float32)
-    if weights is not None:
-        dbn.rbms_[0].weights_ = weights
-    return dbn
+    layers = []
+    for index, rbm in enumerate(start.rbms_):
+        W = weights if index == 0 and weights is not None else rbm.weights_
+        b = rng.normal(0, 0.3, rbm.visible_bias_.shape)
+        c = rng.normal(0, 0.3, rbm.hidden_bias_.shape)
+        layers.append(BernoulliRBM.from_parameters(W, b, c, **rbm.get_params()))
+    return DBN.from_rbms(layers, layer_seeds=start.layer_seeds_, **start.get_params())
 
 
 def test_permuted_dbn_in_original_coordinates():
@@ -123,6 +126,37 @@ def test_untrained_dbn_works_and_is_seeded():
     assert np.any(guide.rbms_[1].visible_bias_ != 0)
     with pytest.raises(IsingRGError):
         untrained_dbn(L * L, hidden=(16,), init="guide")
+
+
+def test_untrained_dbn_follows_the_documented_seed_rule():
+    """From first principles: layer seeds are the first 63 bits of the states of the last
+    n_layers of SeedSequence(seed).spawn(2 + n_layers); each layer's W is 0.1 N(0, 1) in
+    float32 from the first of SeedSequence(layer_seed).spawn(4); biases are zero."""
+    seed, hidden = 21, (9, 5, 3)
+    layer_streams = np.random.SeedSequence(seed).spawn(2 + len(hidden))[2:]
+    layer_seeds = [int(s.generate_state(1, dtype=np.uint64)[0] >> 1) for s in layer_streams]
+    dbn = untrained_dbn(L * L, hidden=hidden, seed=seed, l1=2e-4)
+    assert dbn.layer_seeds_ == layer_seeds
+    assert dbn.get_params()["l1"] == 2e-4 and dbn.get_params()["hidden"] == list(hidden)
+    for n_in, n_out, layer_seed, rbm in zip((L * L, 9, 5), hidden, layer_seeds, dbn.rbms_,
+                                           strict=True):
+        stream = np.random.SeedSequence(layer_seed).spawn(4)[0]
+        expected = np.random.Generator(np.random.PCG64(stream)).standard_normal(
+            (n_in, n_out), dtype=np.float32
+        )
+        expected *= np.float32(0.1)
+        assert np.array_equal(rbm.weights_, expected)
+        assert not rbm.visible_bias_.any() and not rbm.hidden_bias_.any()
+        assert rbm.random_state == layer_seed and rbm.l1 == 2e-4 and rbm.n_iter_ == 0
+        assert set(rbm.history_) == set(HISTORY_KEYS)
+    assert dbn.validation_indices_.size == 0 and dbn.train_indices_.size == 0
+
+
+def test_permuted_copy_needs_a_fitted_dbn():
+    with pytest.raises(NotFittedError):
+        permuted_dbn_in_original_coordinates(DBN((4,)), site_permutation(L * L))
+    with pytest.raises(IsingRGError):
+        permuted_dbn_in_original_coordinates(small_dbn(), site_permutation(L * L - 1))
 
 
 def test_untrained_dbn_is_where_training_starts():

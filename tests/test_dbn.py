@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ising_rg.errors import IsingRGError
+from ising_rg.errors import IsingRGError, NotFittedError
 from ising_rg.rbm import DBN, BernoulliRBM
 
 RBM_KW = {"n_epochs": 3, "batch_size": 20}
@@ -132,5 +132,55 @@ def test_unknown_rbm_keyword_and_bad_validation_fraction(data):
         DBN((8,), epochs=3)
     with pytest.raises(IsingRGError, match="validation_fraction"):
         DBN((8,), **RBM_KW).fit(data, validation_fraction=1.0)
-    with pytest.raises(IsingRGError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         DBN((8,)).transform(data)
+
+
+def test_from_rbms_rebuilds_the_fitted_dbn_bit_for_bit(dbn, data):
+    layers = [
+        BernoulliRBM.from_parameters(r.weights_, r.visible_bias_, r.hidden_bias_,
+                                     history=r.history_, **r.get_params())
+        for r in dbn.rbms_
+    ]
+    rebuilt = DBN.from_rbms(layers, layer_seeds=dbn.layer_seeds_,
+                            validation_indices=dbn.validation_indices_,
+                            train_indices=dbn.train_indices_, **dbn.get_params())
+    assert rebuilt.get_params() == dbn.get_params()
+    assert rebuilt.n_layers_ == 3 and rebuilt.n_features_in_ == 36
+    assert rebuilt.layer_seeds_ == dbn.layer_seeds_
+    assert np.array_equal(rebuilt.validation_indices_, dbn.validation_indices_)
+    for depth in (1, 2, 3):
+        assert np.array_equal(rebuilt.transform(data, depth), dbn.transform(data, depth))
+    assert np.array_equal(rebuilt.sample(5, 3, seed=1), dbn.sample(5, 3, seed=1))
+    bare = DBN.from_rbms(layers)  # hidden sizes from the layers, nothing else recorded
+    assert bare.hidden == (16, 8, 4) and bare.layer_seeds_ == []
+    assert bare.validation_indices_.size == 0 and bare.train_indices_.size == 0
+
+
+def test_from_rbms_refuses_layers_that_do_not_chain_or_are_unfitted(dbn):
+    first, second, third = dbn.rbms_
+    with pytest.raises(IsingRGError, match="layer 2 has 8 inputs"):
+        DBN.from_rbms([first, third])
+    with pytest.raises(IsingRGError, match="does not match"):
+        DBN.from_rbms([first, second], hidden=[16, 9])
+    with pytest.raises(IsingRGError, match="BernoulliRBM"):
+        DBN.from_rbms([])
+    with pytest.raises(NotFittedError):
+        DBN.from_rbms([first, BernoulliRBM(8)])
+
+
+def test_initialize_gives_the_layers_fit_starts_from(data):
+    """Each layer is BernoulliRBM.initialize with the layer seed DBN.fit derives, and those
+    are the weights a fit at a negligible learning rate keeps."""
+    untrained = DBN((16, 8), random_state=5).initialize(36)
+    assert untrained.n_layers_ == 2 and untrained.n_features_in_ == 36
+    trained = DBN((16, 8), random_state=5, n_epochs=1, batch_size=20,
+                  learning_rate=1e-30).fit(data)
+    assert untrained.layer_seeds_ == trained.layer_seeds_
+    for n_in, layer, still, seed in zip((36, 16), untrained.rbms_, trained.rbms_,
+                                        trained.layer_seeds_, strict=True):
+        alone = BernoulliRBM(layer.n_hidden, random_state=seed).initialize(n_in)
+        assert np.array_equal(layer.weights_, alone.weights_)
+        assert np.array_equal(layer.weights_, still.weights_)
+        assert layer.n_iter_ == 0
+    assert untrained.validation_indices_.size == 0 and untrained.train_indices_.size == 0

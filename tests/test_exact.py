@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from ising_rg import exact as ex
+from ising_rg import exact_enumeration as enum
 from ising_rg.errors import IsingRGError
 
 KC = ex.critical_coupling()
@@ -51,14 +52,14 @@ def test_elliptic_integrals_known_values():
 @pytest.mark.parametrize("size", [2, 3, 4])
 def test_enumeration_conventions(size):
     n = size * size
-    energy, magnetization = ex.enumerate_torus(size)
+    energy, magnetization = enum.enumerate_torus(size)
     assert energy.shape == magnetization.shape == (2**n,)
     # 2N bonds for every L (including the doubled bonds of L = 2): ground state E = -2N.
     assert energy.min() == -2 * n and energy[0] == -2 * n and energy[-1] == -2 * n
     # State 1 = only site 0 up: M = 2 - N, and flipping one spin breaks its 4 bonds.
     assert magnetization[1] == 2 - n
     assert energy[1] == -2 * n + 8
-    e, m, count = ex.brute_force_density_of_states(size)
+    e, m, count = enum.brute_force_density_of_states(size)
     assert count.sum() == 2**n
     # Global flip symmetry of the density of states.
     table = {(int(a), int(b)): int(c) for a, b, c in zip(e, m, count, strict=True)}
@@ -68,7 +69,7 @@ def test_enumeration_conventions(size):
 def test_enumeration_bit_order_matches_lattice_layout():
     # Site i = row*L + col: an up spin at (0, 0) and (0, 1) (bits 0, 1) on a 3x3 lattice shares
     # one bond, at (0, 0) and (1, 1) (bits 0, 4) none.
-    energy, _ = ex.enumerate_torus(3)
+    energy, _ = enum.enumerate_torus(3)
     ground = -18
     assert energy[0b11] == ground + 8 + 8 - 4
     assert energy[0b10001] == ground + 16
@@ -78,15 +79,15 @@ def test_enumeration_bit_order_matches_lattice_layout():
 @pytest.mark.parametrize("size", [2, 3])
 def test_state_probabilities(size):
     k = 0.37
-    p = ex.boltzmann_state_probabilities(k, size)
+    p = enum.boltzmann_state_probabilities(k, size)
     n = size * size
     assert p.shape == (2**n,)
     assert p.sum() == pytest.approx(1.0, rel=1e-14)
     # Spin-flip symmetry: state j and its complement are equally likely.
     j = np.arange(2**n)
     np.testing.assert_allclose(p, p[(2**n - 1) ^ j], rtol=1e-13)
-    energy, magnetization = ex.enumerate_torus(size)
-    e_mean, c, abs_m, m2, m4 = ex.brute_force_moments(k, size)
+    energy, magnetization = enum.enumerate_torus(size)
+    e_mean, c, abs_m, m2, m4 = enum.brute_force_moments(k, size)
     assert p @ energy / n == pytest.approx(e_mean, rel=1e-13)
     assert p @ (magnetization / n) ** 2 == pytest.approx(m2, rel=1e-13)
     assert p @ np.abs(magnetization / n) == pytest.approx(abs_m, rel=1e-13)
@@ -104,9 +105,9 @@ def test_kaufman_matches_brute_force(size):
     log_z = ex.log_partition_function(COUPLINGS, size)
     energy = ex.energy_per_spin(COUPLINGS, size)
     heat = ex.specific_heat_per_spin(COUPLINGS, size)
-    e_bf, c_bf, *_ = ex.brute_force_moments(COUPLINGS, size)
+    e_bf, c_bf, *_ = enum.brute_force_moments(COUPLINGS, size)
     np.testing.assert_allclose(
-        log_z, ex.brute_force_log_partition_function(COUPLINGS, size), rtol=1e-12
+        log_z, enum.brute_force_log_partition_function(COUPLINGS, size), rtol=1e-12
     )
     np.testing.assert_allclose(energy, e_bf, rtol=1e-10, atol=1e-14)
     np.testing.assert_allclose(heat, c_bf, rtol=1e-10, atol=1e-14)
@@ -115,7 +116,7 @@ def test_kaufman_matches_brute_force(size):
 def test_nearest_neighbour_correlation_identity():
     # <s_0 s_right(0)> computed directly from the 3x3 state probabilities.
     size, k = 3, 0.33
-    p = ex.boltzmann_state_probabilities(k, size)
+    p = enum.boltzmann_state_probabilities(k, size)
     j = np.arange(p.size)
     s0 = 2 * (j & 1) - 1
     s1 = 2 * ((j >> 1) & 1) - 1
@@ -314,9 +315,9 @@ def test_exact_summary_is_json_and_consistent():
         (ex.temperature_from_energy, (0.0, 8)),
         (ex.temperature_from_energy, (-2.5, 8)),
         (ex.temperature_from_energy, (math.nan, 8)),
-        (ex.enumerate_torus, (5,)),
-        (ex.brute_force_moments, (0.4, 1)),
-        (ex.boltzmann_state_probabilities, ([0.3, 0.4], 2)),
+        (enum.enumerate_torus, (5,)),
+        (enum.brute_force_moments, (0.4, 1)),
+        (enum.boltzmann_state_probabilities, ([0.3, 0.4], 2)),
         (ex.exact_summary, (0.0, 40)),
     ],
 )

@@ -12,12 +12,7 @@ from ising_rg.rg.flow import effective_temperature, flow_fixed_point, rbm_flow
 
 
 def make_rbm(weights, visible_bias, hidden_bias):
-    rbm = BernoulliRBM(int(np.shape(weights)[1]))
-    rbm.weights_ = np.asarray(weights, np.float32)
-    rbm.visible_bias_ = np.asarray(visible_bias, np.float32)
-    rbm.hidden_bias_ = np.asarray(hidden_bias, np.float32)
-    rbm.n_features_in_ = rbm.weights_.shape[0]
-    return rbm
+    return BernoulliRBM.from_parameters(weights, visible_bias, hidden_bias)
 
 
 def softplus(x):

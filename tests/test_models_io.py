@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from ising_rg import __version__
-from ising_rg.errors import IsingRGError
+from ising_rg.errors import IsingRGError, NotFittedError
 from ising_rg.io.models import FORMAT, file_sha256, load_dbn, read_model_metadata, save_dbn
-from ising_rg.rbm import DBN
+from ising_rg.rbm import DBN, BernoulliRBM
 
 
 @pytest.fixture(scope="module")
@@ -73,15 +73,40 @@ def test_existing_file_is_not_overwritten_without_permission(dbn, saved):
     assert sorted(p.name for p in saved.parent.iterdir()) == ["model.h5"]  # no temp files
 
 
-def test_dbn_save_and_load_wrappers(dbn, data, tmp_path):
-    path = tmp_path / "wrapped.h5"
-    dbn.save(path, data_sha256="cd" * 32)
-    assert np.array_equal(DBN.load(path).transform(data), dbn.transform(data))
-    assert read_model_metadata(path)["hyperparameters"]["hidden"] == [12, 6, 3]
+def test_loaded_model_equals_the_one_built_from_its_parameters(dbn, data, saved):
+    """load_dbn is the public constructors applied to the file's arrays: the same model bit for
+    bit as from_parameters/from_rbms on the trained network's own parameters."""
+    layers = [
+        BernoulliRBM.from_parameters(r.weights_, r.visible_bias_, r.hidden_bias_,
+                                     history=r.history_, **r.get_params())
+        for r in dbn.rbms_
+    ]
+    built = DBN.from_rbms(layers, validation_indices=dbn.validation_indices_, **dbn.get_params())
+    loaded = load_dbn(saved)
+    assert loaded.get_params() == built.get_params()
+    for a, b in zip(loaded.rbms_, built.rbms_, strict=True):
+        for name in ("weights_", "visible_bias_", "hidden_bias_"):
+            assert np.array_equal(getattr(a, name), getattr(b, name))
+        assert a.n_iter_ == b.n_iter_ == 2
+    assert np.array_equal(loaded.transform(data), built.transform(data))
+    assert np.array_equal(loaded.validation_indices_, built.validation_indices_)
+
+
+def test_estimators_do_not_import_the_io_package():
+    """No import cycle: the models know nothing about files (io/ builds them with their public
+    constructors)."""
+    import subprocess
+    import sys
+
+    code = "import sys, ising_rg.rbm; print(any(m.startswith('ising_rg.io') for m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == "False"
+    assert not hasattr(DBN, "save") and not hasattr(DBN, "load")
 
 
 def test_unfitted_or_unserialisable_models_are_refused(dbn, tmp_path):
-    with pytest.raises(IsingRGError, match="unfitted"):
+    with pytest.raises(NotFittedError, match="unfitted"):
         save_dbn(DBN((3,)), tmp_path / "a.h5", data_sha256="", hyperparameters={}, seed=0)
     with pytest.raises(IsingRGError, match="JSON"):
         save_dbn(dbn, tmp_path / "b.h5", data_sha256="", hyperparameters={"f": object()}, seed=0)

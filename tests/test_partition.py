@@ -8,7 +8,7 @@ import numba
 import numpy as np
 import pytest
 
-from ising_rg.errors import IsingRGError
+from ising_rg.errors import IsingRGError, NotFittedError
 from ising_rg.rbm import (
     BernoulliRBM,
     ais_log_partition,
@@ -83,15 +83,13 @@ def test_exact_log_z_accepts_a_fitted_rbm_and_refuses_huge_layers():
         exact_log_partition(random_params(30, 30, 0.1, 0), max_units=25)
     with pytest.raises(IsingRGError, match="shapes"):
         exact_log_partition((np.zeros((3, 2)), np.zeros(2), np.zeros(2)))
-    with pytest.raises(IsingRGError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         exact_log_partition(BernoulliRBM(3))
 
 
 def test_average_log_likelihood_matches_brute_force():
     W, b, c = random_params(5, 3, scale=1.0, seed=4)
-    rbm = BernoulliRBM(3)
-    rbm.weights_, rbm.visible_bias_, rbm.hidden_bias_ = (a.astype(np.float32) for a in (W, b, c))
-    rbm.n_features_in_ = 5
+    rbm = BernoulliRBM.from_parameters(W, b, c)
     W, b, c = (a.astype(np.float64) for a in (rbm.weights_, rbm.visible_bias_, rbm.hidden_bias_))
     X = (np.random.default_rng(1).random((30, 5)) < 0.5).astype(np.float32)
     H = np.array(list(itertools.product([0, 1], repeat=3)), float)

@@ -7,9 +7,10 @@ import itertools
 import numpy as np
 import pytest
 
-from ising_rg.errors import IsingRGError
-from ising_rg.rbm import BernoulliRBM, benchmark_epoch, exact_log_partition
-from ising_rg.rbm.rbm import gemm_floor_seconds
+from ising_rg.errors import IsingRGError, NotFittedError
+from ising_rg.rbm import BernoulliRBM, exact_log_partition
+from ising_rg.rbm.rbm import HISTORY_KEYS
+from ising_rg.rbm.trainer import cd_gradient
 
 
 def all_states(n: int) -> np.ndarray:
@@ -21,13 +22,8 @@ def sigmoid(x):
 
 
 def rbm_from(W, b, c) -> BernoulliRBM:
-    """A 'fitted' RBM with given parameters (float32, as training would leave them)."""
-    rbm = BernoulliRBM(W.shape[1])
-    rbm.weights_ = np.asarray(W, np.float32)
-    rbm.visible_bias_ = np.asarray(b, np.float32)
-    rbm.hidden_bias_ = np.asarray(c, np.float32)
-    rbm.n_features_in_ = W.shape[0]
-    return rbm
+    """A fitted RBM with given parameters (rounded to float32, as training would leave them)."""
+    return BernoulliRBM.from_parameters(W, b, c)
 
 
 def float64_params(rbm):
@@ -100,7 +96,7 @@ def test_cd_gradient_approaches_exact_gradient_for_long_chains(tiny_rbm):
     def max_error(**params):
         rbm = rbm_from(*float64_params(tiny_rbm)).set_params(**params)
         return np.abs(
-            np.concatenate([g.ravel() for g in rbm._cd_gradient(X, seed=1)]) - exact
+            np.concatenate([g.ravel() for g in cd_gradient(rbm, X, seed=1)]) - exact
         ).max()
 
     # each negative statistic is a mean of n_chains independent values in [0, 1]
@@ -276,7 +272,7 @@ def test_bad_input_raises_one_line_error(X, params, words):
 
 
 def test_inference_checks_shapes_and_fitted_state(tiny_rbm):
-    with pytest.raises(IsingRGError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         BernoulliRBM(3).transform(np.zeros((2, 6)))
     with pytest.raises(IsingRGError, match="visible units"):
         tiny_rbm.transform(np.zeros((2, 5)))
@@ -284,10 +280,82 @@ def test_inference_checks_shapes_and_fitted_state(tiny_rbm):
         tiny_rbm.pseudo_log_likelihood(np.full((2, 6), 0.5))
 
 
-def test_benchmark_helpers_report_consistent_numbers():
-    result = benchmark_epoch(n_samples=400, n_visible=64, n_hidden=16, batch_size=20)
-    assert set(result) >= {"epoch_seconds", "gemm_floor_seconds", "gemm_flops_per_s"}
-    assert result["epoch_seconds"] > 0 and result["gemm_flops_per_s"] > 0
-    floor = gemm_floor_seconds(400, 64, 16, result["gemm_flops_per_s"])
-    assert floor == pytest.approx(result["gemm_floor_seconds"])
-    assert floor == pytest.approx(10 * 400 * 64 * 16 / result["gemm_flops_per_s"])
+def test_error_classes_separate_bad_input_from_unfitted_models():
+    """Bad input is an IsingRGError (a ValueError); a model used before it has parameters is a
+    NotFittedError (ValueError and AttributeError, as in scikit-learn), never an IsingRGError."""
+    assert issubclass(IsingRGError, ValueError)
+    assert issubclass(NotFittedError, ValueError) and issubclass(NotFittedError, AttributeError)
+    assert not issubclass(NotFittedError, IsingRGError)
+    assert not issubclass(IsingRGError, NotFittedError)
+    unfitted = BernoulliRBM(3)
+    assert not hasattr(unfitted, "n_visible")  # the property raises an AttributeError
+    with pytest.raises(NotFittedError) as info:
+        unfitted.free_energy(np.zeros((1, 4)))
+    assert not isinstance(info.value, IsingRGError)
+    with pytest.raises(NotFittedError):
+        exact_log_partition(unfitted)
+
+
+def test_from_parameters_is_the_trained_model_bit_for_bit(ising_data):
+    visible, _, X = ising_data
+    trained = BernoulliRBM(8, n_epochs=3, random_state=2, l1=1e-3).fit(X[:500])
+    rebuilt = BernoulliRBM.from_parameters(
+        trained.weights_, trained.visible_bias_, trained.hidden_bias_,
+        history=trained.history_, **trained.get_params(),
+    )  # fmt: skip
+    assert rebuilt.get_params() == trained.get_params()
+    assert rebuilt.n_iter_ == trained.n_iter_ == 3 and rebuilt.n_features_in_ == 9
+    for name in ("weights_", "visible_bias_", "hidden_bias_"):
+        assert getattr(rebuilt, name).dtype == np.float32
+        assert np.array_equal(getattr(rebuilt, name), getattr(trained, name))
+        assert getattr(rebuilt, name) is not getattr(trained, name)  # copies
+    for key in HISTORY_KEYS:
+        np.testing.assert_array_equal(rebuilt.history_[key], trained.history_[key])
+    assert np.array_equal(rebuilt.transform(visible), trained.transform(visible))
+    assert np.array_equal(rebuilt.free_energy(visible), trained.free_energy(visible))
+    assert np.array_equal(rebuilt.sample(20, 5, seed=4), trained.sample(20, 5, seed=4))
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "words"),
+    [
+        ((np.zeros((4, 3)), np.zeros(4), np.zeros(2)), {}, "shapes"),
+        ((np.zeros(4), np.zeros(4), np.zeros(1)), {}, "shapes"),
+        ((np.full((4, 3), np.nan), np.zeros(4), np.zeros(3)), {}, "NaN"),
+        ((np.zeros((4, 3)), np.zeros(4), np.zeros(3)), {"n_hidden": 5}, "n_hidden"),
+        ((np.zeros((4, 3)), np.zeros(4), np.zeros(3)), {"epochs": 5}, "unknown"),
+        ((np.zeros((4, 3)), np.zeros(4), np.zeros(3)), {"cd_k": 0}, "cd_k"),
+        ((np.zeros((4, 3)), np.zeros(4), np.zeros(3)), {"history": {"a": [1.0], "b": []}},
+         "history"),
+    ],
+)
+def test_from_parameters_validates(args, kwargs, words):
+    with pytest.raises(IsingRGError) as info:
+        BernoulliRBM.from_parameters(*args, **kwargs)
+    assert words in str(info.value) and "\n" not in str(info.value)
+
+
+def test_initialize_is_where_fit_starts_by_the_documented_seed_rule():
+    """Zero epochs: W = 0.1 N(0, 1) in float32 from the first of the four streams spawned from
+    SeedSequence(random_state), zero biases; and a fit at a negligible learning rate starts
+    (and stays) exactly there."""
+    seed, n_visible, n_hidden = 13, 10, 4
+    rng_init = np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed).spawn(4)[0]))
+    expected = rng_init.standard_normal((n_visible, n_hidden), dtype=np.float32)
+    expected *= np.float32(0.1)
+    rbm = BernoulliRBM(n_hidden, random_state=seed).initialize(n_visible)
+    assert np.array_equal(rbm.weights_, expected)
+    assert not rbm.visible_bias_.any() and not rbm.hidden_bias_.any()
+    assert rbm.n_iter_ == 0 and set(rbm.history_) == set(HISTORY_KEYS)
+    assert all(values.shape == (0,) for values in rbm.history_.values())
+    X = (np.random.default_rng(0).random((20, n_visible)) < 0.5).astype(np.float32)
+    still = BernoulliRBM(n_hidden, random_state=seed, n_epochs=1, batch_size=10,
+                         learning_rate=1e-30).fit(X)
+    assert np.array_equal(still.weights_, rbm.weights_)
+    guide = BernoulliRBM(n_hidden, random_state=seed, init="guide").initialize(n_visible, X)
+    mean = np.clip(X.mean(axis=0, dtype=np.float64), 1e-3, 1 - 1e-3)
+    np.testing.assert_array_equal(guide.visible_bias_, np.log(mean / (1 - mean)).astype(np.float32))
+    with pytest.raises(IsingRGError, match="needs data"):
+        BernoulliRBM(n_hidden, init="guide").initialize(n_visible)
+    with pytest.raises(IsingRGError, match="n_visible"):
+        BernoulliRBM(n_hidden).initialize(0)

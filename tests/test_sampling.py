@@ -7,7 +7,7 @@ import numba
 import numpy as np
 import pytest
 
-from ising_rg import exact
+from ising_rg import exact, exact_enumeration
 from ising_rg.sampling import metropolis
 from ising_rg.sampling.observables import (
     energy_per_spin,
@@ -39,7 +39,7 @@ def test_energy_and_specific_heat_match_kaufman(algorithm, size, coupling):
 
 
 def _state_index(spins: np.ndarray) -> np.ndarray:
-    """Bit i (i = row * L + col) set for spin +1, as in exact.boltzmann_state_probabilities."""
+    """Bit i (i = row * L + col) set for spin +1, as in boltzmann_state_probabilities."""
     bits = (spins.reshape(len(spins), -1) > 0).astype(np.int64)
     return bits @ (1 << np.arange(bits.shape[1], dtype=np.int64))
 
@@ -55,7 +55,7 @@ def _state_index(spins: np.ndarray) -> np.ndarray:
 def test_state_distribution_is_boltzmann(algorithm, size, coupling, n):
     samples = draw(size, coupling, n, algorithm, seed=7, spacing=10)
     counts = np.bincount(_state_index(samples.spins), minlength=2 ** (size * size))
-    expected = n * exact.boltzmann_state_probabilities(coupling, size)
+    expected = n * exact_enumeration.boltzmann_state_probabilities(coupling, size)
     assert chi_square_z(counts, expected) < 4.0
 
 
@@ -64,7 +64,7 @@ def test_energy_magnetization_distribution_4x4(algorithm):
     """The joint (E, M) histogram on the 4x4 torus against its exact density of states."""
     coupling, n = 0.4, 100_000
     samples = draw(4, coupling, n, algorithm, seed=3, spacing=5)
-    energies, magnetizations, counts = exact.brute_force_density_of_states(4)
+    energies, magnetizations, counts = exact_enumeration.brute_force_density_of_states(4)
     weights = counts * np.exp(-coupling * (energies - energies.min()))
     expected = n * weights / weights.sum()
     observed_e = np.rint(samples.energy * 16).astype(int)

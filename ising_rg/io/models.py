@@ -1,4 +1,4 @@
-"""Model files: a trained DBN in HDF5 (SPEC section 3), written atomically, read with checks.
+"""Model files: a trained DBN in HDF5, written atomically, read with checks.
 
 Layout (layers numbered from 1, bottom first)::
 
@@ -26,9 +26,9 @@ import h5py
 import numpy as np
 
 from ising_rg import __version__
-from ising_rg.errors import IsingRGError
+from ising_rg.errors import IsingRGError, NotFittedError
 from ising_rg.io.atomic import atomic_output, check_output_path
-from ising_rg.rbm.dbn import DBN
+from ising_rg.rbm.dbn import DBN, LAYER_HYPERPARAMETERS
 from ising_rg.rbm.rbm import BernoulliRBM
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "file_sha256", "load_dbn", "read_model_metadata", "save_dbn"]
@@ -92,7 +92,7 @@ def save_dbn(
     check_output_path(path, overwrite)
     rbms = getattr(dbn, "rbms_", None)
     if not rbms:
-        raise IsingRGError("cannot save an unfitted DBN")
+        raise NotFittedError("cannot save an unfitted DBN")
     try:
         hyper_json = json.dumps(hyperparameters, default=_json_default, sort_keys=True)
         params_json = json.dumps(dbn.get_params(), default=_json_default, sort_keys=True)
@@ -226,6 +226,8 @@ def load_dbn(path: str | os.PathLike) -> DBN:
     """
     try:
         return _load_dbn(path)
+    except IsingRGError:  # a ValueError, but already the one-line message
+        raise
     except (OSError, KeyError, ValueError, TypeError) as exc:  # corrupt file internals
         raise IsingRGError(f"{path}: unreadable model file ({exc})") from None
 
@@ -241,56 +243,41 @@ def _load_dbn(path: str | os.PathLike) -> DBN:
         expected = [str(i) for i in range(1, len(names) + 1)]
         if not names or sorted(names, key=lambda s: (len(s), s)) != expected:
             raise IsingRGError(f"{path}: layers must be numbered 1..n, found {sorted(names)}")
-        rbm_kwargs = {
-            key: value
-            for key, value in params.items()
-            if key in BernoulliRBM._PARAM_NAMES and key not in ("n_hidden", "random_state")
-        }
+        rbm_kwargs = {key: value for key, value in params.items() if key in LAYER_HYPERPARAMETERS}
         if isinstance(rbm_kwargs.get("momentum_schedule"), list):
             rbm_kwargs["momentum_schedule"] = tuple(rbm_kwargs["momentum_schedule"])
         rbms = []
-        n_in_expected = None
         for name in expected:
             group = f["layers"][name]
             if not isinstance(group, h5py.Group):
                 raise IsingRGError(f"{path}: /layers/{name} is not a group")
-            W = _read_array(group, "weights", path, name)
-            b = _read_array(group, "visible_bias", path, name)
-            c = _read_array(group, "hidden_bias", path, name)
+            W, b, c = (_read_array(group, key, path, name)
+                       for key in ("weights", "visible_bias", "hidden_bias"))
             if W.ndim != 2 or b.shape != (W.shape[0],) or c.shape != (W.shape[1],):
                 raise IsingRGError(
                     f"{path}: layer {name} shapes do not match: weights {W.shape}, "
                     f"visible_bias {b.shape}, hidden_bias {c.shape}"
                 )
-            if n_in_expected is not None and W.shape[0] != n_in_expected:
+            if rbms and W.shape[0] != rbms[-1].n_hidden:
                 raise IsingRGError(
                     f"{path}: layer {name} has {W.shape[0]} inputs but layer {int(name) - 1} "
-                    f"has {n_in_expected} outputs"
+                    f"has {rbms[-1].n_hidden} outputs"
                 )
-            n_in_expected = W.shape[1]
-            rbm = BernoulliRBM(int(W.shape[1]), **rbm_kwargs)
-            rbm.weights_, rbm.visible_bias_, rbm.hidden_bias_ = W, b, c
-            rbm.n_features_in_ = int(W.shape[0])
             history = {}
             if "history" in group and isinstance(group["history"], h5py.Group):
                 for key, data in group["history"].items():
                     if isinstance(data, h5py.Dataset):
                         history[key] = np.asarray(data[()], dtype=np.float64)
-            rbm.history_ = history
-            rbm.n_iter_ = len(next(iter(history.values()))) if history else 0
-            rbms.append(rbm)
+            rbms.append(BernoulliRBM.from_parameters(W, b, c, history=history, **rbm_kwargs))
 
-        hidden = [int(r.weights_.shape[1]) for r in rbms]
         seed = params.get("random_state", f.attrs.get("seed", 0))
-        dbn = DBN(
-            hidden,
+        validation = None
+        if "validation_indices" in f:
+            validation = np.asarray(f["validation_indices"][()], dtype=np.int64)
+        return DBN.from_rbms(
+            rbms,
             propagate=params.get("propagate", "probabilities"),
             random_state=int(seed) if seed is not None else 0,
+            validation_indices=validation,
             **rbm_kwargs,
         )
-        dbn.rbms_ = rbms
-        dbn.n_layers_ = len(rbms)
-        dbn.n_features_in_ = int(rbms[0].weights_.shape[0])
-        if "validation_indices" in f:
-            dbn.validation_indices_ = np.asarray(f["validation_indices"][()], dtype=np.int64)
-        return dbn

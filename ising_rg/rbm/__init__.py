@@ -2,6 +2,12 @@
 
 The code knows nothing about Ising lattices: it takes float arrays (n_samples, n_visible)
 with values in {0, 1} (or probabilities in [0, 1]).
+
+Modules: :mod:`~ising_rg.rbm.rbm` (the estimator), :mod:`~ising_rg.rbm.dbn` (the stack),
+:mod:`~ising_rg.rbm.trainer` (CD/PCD training), :mod:`~ising_rg.rbm.checks` (input checks),
+:mod:`~ising_rg.rbm.partition` (log Z), and the numba kernels in ``_kernels`` and
+``_enumerate``. Model files are read and written by :mod:`ising_rg.io.models`; the training
+benchmark is :func:`ising_rg.bench.benchmark_epoch`.
 """
 
 from ising_rg.rbm.dbn import DBN
@@ -10,20 +16,12 @@ from ising_rg.rbm.partition import (
     average_log_likelihood,
     exact_log_partition,
 )
-from ising_rg.rbm.rbm import (
-    BernoulliRBM,
-    benchmark_epoch,
-    gemm_floor_seconds,
-    gemm_flops_per_s,
-)
+from ising_rg.rbm.rbm import BernoulliRBM
 
 __all__ = [
     "DBN",
     "BernoulliRBM",
     "ais_log_partition",
     "average_log_likelihood",
-    "benchmark_epoch",
     "exact_log_partition",
-    "gemm_floor_seconds",
-    "gemm_flops_per_s",
 ]

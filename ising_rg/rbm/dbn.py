@@ -8,19 +8,22 @@ the paper), or on binary samples of them (``propagate='samples'``).
 from __future__ import annotations
 
 import numbers
-import os
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from ising_rg.errors import IsingRGError
-from ising_rg.rbm.rbm import BernoulliRBM, _rng, _seed_sequence, check_unit_interval
+from ising_rg.errors import IsingRGError, NotFittedError
+from ising_rg.rbm.checks import as_generator, check_unit_interval, seed_sequence
+from ising_rg.rbm.rbm import HYPERPARAMETER_NAMES, BernoulliRBM
 
-__all__ = ["DBN"]
+__all__ = ["DBN", "LAYER_HYPERPARAMETERS"]
 
-_RBM_PARAMETERS = tuple(name for name in BernoulliRBM._PARAM_NAMES if name != "n_hidden")
-_OWN_SEED_PARAMETER = "random_state"
+#: BernoulliRBM hyper-parameters a DBN passes to every layer (``**rbm_kwargs``): all but the
+#: layer size and the seed, which the DBN sets per layer.
+LAYER_HYPERPARAMETERS = tuple(
+    name for name in HYPERPARAMETER_NAMES if name not in ("n_hidden", "random_state")
+)
 
 
 class DBN:
@@ -49,11 +52,15 @@ class DBN:
     n_features_in_ : int
         Visible units of layer 1.
     layer_seeds_ : list of int
-        Seed given to each layer's RBM.
+        Seed given to each layer's RBM (empty if unknown, e.g. for a model read from a file).
     validation_indices_ : ndarray of int64
         Rows of the X given to fit held out for validation (sorted); empty if none.
     train_indices_ : ndarray of int64
-        Rows used for training (sorted).
+        Rows used for training (sorted); empty if unknown.
+
+    Fitted models come from :meth:`fit`, :meth:`initialize` (untrained layers) or
+    :meth:`from_rbms` (given layers, e.g. read by :func:`ising_rg.io.models.load_dbn`).
+    Inference before that raises :class:`~ising_rg.errors.NotFittedError`.
     """
 
     def __init__(
@@ -64,7 +71,7 @@ class DBN:
         random_state: int = 0,
         **rbm_kwargs: Any,
     ) -> None:
-        unknown = sorted(set(rbm_kwargs) - set(_RBM_PARAMETERS))
+        unknown = sorted(set(rbm_kwargs) - set(LAYER_HYPERPARAMETERS))
         if unknown:
             raise IsingRGError(f"unknown RBM hyper-parameter(s): {', '.join(unknown)}")
         self.hidden = tuple(hidden) if isinstance(hidden, list | tuple) else hidden
@@ -110,8 +117,122 @@ class DBN:
             self.random_state, numbers.Integral
         ):
             raise IsingRGError(f"random_state must be an integer seed, got {self.random_state!r}")
-        _seed_sequence(self.random_state)  # validates >= 0
+        seed_sequence(self.random_state)  # validates >= 0
         return tuple(int(s) for s in sizes)
+
+    def _seeds(self, n_layers: int) -> tuple[np.random.SeedSequence, np.random.SeedSequence,
+                                             list[int]]:
+        """The one seeding rule: ``SeedSequence(random_state).spawn(2 + n_layers)`` gives the
+        validation split's and the propagation's streams, then one seed per layer (the first
+        63 bits of each remaining stream's state)."""
+        split_seed, propagate_seed, *layer_streams = seed_sequence(self.random_state).spawn(
+            2 + n_layers
+        )
+        layer_seeds = [int(s.generate_state(1, dtype=np.uint64)[0] >> 1) for s in layer_streams]
+        return split_seed, propagate_seed, layer_seeds
+
+    def _set_fitted(
+        self,
+        rbms: list[BernoulliRBM],
+        layer_seeds: Sequence[int],
+        validation_indices: Any,
+        train_indices: Any,
+    ) -> None:
+        """Set every fitted attribute at once."""
+        self.rbms_ = list(rbms)
+        self.n_layers_ = len(self.rbms_)
+        self.n_features_in_ = self.rbms_[0].n_visible
+        self.layer_seeds_ = [int(s) for s in layer_seeds]
+        self.validation_indices_ = np.asarray(validation_indices, dtype=np.int64)
+        self.train_indices_ = np.asarray(train_indices, dtype=np.int64)
+
+    # -- constructors of fitted models -------------------------------------------------------
+
+    @classmethod
+    def from_rbms(
+        cls,
+        rbms: Sequence[BernoulliRBM],
+        *,
+        layer_seeds: Sequence[int] | None = None,
+        validation_indices: Any = None,
+        train_indices: Any = None,
+        **params: Any,
+    ) -> DBN:
+        """A fitted DBN made of the given fitted layers (used as they are, not copied).
+
+        Parameters
+        ----------
+        rbms : sequence of fitted BernoulliRBM, bottom first
+            Layer l + 1 must have as many visible units as layer l has hidden units.
+        layer_seeds, validation_indices, train_indices : optional
+            Recorded as ``layer_seeds_``, ``validation_indices_``, ``train_indices_``
+            (default: empty).
+        **params
+            DBN constructor arguments (``get_params()`` of a DBN is fine); ``hidden``, if
+            given, must equal the layers' sizes.
+
+        Returns
+        -------
+        DBN, fitted
+        """
+        rbms = list(rbms)
+        if not rbms or not all(isinstance(rbm, BernoulliRBM) for rbm in rbms):
+            raise IsingRGError("from_rbms needs a non-empty sequence of BernoulliRBM layers")
+        n_inputs = [rbm.n_visible for rbm in rbms]  # NotFittedError for an unfitted layer
+        sizes = [int(rbm.weights_.shape[1]) for rbm in rbms]
+        for index in range(1, len(rbms)):
+            if n_inputs[index] != sizes[index - 1]:
+                raise IsingRGError(
+                    f"layer {index + 1} has {n_inputs[index]} inputs but layer {index} has "
+                    f"{sizes[index - 1]} outputs"
+                )
+        dbn = cls(params.pop("hidden", sizes), **params)
+        if list(dbn._check_parameters()) != sizes:
+            raise IsingRGError(f"hidden={dbn.hidden!r} does not match the layers' sizes {sizes}")
+        empty = np.zeros(0, dtype=np.int64)
+        dbn._set_fitted(
+            rbms,
+            layer_seeds if layer_seeds is not None else [],
+            validation_indices if validation_indices is not None else empty,
+            train_indices if train_indices is not None else empty,
+        )
+        return dbn
+
+    def initialize(self, n_visible: int, X: Any = None) -> DBN:
+        """Zero epochs of training: initialised, untrained layers (the chance-level network).
+
+        Every layer is ``BernoulliRBM.initialize`` with the layer seed ``fit`` would give it
+        (the same seeding rule), so with ``init='paper'`` the weights are bit-identical to those
+        ``fit`` starts training from (paper init does not depend on the data). With
+        ``init='guide'`` the visible biases of layer l + 1 come from X propagated up the
+        untrained layers 1..l as probabilities. ``validation_indices_`` and
+        ``train_indices_`` are empty.
+
+        Parameters
+        ----------
+        n_visible : int >= 1
+            Visible units of layer 1 (L*L).
+        X : array-like, shape (n_samples, n_visible), values in [0, 1]
+            Only for ``init='guide'`` (required there); ignored otherwise.
+
+        Returns
+        -------
+        self
+        """
+        sizes = self._check_parameters()
+        _, _, layer_seeds = self._seeds(len(sizes))
+        guide = self.rbm_kwargs.get("init", "paper") == "guide"
+        layer_input = X if guide else None
+        rbms: list[BernoulliRBM] = []
+        for n_hidden, seed in zip(sizes, layer_seeds, strict=True):
+            n_in = rbms[-1].n_hidden if rbms else n_visible
+            if rbms and layer_input is not None:
+                layer_input = rbms[-1].transform(layer_input)
+            rbm = BernoulliRBM(n_hidden, random_state=seed, **self.rbm_kwargs)
+            rbms.append(rbm.initialize(n_in, layer_input))
+        empty = np.zeros(0, dtype=np.int64)
+        self._set_fitted(rbms, layer_seeds, empty, empty)
+        return self
 
     # -- training ----------------------------------------------------------------------------
 
@@ -152,14 +273,11 @@ class DBN:
         if n_val and n_samples - n_val < 1:
             raise IsingRGError("validation_fraction leaves no training samples")
 
-        split_seed, propagate_seed, *layer_streams = _seed_sequence(self.random_state).spawn(
-            2 + len(sizes)
-        )
-        order = _rng(split_seed).permutation(n_samples)
+        split_seed, propagate_seed, layer_seeds = self._seeds(len(sizes))
+        order = as_generator(split_seed).permutation(n_samples)
         validation_rows = np.sort(order[:n_val])
         train_rows = np.sort(order[n_val:])
-        layer_seeds = [int(s.generate_state(1, dtype=np.uint64)[0] >> 1) for s in layer_streams]
-        propagate_rng = _rng(propagate_seed)
+        propagate_rng = as_generator(propagate_seed)
 
         data = X[train_rows]
         data_val = X[validation_rows] if n_val else None
@@ -176,12 +294,7 @@ class DBN:
                 if data_val is not None:
                     data_val = self._propagate(rbm, data_val, propagate_rng)
 
-        self.rbms_ = rbms
-        self.n_layers_ = len(rbms)
-        self.n_features_in_ = X.shape[1]
-        self.layer_seeds_ = layer_seeds
-        self.validation_indices_ = validation_rows.astype(np.int64)
-        self.train_indices_ = train_rows.astype(np.int64)
+        self._set_fitted(rbms, layer_seeds, validation_rows, train_rows)
         return self
 
     def _propagate(
@@ -198,7 +311,9 @@ class DBN:
 
     def _check_fitted(self) -> None:
         if not getattr(self, "rbms_", None):
-            raise IsingRGError("this DBN is not fitted yet; call fit() or load a model file")
+            raise NotFittedError(
+                "this DBN is not fitted yet; call fit(), initialize() or DBN.from_rbms()"
+            )
 
     def _check_depth(self, depth: int | None) -> int:
         self._check_fitted()
@@ -284,7 +399,7 @@ class DBN:
         self._check_fitted()
         if not isinstance(n_gibbs, numbers.Integral) or n_gibbs < 0:
             raise IsingRGError(f"n_gibbs must be an integer >= 0, got {n_gibbs!r}")
-        rng = _rng(seed)
+        rng = as_generator(seed)
         top = self.rbms_[-1]
         if X_init is not None:
             below_top = (
@@ -310,36 +425,6 @@ class DBN:
             )
             return probabilities, binary
         return probabilities
-
-    # -- files ---------------------------------------------------------------------------------
-
-    def save(
-        self,
-        path: str | os.PathLike,
-        *,
-        data_sha256: str,
-        hyperparameters: dict | None = None,
-        seed: int | None = None,
-        overwrite: bool = False,
-    ) -> None:
-        """Write the model file (SPEC section 3); see :func:`ising_rg.io.models.save_dbn`."""
-        from ising_rg.io.models import save_dbn  # io imports this module
-
-        save_dbn(
-            self,
-            path,
-            data_sha256=data_sha256,
-            hyperparameters=self.get_params() if hyperparameters is None else hyperparameters,
-            seed=self.random_state if seed is None else seed,
-            overwrite=overwrite,
-        )
-
-    @classmethod
-    def load(cls, path: str | os.PathLike) -> DBN:
-        """Read a model file; see :func:`ising_rg.io.models.load_dbn`."""
-        from ising_rg.io.models import load_dbn
-
-        return load_dbn(path)
 
 
 class _LayerCallback:

@@ -19,9 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from ising_rg.errors import IsingRGError
+from ising_rg.errors import IsingRGError, NotFittedError
 from ising_rg.rbm._enumerate import gray_code_log_partition
-from ising_rg.rbm.rbm import check_unit_interval, softplus
+from ising_rg.rbm.checks import check_unit_interval
+from ising_rg.rbm.rbm import softplus
 
 __all__ = [
     "ais_beta_schedule",
@@ -44,6 +45,8 @@ def rbm_parameters(model: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     ------
     IsingRGError
         If the shapes do not chain (W (n_v, n_h), b (n_v,), c (n_h,)) or values are not finite.
+    NotFittedError
+        For an estimator without parameters yet.
     """
     if hasattr(model, "weights_"):
         W, b, c = model.weights_, model.visible_bias_, model.hidden_bias_
@@ -57,7 +60,7 @@ def rbm_parameters(model: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     elif isinstance(model, tuple | list) and len(model) == 3:
         W, b, c = model
     elif hasattr(model, "fit"):
-        raise IsingRGError("this RBM is not fitted yet")
+        raise NotFittedError("this RBM is not fitted yet")
     else:
         raise IsingRGError(
             f"expected a fitted BernoulliRBM or (W, b, c), got {type(model).__name__}"

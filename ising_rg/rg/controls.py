@@ -25,15 +25,9 @@ from typing import Any
 
 import numpy as np
 
-from ising_rg.errors import IsingRGError
+from ising_rg.errors import IsingRGError, NotFittedError
 from ising_rg.rbm.dbn import DBN
-from ising_rg.rbm.rbm import (
-    HISTORY_KEYS,
-    BernoulliRBM,
-    _rng,
-    _seed_sequence,
-    check_unit_interval,
-)
+from ising_rg.rbm.rbm import BernoulliRBM
 
 __all__ = [
     "inverse_permutation",
@@ -123,7 +117,7 @@ def unpermute_fields(fields: Any, perm: Any, size: int) -> np.ndarray:
     return f[:, inverse].reshape(-1, size, size)
 
 
-def permuted_dbn_in_original_coordinates(dbn: Any, perm: Any) -> Any:
+def permuted_dbn_in_original_coordinates(dbn: DBN, perm: Any) -> DBN:
     """A copy of a DBN trained on permuted data whose first layer acts on original coordinates.
 
     Layer 1's weight rows and visible biases are re-indexed, W_orig = W[inv], b_orig = b[inv]
@@ -135,23 +129,33 @@ def permuted_dbn_in_original_coordinates(dbn: Any, perm: Any) -> Any:
 
     Parameters
     ----------
-    dbn : DBN (or duck-typed: ``rbms_`` with ``weights_`` (n_sites, n_1), ``visible_bias_``)
+    dbn : fitted DBN
     perm : int array, shape (n_sites,), the permutation applied to the training data
 
     Returns
     -------
-    a deep copy of ``dbn`` of the same type.
+    DBN: the re-indexed first layer, deep copies of the other layers, the same
+    hyper-parameters, layer seeds and validation/training rows.
     """
     rbms = getattr(dbn, "rbms_", None)
     if not rbms:
-        raise IsingRGError("the model has no trained layers")
-    n_sites = int(np.shape(rbms[0].weights_)[0])
-    inverse = inverse_permutation(_check_permutation(perm, n_sites))
-    out = copy.deepcopy(dbn)
-    first = out.rbms_[0]
-    first.weights_ = np.ascontiguousarray(np.asarray(first.weights_)[inverse])
-    first.visible_bias_ = np.ascontiguousarray(np.asarray(first.visible_bias_)[inverse])
-    return out
+        raise NotFittedError("the model has no trained layers")
+    first = rbms[0]
+    inverse = inverse_permutation(_check_permutation(perm, first.n_visible))
+    reindexed = BernoulliRBM.from_parameters(
+        first.weights_[inverse],
+        first.visible_bias_[inverse],
+        first.hidden_bias_,
+        history=first.history_,
+        **first.get_params(),
+    )
+    return DBN.from_rbms(
+        [reindexed, *copy.deepcopy(rbms[1:])],
+        layer_seeds=dbn.layer_seeds_,
+        validation_indices=dbn.validation_indices_,
+        train_indices=dbn.train_indices_,
+        **dbn.get_params(),
+    )
 
 
 def untrained_dbn(
@@ -164,13 +168,13 @@ def untrained_dbn(
 ) -> DBN:
     """A DBN with initialised but untrained layers: the chance-level network for ``analyze``.
 
-    The layers are real :class:`BernoulliRBM` objects with the attributes ``fit`` sets
-    (``weights_``, ``visible_bias_``, ``hidden_bias_``, ``n_features_in_``, ``n_iter_ = 0``,
-    ``history_`` = every history key mapped to an empty float64 array), inside a real
-    :class:`DBN` (``rbms_``, ``n_layers_``, ``n_features_in_``, ``layer_seeds_``, empty
-    ``validation_indices_`` / ``train_indices_``). Seeds follow ``DBN.fit`` exactly, so with
-    ``init='paper'`` the weights are bit-identical to those ``DBN(hidden, random_state=seed)``
-    starts training from (paper init does not depend on the data).
+    ``DBN(hidden, random_state=seed, init=init, **rbm_kwargs).initialize(n_visible, data)``:
+    real :class:`BernoulliRBM` layers with every fitted attribute (``n_iter_ = 0``, each
+    history key mapped to an empty array) inside a real :class:`DBN` (empty
+    ``validation_indices_`` / ``train_indices_``). Seeds follow ``DBN.fit`` (one seeding rule,
+    in the DBN), so with ``init='paper'`` the weights are bit-identical to those
+    ``DBN(hidden, random_state=seed)`` starts training from (paper init does not depend on the
+    data).
 
     Parameters
     ----------
@@ -199,37 +203,4 @@ def untrained_dbn(
     clash = sorted({"init", "random_state", "n_hidden"} & set(rbm_kwargs))
     if clash:
         raise IsingRGError(f"pass {', '.join(clash)} as untrained_dbn arguments, not RBM kwargs")
-    dbn = DBN(hidden, random_state=seed, init=init, **rbm_kwargs)
-    sizes = dbn._check_parameters()
-    if init == "guide":
-        if data is None:
-            raise IsingRGError("init='guide' needs data (its visible biases are data means)")
-        layer_input = check_unit_interval(data, "data", n_features=int(n_visible))
-    else:
-        layer_input = np.empty((0, int(n_visible)), np.float32)  # only its width is used
-
-    # the same streams as DBN.fit: spawn(2 + n_layers), layer seeds from the last n_layers
-    _, _, *layer_streams = _seed_sequence(seed).spawn(2 + len(sizes))
-    layer_seeds = [int(s.generate_state(1, dtype=np.uint64)[0] >> 1) for s in layer_streams]
-    rbms = []
-    for index, (n_hidden, layer_seed) in enumerate(zip(sizes, layer_seeds, strict=True)):
-        rbm = BernoulliRBM(n_hidden, random_state=layer_seed, init=init, **rbm_kwargs)
-        # BernoulliRBM.fit: streams = spawn(4) of the layer seed, the first initialises
-        rng_init = _rng(_seed_sequence(layer_seed).spawn(4)[0])
-        W, b, c = rbm._initial_parameters(layer_input, rng_init)
-        rbm.weights_, rbm.visible_bias_, rbm.hidden_bias_ = W, b, c
-        rbm.n_features_in_ = int(W.shape[0])
-        rbm.n_iter_ = 0
-        rbm.history_ = {key: np.zeros(0, dtype=np.float64) for key in HISTORY_KEYS}
-        rbms.append(rbm)
-        if init == "guide" and index + 1 < len(sizes):
-            layer_input = rbm.transform(layer_input)
-        else:
-            layer_input = np.empty((0, n_hidden), np.float32)
-    dbn.rbms_ = rbms
-    dbn.n_layers_ = len(rbms)
-    dbn.n_features_in_ = int(n_visible)
-    dbn.layer_seeds_ = layer_seeds
-    dbn.validation_indices_ = np.zeros(0, dtype=np.int64)
-    dbn.train_indices_ = np.zeros(0, dtype=np.int64)
-    return dbn
+    return DBN(hidden, random_state=seed, init=init, **rbm_kwargs).initialize(int(n_visible), data)

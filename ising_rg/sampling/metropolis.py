@@ -157,32 +157,6 @@ def join_lattice(black, white, spins):
             spins[r, 2 * j + 1 - parity] = white[r, 1 + j]
 
 
-@nb.njit(inline="always")
-def _naive_sweeps(spins, coupling, n_sweeps):
-    """The straightforward baseline kernel, for the benchmark only.
-
-    Checkerboard over the full (L, L) array, ``prange`` over rows, one ``np.random.random()``
-    and one ``exp`` per site, modulo indexing. Not reproducible across thread counts (numba's
-    global generator is per thread); never used for data.
-    """
-    n_rows = spins.shape[0]
-    for _ in range(n_sweeps):
-        for colour in range(2):
-            for r in nb.prange(n_rows):
-                for c in range((r + colour) % 2, n_rows, 2):
-                    h = (spins[(r - 1) % n_rows, c] + spins[(r + 1) % n_rows, c]
-                         + spins[r, (c - 1) % n_rows] + spins[r, (c + 1) % n_rows])
-                    delta = 2.0 * spins[r, c] * h
-                    if delta <= 0.0 or np.random.random() < np.exp(-coupling * delta):  # noqa: NPY002
-                        spins[r, c] = -spins[r, c]
-
-
-@nb.njit(cache=True, parallel=True)
-def naive_sweeps_parallel(spins, coupling, n_sweeps):
-    """The straightforward kernel with ``prange`` over rows (the benchmark's baseline)."""
-    _naive_sweeps(spins, coupling, n_sweeps)
-
-
 @nb.njit(cache=True)
 def record_series(black, white, state0, state1, thresholds, energy, magnetization):
     """One sweep per entry, recording total energy and magnetization after each (pilot runs).

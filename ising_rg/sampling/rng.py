@@ -1,11 +1,13 @@
-"""Explicit-state random numbers for numba kernels: xoroshiro128+ streams seeded by splitmix64.
+"""Explicit-state random numbers for numba kernels: xoroshiro128+ and xoroshiro64** streams.
 
 numba's global ``np.random`` has one state per thread, so results inside ``prange`` depend on
 how iterations are scheduled. Here every stream (one per lattice site for Metropolis, one per
-chain for Wolff) carries its own 128-bit state in two uint64 arrays, so a result depends only
-on the seed, never on the number of threads. xoroshiro128+ (Blackman & Vigna) needs only
-adds, shifts and rotations, which vectorize; we use its top 32 (or 53) bits, which pass
-BigCrush.
+chain for Wolff, one per column for the RBM's Gibbs sampling) carries its own state in two
+arrays, so a result depends only on the seed, never on the number of threads. Both generators
+(Blackman & Vigna) need only adds or multiplies, shifts and rotations, which vectorize:
+xoroshiro128+ (two uint64, seeded by splitmix64; we use its top 32 or 53 bits, which pass
+BigCrush) and xoroshiro64** (two uint32, :func:`next_uint32_narrow`, the one implementation
+used by the Metropolis and the RBM kernels).
 """
 
 from __future__ import annotations
