@@ -129,9 +129,10 @@ def test_untrained_dbn_works_and_is_seeded():
 
 
 def test_untrained_dbn_follows_the_documented_seed_rule():
-    """From first principles: layer seeds are the first 63 bits of the states of the last
-    n_layers of SeedSequence(seed).spawn(2 + n_layers); each layer's W is 0.1 N(0, 1) in
-    float32 from the first of SeedSequence(layer_seed).spawn(4); biases are zero."""
+    """From first principles: layer seeds are the first uint64 state words, shifted right by
+    one bit, of the last n_layers of SeedSequence(seed).spawn(2 + n_layers); each layer's W is
+    0.1 N(0, 1) in float32 from the first of SeedSequence(layer_seed).spawn(4); biases are
+    zero."""
     seed, hidden = 21, (9, 5, 3)
     layer_streams = np.random.SeedSequence(seed).spawn(2 + len(hidden))[2:]
     layer_seeds = [int(s.generate_state(1, dtype=np.uint64)[0] >> 1) for s in layer_streams]

@@ -153,8 +153,9 @@ def check_parameter_arrays(
     Values are rounded to float32 (exact for float32 input).
     """
     try:
-        arrays = [np.array(a, dtype=np.float32, order="C") for a in (weights, visible_bias,
-                                                                    hidden_bias)]
+        arrays = [
+            np.array(a, dtype=np.float32, order="C") for a in (weights, visible_bias, hidden_bias)
+        ]
     except (TypeError, ValueError) as exc:
         raise IsingRGError(f"RBM parameters are not numeric arrays ({exc})") from None
     W, b, c = arrays

@@ -124,7 +124,7 @@ class DBN:
                                              list[int]]:
         """The one seeding rule: ``SeedSequence(random_state).spawn(2 + n_layers)`` gives the
         validation split's and the propagation's streams, then one seed per layer (the first
-        63 bits of each remaining stream's state)."""
+        uint64 word of each remaining stream's state, shifted right by one bit)."""
         split_seed, propagate_seed, *layer_streams = seed_sequence(self.random_state).spawn(
             2 + n_layers
         )
