@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from ising_rg.errors import IsingRGError
+from ising_rg.experiments.aggregate import aggregate
 from ising_rg.experiments.jobs import Job
 from ising_rg.experiments.runner import (
-    aggregate,
     build_jobs,
     load_results,
     local_executor,
