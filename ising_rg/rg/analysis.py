@@ -166,32 +166,24 @@ def _field_metrics(
     centroids = periodic_centroid(fields)
     locality_values, _ = best_window_fraction(fields, block_size)
     chance_locality = locality_chance(fields, block_size, seed=_stream(seed, _SHUFFLE, layer))
+
+    def chance(window: np.ndarray) -> np.ndarray:  # the same random blocks for any block spin
+        return block_spin_correlation_chance(
+            activations, spins, block_size, seed=_stream(seed, _RANDOM_BLOCKS, layer),
+            n_draws=chance_draws, window_spins=window)
+
     correlation = block_spin_correlation(
         activations, spins, centroids, block_size, window_spins=window_spins
     )
     aligned = block_spin_correlation(
         activations, spins, centroids, block_size, window_spins=window_spins, aligned=True
     )
-    chance_correlation = block_spin_correlation_chance(
-        activations,
-        spins,
-        block_size,
-        seed=_stream(seed, _RANDOM_BLOCKS, layer),
-        n_draws=chance_draws,
-        window_spins=window_spins,
-    )
-    # The same with the block magnetization (no tie noise); same random blocks for chance.
+    chance_correlation = chance(window_spins)
+    # The same with the block magnetization (no tie noise).
     average = block_spin_correlation(
         activations, spins, centroids, block_size, window_spins=window_means
     )
-    chance_average = block_spin_correlation_chance(
-        activations,
-        spins,
-        block_size,
-        seed=_stream(seed, _RANDOM_BLOCKS, layer),
-        n_draws=chance_draws,
-        window_spins=window_means,
-    )
+    chance_average = chance(window_means)
     return {
         "participation_ratio": mean_std(participation_ratio(fields)),
         "radius_of_gyration": mean_std(radius_of_gyration(fields, centroids)),

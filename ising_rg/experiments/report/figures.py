@@ -24,6 +24,7 @@ from ising_rg.io.atomic import atomic_output  # noqa: E402
 
 
 def _save(fig: plt.Figure, path: Path) -> str:
+    """Write ``fig`` as PNG to ``path`` (atomically, replacing), close it; the file's name."""
     with atomic_output(path, overwrite=True) as tmp:
         fig.savefig(tmp, format="png", dpi=150)
     plt.close(fig)
@@ -31,6 +32,7 @@ def _save(fig: plt.Figure, path: Path) -> str:
 
 
 def locality_figure(agg: dict, out: Path) -> str:
+    """Locality per layer at K = 0.408 for the paper recipe and every control."""
     fig, ax = plt.subplots(figsize=(7, 4.2), layout="constrained")
     layers = layer_indices(agg, PAPER_KEY)
     series = [
@@ -60,6 +62,7 @@ def locality_figure(agg: dict, out: Path) -> str:
 
 
 def sweep_figure(agg: dict, out: Path) -> str:
+    """Radius of gyration per layer against the data's xi and against K, across the sweep."""
     rows = sweep_rows(agg)
     layers = layer_indices(agg, PAPER_KEY)
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
@@ -90,9 +93,15 @@ def sweep_figure(agg: dict, out: Path) -> str:
     return _save(fig, out / "sweep_sizes.png")
 
 
+def _paper_extras(results: list[dict], name: str) -> list[dict]:
+    """The extra measurement ``name`` of every paper-group job that has it, in job order."""
+    return [r["extras"][name] for r in results
+            if r["job"]["group"] == "paper" and name in r.get("extras", {})]
+
+
 def couplings_figure(results: list[dict], out: Path, true_k: float) -> str | None:
-    curves = [r["extras"]["couplings"] for r in results
-              if r["job"]["group"] == "paper" and "couplings" in r.get("extras", {})]
+    """Effective coupling against distance, one curve per paper seed, beside the true K."""
+    curves = _paper_extras(results, "couplings")
     if not curves:
         return None
     fig, ax = plt.subplots(figsize=(6.5, 4), layout="constrained")
@@ -113,8 +122,8 @@ def couplings_figure(results: list[dict], out: Path, true_k: float) -> str | Non
 
 
 def flow_figure(results: list[dict], out: Path, size: int) -> str | None:
-    runs = [r["extras"]["flow"] for r in results
-            if r["job"]["group"] == "paper" and "flow" in r.get("extras", {})]
+    """<E>/N and <|m|> along the RBM flow from both starts, beside exact E at T and T_c."""
+    runs = _paper_extras(results, "flow")
     if not runs:
         return None
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
@@ -139,6 +148,7 @@ def flow_figure(results: list[dict], out: Path, size: int) -> str | None:
 
 
 def hidden_xi_figure(agg: dict, out: Path) -> str | None:
+    """Correlation length of each layer's activations against the spins', across the sweep."""
     rows = sweep_rows(agg)
     layers = layer_indices(agg, PAPER_KEY)
     limit = agg["settings"]["size"] / 2  # a fitted length beyond L/2 means no decay seen
