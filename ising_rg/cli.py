@@ -1,4 +1,5 @@
-"""The ``ising-rg`` command line: a thin click layer over the library.
+"""The ``ising-rg`` command line: a thin click layer (parse, call, print) over the library;
+the stages themselves are ``ising_rg.pipeline``.
 
 Every command turns an ``IsingRGError`` into a one-line ``Error: ...`` and exit status 1.
 """

@@ -1,4 +1,5 @@
-"""One experiment job, end to end: sample -> train -> analyze -> extra measurements.
+"""One experiment job, end to end: sample -> train -> analyze (the stages of
+``ising_rg.pipeline``) -> extra measurements.
 
 A job writes everything into its own folder (``data.h5``, ``model.h5``, ``metrics.json``,
 ``result.json``). ``result.json`` is written last, atomically; a job whose ``result.json``

@@ -4,8 +4,9 @@
 block-spin meaning and tiling of the receptive fields (both the paper's weight products and
 activation-weighted averages over data), each beside its chance level, over *live* units;
 and the thermodynamics of configurations generated or reconstructed by the DBN, against the
-Monte Carlo data and (optionally) exact values. ``receptive_field_arrays`` returns the fields
-themselves for figures.
+Monte Carlo data and (optionally) exact values (``ising_rg.rg.quality``). The metrics
+themselves are in ``ising_rg.rg.shape`` (size, locality, tiling) and ``ising_rg.rg.blockcorr``
+(block-spin correlation). ``receptive_field_arrays`` returns the fields for figures.
 
 The DBN is duck-typed (see ising_rg.rg.receptive_fields): ``rbms_`` (each with ``weights_``,
 ``visible_bias_``, ``hidden_bias_``, ``transform``), ``reconstruct(X, depth)`` and

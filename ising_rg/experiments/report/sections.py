@@ -8,7 +8,6 @@ from __future__ import annotations
 import numpy as np
 
 from ising_rg import exact
-from ising_rg.experiments.report import figures
 from ising_rg.experiments.report.common import (
     PAPER_KEY,
     ReportInputs,
@@ -17,6 +16,13 @@ from ising_rg.experiments.report.common import (
     fmt_length,
     metric,
     sweep_rows,
+)
+from ising_rg.experiments.report.figures import (
+    couplings_figure,
+    flow_figure,
+    hidden_xi_figure,
+    locality_figure,
+    sweep_figure,
 )
 from ising_rg.pipeline import exact_reference
 
@@ -128,7 +134,7 @@ def controls(inputs: ReportInputs) -> list[str]:
     lines = [
         "## 2. Controls: L1 = 0, site-permuted data, untrained network\n",
         f"![locality under controls](figures/"
-        f"{figures.locality_figure(agg, inputs.figure_dir)})\n",
+        f"{locality_figure(agg, inputs.figure_dir)})\n",
         "| layer | paper | L1 = 0 | permuted, mapped back | permuted, as trained | "
         "untrained | shuffled chance |",
         "| --- | --- | --- | --- | --- | --- | --- |",
@@ -205,7 +211,7 @@ def sweep(inputs: ReportInputs) -> list[str]:
     agg, layers = inputs.aggregate, inputs.layers
     lines = [
         "## 3. Coupling sweep: does receptive-field size track the correlation length?\n",
-        f"![sizes across the sweep](figures/{figures.sweep_figure(agg, inputs.figure_dir)})\n",
+        f"![sizes across the sweep](figures/{sweep_figure(agg, inputs.figure_dir)})\n",
         "| K | T | xi (data) | " + " | ".join(f"R_g layer {layer}" for layer in layers) + " |",
         "| --- | --- | --- | " + " | ".join("---" for _ in layers) + " |",
     ]
@@ -228,7 +234,7 @@ def couplings(inputs: ReportInputs) -> list[str]:
     """Section 4: the effective couplings of the first RBM's visible marginal."""
     agg = inputs.aggregate
     lines = ["## 4. Learned couplings\n"]
-    figure = figures.couplings_figure(inputs.results, inputs.figure_dir, PAPER_COUPLING)
+    figure = couplings_figure(inputs.results, inputs.figure_dir, PAPER_COUPLING)
     if figure:
         lines.append(f"![learned couplings](figures/{figure})\n")
     lines.append(
@@ -256,7 +262,7 @@ def rbm_flow(inputs: ReportInputs) -> list[str]:
     """Section 5: where iterating the first RBM (v -> h -> v) ends."""
     agg = inputs.aggregate
     lines = ["## 5. The RBM flow\n"]
-    figure = figures.flow_figure(inputs.results, inputs.figure_dir, inputs.size)
+    figure = flow_figure(inputs.results, inputs.figure_dir, inputs.size)
     if figure:
         lines.append(f"![RBM flow](figures/{figure})\n")
     lines += [
@@ -289,7 +295,7 @@ def hidden_correlations(inputs: ReportInputs) -> list[str]:
     """Section 6: correlation lengths of the hidden activations against the spins'."""
     agg, layers, size = inputs.aggregate, inputs.layers, inputs.size
     lines = ["## 6. Hidden-layer correlations\n"]
-    figure = figures.hidden_xi_figure(agg, inputs.figure_dir)
+    figure = hidden_xi_figure(agg, inputs.figure_dir)
     if figure:
         lines.append(f"![hidden correlations](figures/{figure})\n")
     lines += [
