@@ -1,6 +1,7 @@
 # The whole reproduction from a clean clone:
-#   make test      the test suite (installs everything into .venv first)
-#   make figures   sample -> train -> analyze -> figures at the paper's scale
+#   make test      the whole test suite (installs everything into .venv first; what CI runs)
+#   make test-fast the suite without the tests marked slow, for the edit loop
+#   make figures   sample -> train -> analyze, validate -> figures at the paper's scale
 #   make figures QUICK=1   the same pipeline on a small preset, in about a minute
 #   make bench     performance figures (JSON)
 #   make report    the controls, coupling sweep and seeds of reports/rg_report.md
@@ -33,9 +34,10 @@ SEED := 0
 DATA := data/ising_L$(SIZE)_K$(COUPLING).h5
 MODEL := models/dbn_$(TAG).h5
 RESULTS := results/$(TAG)/metrics.json
+VALIDATION := results/$(TAG)/validation.json
 FIGURE := figures/$(TAG)/receptive_fields.png
 
-.PHONY: test bench lint venv figures report clean
+.PHONY: test test-fast bench lint venv figures report clean
 .DELETE_ON_ERROR:
 
 venv: $(STAMP)
@@ -49,6 +51,9 @@ $(STAMP): pyproject.toml
 test: $(STAMP)
 	$(BIN)/ruff check ising_rg tests
 	$(BIN)/python -m pytest -q
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow"
 
 bench: $(STAMP)
 	$(CLI) bench --json
@@ -69,7 +74,11 @@ $(MODEL): $(DATA)
 $(RESULTS): $(MODEL) $(DATA)
 	$(CLI) analyze --model $(MODEL) --data $(DATA) --out results/$(TAG) --overwrite
 
-$(FIGURE): $(RESULTS)
+# The sampler scan and the 1D decimation (two of the figures) depend on neither model nor data.
+$(VALIDATION): | $(STAMP)
+	$(CLI) validate --size $(SIZE) --seed $(SEED) --out results/$(TAG) --overwrite
+
+$(FIGURE): $(RESULTS) $(VALIDATION)
 	$(CLI) figures --results results/$(TAG) --out figures/$(TAG) --overwrite
 
 # The report's experiments (sample -> train -> analyze per job, 2 workers), then the report.

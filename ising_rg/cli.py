@@ -1,4 +1,5 @@
-"""The ``ising-rg`` command line: a thin click layer over the library.
+"""The ``ising-rg`` command line: a thin click layer (parse, call, print) over the library;
+the stages themselves are ``ising_rg.pipeline``.
 
 Every command turns an ``IsingRGError`` into a one-line ``Error: ...`` and exit status 1.
 """
@@ -79,20 +80,16 @@ def _sweeps_or_auto(value: str) -> int | str:
 def sample(size, coupling, temperature, n_samples, algorithm, seed, thermalization, spacing,
            n_chains, out_path, overwrite, quiet):
     """Sample equilibrium configurations (numba Metropolis or Wolff) into an HDF5 file."""
-    from ising_rg import exact
-    from ising_rg.io.atomic import check_output_path
-    from ising_rg.io.samples import write_samples
-    from ising_rg.sampling.observables import thermodynamics
-    from ising_rg.sampling.sampler import sample as draw
-    from ising_rg.sampling.sampler import validate_options
+    from ising_rg.pipeline import SampleOptions, check_sampling, energy_check, sample_data
 
     coupling = _coupling(coupling, temperature)
     if out_path is None:
         out_path = f"data/ising_L{size}_K{coupling:g}.h5"
-    check_output_path(out_path, overwrite)  # fail before minutes of sampling, not after
-    thermalization = _sweeps_or_auto(thermalization)
-    spacing = _sweeps_or_auto(spacing)
-    validate_options(size, coupling, n_samples, algorithm, seed, n_chains, thermalization, spacing)
+    options = SampleOptions(size=size, coupling=coupling, n_samples=n_samples,
+                            algorithm=algorithm, seed=seed,
+                            thermalization=_sweeps_or_auto(thermalization),
+                            spacing=_sweeps_or_auto(spacing), n_chains=n_chains)
+    check_sampling(options, out_path, overwrite)  # fail before minutes of sampling, not after
     bar = None
     if not quiet:
         bar = click.progressbar(length=n_samples, label=f"sampling L={size} K={coupling:g}",
@@ -103,21 +100,17 @@ def sample(size, coupling, temperature, n_samples, algorithm, seed, thermalizati
         bar.update(min(done, n_samples) - bar.pos)
 
     try:
-        samples = draw(size=size, coupling=coupling, n_samples=n_samples, algorithm=algorithm,
-                       seed=seed, thermalization=thermalization, spacing=spacing,
-                       n_chains=n_chains, progress=progress if bar else None)
+        samples = sample_data(options, out_path, overwrite=overwrite,
+                              progress=progress if bar else None)
     finally:
         if bar is not None:
             bar.__exit__(None, None, None)
-    write_samples(samples, out_path, overwrite=overwrite)
-    stats = thermodynamics(samples.energy, samples.magnetization, coupling, size * size)
-    e_exact = float(exact.energy_per_spin(coupling, size))
-    e = stats["energy_per_spin"]
+    e = energy_check(samples)
     click.echo(
         f"wrote {out_path}: {samples.n_samples} samples, tau_int(E)={samples.tau_int_energy:.3g}"
         f" tau_int(|m|)={samples.tau_int_abs_magnetization:.3g} sweeps, spacing "
         f"{samples.spacing_sweeps:.3g} sweeps; <E>/N = {e['mean']:.5f} +- {e['error']:.5f} "
-        f"(exact {e_exact:.5f})",
+        f"(exact {e['exact']:.5f})",
         err=True,
     )
 
@@ -184,13 +177,8 @@ def _hidden_sizes(value: str) -> tuple[int, ...]:
 def train(data_path, hidden, epochs, learning_rate, momentum, batch_size, cd_k, pcd, n_chains,
           l1, l2, init, propagate, validation_fraction, seed, out_path, overwrite, quiet):
     """Train a deep belief network (stacked RBMs) on a sample file."""
-    from ising_rg.io.atomic import check_output_path
-    from ising_rg.io.models import file_sha256, save_dbn
-    from ising_rg.io.samples import read_samples
-    from ising_rg.rbm.dbn import DBN
-    from ising_rg.rg.receptive_fields import spins_to_visible
+    from ising_rg.pipeline import run_train
 
-    check_output_path(out_path, overwrite)
     sizes = _hidden_sizes(hidden)
     try:
         initial, final, n_initial = momentum.split(",")
@@ -203,44 +191,33 @@ def train(data_path, hidden, epochs, learning_rate, momentum, batch_size, cd_k, 
         raise IsingRGError(f"--validation-fraction must be in [0, 1), got {validation_fraction}")
     if seed < 0:
         raise IsingRGError(f"--seed must be non-negative, got {seed}")
-    samples = read_samples(data_path)
-    visible = spins_to_visible(samples.spins)
-    hyperparameters = {
-        "hidden": list(sizes), "n_epochs": epochs, "learning_rate": learning_rate,
-        "momentum_schedule": list(schedule), "batch_size": batch_size, "cd_k": cd_k,
-        "persistent": pcd, "n_persistent_chains": n_chains, "l1": l1, "l2": l2, "init": init,
-        "propagate": propagate, "validation_fraction": validation_fraction,
-        "data": str(data_path), "n_visible": int(visible.shape[1]),
-    }
-    dbn = DBN(sizes, propagate=propagate, random_state=seed, learning_rate=learning_rate,
-              momentum_schedule=schedule, batch_size=batch_size, n_epochs=epochs, cd_k=cd_k,
-              persistent=pcd, n_persistent_chains=n_chains, l1=l1, l2=l2, init=init)
     bars: dict[int, object] = {}
 
-    def progress(layer, epoch, n_epochs, metrics):
+    def progress(layer, widths, epoch, n_epochs, metrics):
         if quiet:
             return
         if layer not in bars:
             for bar in bars.values():
                 bar.__exit__(None, None, None)
-            n_in = visible.shape[1] if layer == 1 else sizes[layer - 2]
             bars[layer] = click.progressbar(
                 length=n_epochs, file=sys.stderr,
-                label=f"layer {layer}/{len(sizes)} ({n_in}->{sizes[layer - 1]})",
+                label=f"layer {layer}/{len(sizes)} ({widths[layer - 1]}->{widths[layer]})",
                 item_show_func=lambda text: text)
             bars[layer].__enter__()
         bars[layer].update(1, f"recon {metrics['reconstruction_error']:.4f} "
                               f"F-gap {metrics['free_energy_gap']:+.3f}")
 
     try:
-        dbn.fit(visible, validation_fraction=validation_fraction, callback=progress)
+        dbn = run_train(data_path, out_path, sizes, seed=seed, propagate=propagate,
+                        validation_fraction=validation_fraction, overwrite=overwrite,
+                        progress=progress, n_epochs=epochs, learning_rate=learning_rate,
+                        momentum_schedule=schedule, batch_size=batch_size, cd_k=cd_k,
+                        persistent=pcd, n_persistent_chains=n_chains, l1=l1, l2=l2, init=init)
     finally:
         for bar in bars.values():
             bar.__exit__(None, None, None)
-    save_dbn(dbn, out_path, data_sha256=file_sha256(data_path),
-             hyperparameters=hyperparameters, seed=seed, overwrite=overwrite)
     top = dbn.rbms_[-1].history_
-    click.echo(f"wrote {out_path}: layers {visible.shape[1]}-{'-'.join(map(str, sizes))}, "
+    click.echo(f"wrote {out_path}: layers {dbn.n_features_in_}-{'-'.join(map(str, sizes))}, "
                f"final top-layer reconstruction error {top['reconstruction_error'][-1]:.4f}",
                err=True)
 
@@ -257,35 +234,19 @@ def train(data_path, hidden, epochs, learning_rate, momentum, batch_size, cd_k, 
               help="Configurations drawn from the DBN for the generative checks.")
 @click.option("--gibbs-steps", type=int, default=1000, show_default=True,
               help="Gibbs steps in the top RBM per generated configuration.")
-@click.option("--validation-samples", type=int, default=2000, show_default=True,
-              help="Samples per temperature of the sampler validation scan (0 skips it).")
 @click.option("--overwrite", is_flag=True, help="Replace existing results.")
-def analyze(model_path, data_path, out_dir, seed, generative_samples, gibbs_steps,
-            validation_samples, overwrite):
-    """Measure the RG claim: receptive fields vs block spins, generative checks, controls."""
-    from ising_rg.io.models import file_sha256, load_dbn, read_model_metadata
-    from ising_rg.io.results import write_results
-    from ising_rg.io.samples import read_samples
-    from ising_rg.rg.pipeline import run_analysis
+def analyze(model_path, data_path, out_dir, seed, generative_samples, gibbs_steps, overwrite):
+    """Measure the RG claim: receptive fields vs block spins, generative checks, controls.
 
-    if generative_samples < 1 or gibbs_steps < 0 or validation_samples < 0 or seed < 0:
+    The sampler's validation and the 1D decimation need no model: `ising-rg validate`.
+    """
+    from ising_rg.pipeline import run_analyze
+
+    if generative_samples < 1 or gibbs_steps < 0 or seed < 0:
         raise IsingRGError("sample counts and the seed must be non-negative")
-    dbn = load_dbn(model_path)
-    samples = read_samples(data_path)
-    if dbn.n_features_in_ != samples.size**2:
-        raise IsingRGError(
-            f"model {model_path} has {dbn.n_features_in_} visible units but the data are "
-            f"{samples.size}x{samples.size} = {samples.size**2} spins")
-    metadata = read_model_metadata(model_path)
-    metrics, arrays = run_analysis(dbn, samples, seed=seed, n_generative=generative_samples,
-                                   n_gibbs=gibbs_steps, validation_samples=validation_samples)
-    data_sha = file_sha256(data_path)
-    metrics["provenance"] = {
-        "model": str(model_path), "data": str(data_path), "data_sha256": data_sha,
-        "trained_on_this_data": metadata.get("data_sha256") == data_sha,
-        "hyperparameters": metadata.get("hyperparameters"), "seed": seed,
-    }
-    write_results(out_dir, metrics, arrays, overwrite=overwrite)
+    metrics = run_analyze(model_path, data_path, out_dir, seed=seed,
+                          n_generative=generative_samples, n_gibbs=gibbs_steps,
+                          overwrite=overwrite)
     for layer in metrics["layers"]:
         pr = layer["participation_ratio"]["mean"]
         loc = layer["locality"]
@@ -296,16 +257,51 @@ def analyze(model_path, data_path, out_dir, seed, generative_samples, gibbs_step
 
 
 @main.command()
+@click.option("--size", type=int, default=40, show_default=True,
+              help="Lattice size L of the sampler scan (even).")
+@click.option("--samples", "n_samples", type=int, default=2000, show_default=True,
+              help="Monte Carlo samples per temperature.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Temperature i of the scan uses seed + i.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="results",
+              show_default=True, help="Folder for validation.json (the results folder).")
+@click.option("--overwrite", is_flag=True, help="Replace an existing validation.json.")
+def validate(size, n_samples, seed, out_dir, overwrite):
+    """Check the instruments that need no model: write OUT/validation.json.
+
+    \b
+    sampler     Wolff <E>/N and C/N at 13 temperatures from T = 1.8 to 3.0 on the L x L
+                torus, with error bars, beside Kaufman's exact finite-lattice values
+    decimation  the 1D chain: K' = atanh(tanh(K)^2) against exact enumeration of a ring of
+                12 spins, and the flow of K under repeated decimation
+    settings    the options above
+
+    `ising-rg figures` draws the sampler-validation and decimation figures from it.
+    """
+    from ising_rg.pipeline import run_validate
+
+    path = run_validate(out_dir, size=size, n_samples=n_samples, seed=seed, overwrite=overwrite)
+    click.echo(f"wrote {path}", err=True)
+
+
+@main.command()
 @click.option("--results", "results_dir", type=click.Path(file_okay=False), default="results",
-              show_default=True, help="Folder written by `ising-rg analyze`.")
+              show_default=True, help="Folder written by `ising-rg analyze` and `validate`.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="figures",
               show_default=True)
 @click.option("--overwrite", is_flag=True, help="Replace existing figures.")
 def figures(results_dir, out_dir, overwrite):
-    """Draw every figure (PNG and PDF) from the results folder; never trains."""
+    """Draw every figure (PNG and PDF) whose inputs are in the results folder; never trains.
+
+    Figures whose input file is absent are skipped and named on stderr: the sampler
+    validation and decimation need validation.json (`ising-rg validate`), the others
+    metrics.json and arrays.h5 (`ising-rg analyze`).
+    """
     from ising_rg.figures import make_figures
 
-    written = make_figures(results_dir, out_dir, overwrite=overwrite)
+    written, skipped = make_figures(results_dir, out_dir, overwrite=overwrite)
+    for name, reason in skipped.items():
+        click.echo(f"skipped {name}: {reason}", err=True)
     click.echo(f"wrote {len(written)} files to {out_dir}", err=True)
 
 

@@ -1,12 +1,18 @@
 """The figures: one function per figure, reading the results folder, never training.
 
+Each figure needs some of the folder's files (``FIGURES``): metrics.json and arrays.h5 from
+``ising-rg analyze``, validation.json from ``ising-rg validate``. ``make_figures`` draws every
+figure whose inputs exist and names the others with the reason.
+
 Colour maps are colour-blind safe: a diverging map centred at zero for weights (``RdBu_r``),
 ``cividis`` for sequential data, and the Okabe-Ito palette for lines. Each figure is written
-as PNG (200 dpi) and PDF, atomically.
+as PNG (200 dpi) and PDF; the set is written under temporary names and renamed into place only
+once every figure has been drawn.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -19,7 +25,12 @@ import numpy as np  # noqa: E402
 
 from ising_rg.errors import IsingRGError  # noqa: E402
 from ising_rg.io.atomic import atomic_output, check_output_path  # noqa: E402
-from ising_rg.io.results import read_arrays, read_metrics  # noqa: E402
+from ising_rg.io.results import (  # noqa: E402
+    ARRAYS_NAME,
+    METRICS_NAME,
+    VALIDATION_NAME,
+    read_available,
+)
 
 OKABE_ITO = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
 WEIGHT_CMAP = "RdBu_r"
@@ -82,7 +93,7 @@ def _mean_std(entry: dict | None) -> tuple[float, float]:
     return (np.nan if mean is None else mean), (0.0 if std is None else std)
 
 
-def field_sizes(metrics: dict, arrays: dict) -> plt.Figure:
+def field_sizes(metrics: dict) -> plt.Figure:
     """Receptive-field size and locality per layer against the block-spin prediction."""
     layers = metrics["layers"]
     index = np.array([layer["index"] for layer in layers])
@@ -125,7 +136,7 @@ def field_sizes(metrics: dict, arrays: dict) -> plt.Figure:
     return fig
 
 
-def coarse_graining(metrics: dict, arrays: dict) -> plt.Figure:
+def coarse_graining(arrays: dict) -> plt.Figure:
     """One configuration, its reconstructions from each depth, and its block spins."""
     spins = arrays["example/spins"]
     recon = _numbered(arrays, "example/reconstruction")
@@ -156,11 +167,9 @@ def coarse_graining(metrics: dict, arrays: dict) -> plt.Figure:
     return fig
 
 
-def sampler_validation(metrics: dict, arrays: dict) -> plt.Figure:
+def sampler_validation(validation: dict) -> plt.Figure:
     """Monte Carlo against the exact finite-lattice energy and specific heat."""
-    scan = metrics.get("validation")
-    if not scan:
-        raise IsingRGError("metrics.json has no 'validation' section")
+    scan = validation["sampler"]
     size = scan["size"][0]
     t = np.array(scan["temperature"])
     fig, axes = plt.subplots(2, 2, figsize=(10, 6), layout="constrained",
@@ -185,7 +194,7 @@ def sampler_validation(metrics: dict, arrays: dict) -> plt.Figure:
     return fig
 
 
-def training_curves(metrics: dict, arrays: dict) -> plt.Figure:
+def training_curves(arrays: dict) -> plt.Figure:
     """Per layer: reconstruction error, and the free-energy gap of validation over training."""
     layers = sorted({int(k.split("/")[1]) for k in arrays if k.startswith("history/")})
     if not layers:
@@ -211,11 +220,9 @@ def training_curves(metrics: dict, arrays: dict) -> plt.Figure:
     return fig
 
 
-def decimation_flow(metrics: dict, arrays: dict) -> plt.Figure:
+def decimation_flow(validation: dict) -> plt.Figure:
     """The 1D Ising decimation: the map tanh K' = tanh(K)^2 and its flow to K = 0."""
-    dec = metrics.get("decimation")
-    if not dec:
-        raise IsingRGError("metrics.json has no 'decimation' section")
+    dec = validation["decimation"]
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.5), layout="constrained")
     k = np.array(dec["map_coupling"])
     axes[0].plot(k, dec["map_decimated"], color=OKABE_ITO[0], label="K' = atanh(tanh(K)^2)")
@@ -240,34 +247,62 @@ def decimation_flow(metrics: dict, arrays: dict) -> plt.Figure:
     return fig
 
 
-FIGURES: dict[str, Callable[[dict, dict], plt.Figure]] = {
-    "receptive_fields": receptive_fields,
-    "field_sizes": field_sizes,
-    "coarse_graining": coarse_graining,
-    "sampler_validation": sampler_validation,
-    "training_curves": training_curves,
-    "decimation_flow": decimation_flow,
+# name -> (drawing function, the inputs it takes in order: keys of ``read_available``)
+FIGURES: dict[str, tuple[Callable[..., plt.Figure], tuple[str, ...]]] = {
+    "receptive_fields": (receptive_fields, ("metrics", "arrays")),
+    "field_sizes": (field_sizes, ("metrics",)),
+    "coarse_graining": (coarse_graining, ("arrays",)),
+    "sampler_validation": (sampler_validation, ("validation",)),
+    "training_curves": (training_curves, ("arrays",)),
+    "decimation_flow": (decimation_flow, ("validation",)),
 }
+_SOURCES = {"metrics": (METRICS_NAME, "analyze"), "arrays": (ARRAYS_NAME, "analyze"),
+            "validation": (VALIDATION_NAME, "validate")}
 
 
 def make_figures(results_dir: str | os.PathLike, out_dir: str | os.PathLike,
-                 overwrite: bool = False) -> list[Path]:
-    """Draw every figure from ``results_dir`` into ``out_dir`` as PNG and PDF."""
-    metrics = read_metrics(results_dir)
-    arrays = read_arrays(results_dir)
+                 overwrite: bool = False) -> tuple[list[Path], dict[str, str]]:
+    """Draw every figure whose inputs are in ``results_dir`` into ``out_dir`` (PNG and PDF).
+
+    Returns
+    -------
+    (written, skipped): the files written, and {figure name: why it was skipped} for the
+    figures whose input files are absent.
+
+    Raises
+    ------
+    IsingRGError
+        If no figure can be drawn, an input file is broken, or an output exists and
+        ``overwrite`` is false (checked before anything is drawn). Nothing is written then,
+        nor when drawing any figure fails.
+    """
+    inputs = read_available(results_dir)
+    drawable: dict[str, tuple[str, ...]] = {}
+    skipped: dict[str, str] = {}
+    for name, (_, needs) in FIGURES.items():
+        missing = [key for key in needs if inputs[key] is None]
+        if missing:
+            file, command = _SOURCES[missing[0]]
+            skipped[name] = f"{Path(results_dir) / file} not found (run `ising-rg {command}`)"
+        else:
+            drawable[name] = needs
+    if not drawable:
+        raise IsingRGError(f"nothing to draw in {results_dir}: run `ising-rg analyze` first "
+                           "(and `ising-rg validate` for the sampler and decimation figures)")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    targets = [out_dir / f"{name}.{ext}" for name in FIGURES for ext in FORMATS]
+    targets = [out_dir / f"{name}.{ext}" for name in drawable for ext in FORMATS]
     for target in targets:
         check_output_path(target, overwrite)
-    written = []
-    for name, draw in FIGURES.items():
-        fig = draw(metrics, arrays)
-        try:
-            for ext in FORMATS:
-                with atomic_output(out_dir / f"{name}.{ext}", overwrite) as tmp:
+    # Every file goes to a temporary name first; all are renamed when the stack closes
+    # normally, none if any figure fails.
+    with contextlib.ExitStack() as stack:
+        for name, needs in drawable.items():
+            fig = FIGURES[name][0](*(inputs[key] for key in needs))
+            try:
+                for ext in FORMATS:
+                    tmp = stack.enter_context(atomic_output(out_dir / f"{name}.{ext}", overwrite))
                     fig.savefig(tmp, format=ext, dpi=200)
-                written.append(out_dir / f"{name}.{ext}")
-        finally:
-            plt.close(fig)
-    return written
+            finally:
+                plt.close(fig)
+    return targets, skipped

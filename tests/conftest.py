@@ -23,3 +23,10 @@ def chi_square_z(observed: np.ndarray, expected: np.ndarray, min_expected: float
     chi2 = float(np.sum((observed[keep] - expected[keep]) ** 2 / expected[keep]))
     dof = int(keep.sum()) - 1
     return ((chi2 / dof) ** (1 / 3) - (1 - 2 / (9 * dof))) / math.sqrt(2 / (9 * dof))
+
+
+def random_spins(n: int, size: int, seed: int) -> np.ndarray:
+    """Independent uniformly random spins, int8 shaped (n, size, size)."""
+    return np.random.default_rng(seed).choice(
+        np.array([-1, 1], dtype=np.int8), size=(n, size, size)
+    )

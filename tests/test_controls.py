@@ -14,8 +14,8 @@ from ising_rg.rg.controls import (
     unpermute_fields,
     untrained_dbn,
 )
-from ising_rg.rg.metrics import locality
 from ising_rg.rg.receptive_fields import receptive_fields
+from ising_rg.rg.shape import locality
 
 L = 8
 

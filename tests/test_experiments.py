@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
 
 from ising_rg.errors import IsingRGError
+from ising_rg.experiments.aggregate import aggregate
 from ising_rg.experiments.jobs import Job
+from ising_rg.experiments.report import write_report
 from ising_rg.experiments.runner import (
-    aggregate,
     build_jobs,
     load_results,
     local_executor,
@@ -52,17 +54,24 @@ def test_aggregate_mean_and_spread():
     assert out["metrics"]["y"] == {"mean": None, "std": None, "sem": None, "n": 0}
 
 
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """The tiny preset run once, on two workers: (its folder, its aggregate)."""
+    root = tmp_path_factory.mktemp("tiny") / "a"
+    return root, run_experiment("tiny", root, workers=2)
+
+
 @pytest.mark.slow
-def test_tiny_experiment_runs_resumes_and_is_scheduling_independent(tmp_path):
-    first = run_experiment("tiny", tmp_path / "a", workers=2)
-    results = load_results(tmp_path / "a")
+def test_tiny_experiment_runs_resumes_and_is_scheduling_independent(tiny_run, tmp_path):
+    root, first = tiny_run
+    results = load_results(root)
     assert len(results) == len(build_jobs("tiny")) == len(first["jobs"])
     paper = first["groups"]["paper@0.408"]
     assert paper["n"] == 2 and paper["metrics"]["layer1.locality"]["n"] == 2
     assert "permuted@0.408" in first["groups"] and "sweep@0.200" in first["groups"]
     # A second run reuses every finished job and aggregates to the same numbers.
     seen = []
-    again = run_experiment("tiny", tmp_path / "a", workers=1,
+    again = run_experiment("tiny", root, workers=1,
                            progress=lambda done, total, result: seen.append(result["computed"]))
     assert seen and not any(seen)
     assert again["groups"] == first["groups"]
@@ -70,8 +79,40 @@ def test_tiny_experiment_runs_resumes_and_is_scheduling_independent(tmp_path):
     job = build_jobs("tiny")[3]
     with local_executor(1) as pool:
         (alone,) = run_jobs([job], tmp_path / "b", pool)
-    stored = json.loads((tmp_path / "a" / job.name / "result.json").read_text())
+    stored = json.loads((root / job.name / "result.json").read_text())
     assert alone["summary"] == stored["summary"]
+
+
+# The report's questions, in order: the sections every report has, whatever the numbers.
+REPORT_HEADINGS = (
+    "# Does the deep belief network do RG? Measurements and controls",
+    "## 1. The paper's point, K = 0.408, with error bars",
+    "## 2. Controls: L1 = 0, site-permuted data, untrained network",
+    "## 3. Coupling sweep: does receptive-field size track the correlation length?",
+    "## 4. Learned couplings",
+    "## 5. The RBM flow",
+    "## 6. Hidden-layer correlations",
+    "## Cost",
+)
+
+
+def test_report_of_the_tiny_preset(tiny_run, tmp_path):
+    root, aggregate = tiny_run
+    names = [job["name"] for job in aggregate["jobs"]]
+    path = write_report(aggregate, load_results(root, names), tmp_path / "reports" / "report.md")
+    assert path.is_file()
+    text = path.read_text()
+    headings = [line for line in text.splitlines() if line.startswith("#")]
+    assert headings == list(REPORT_HEADINGS)
+    figures = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
+    assert "figures/locality_controls.png" in figures and "figures/sweep_sizes.png" in figures
+    for figure in figures:
+        assert (path.parent / figure).is_file(), figure
+    # Every table row has as many cells as its header; no value is left unformatted.
+    for table in re.findall(r"(?:^\|.*\|\n)+", text, flags=re.MULTILINE):
+        widths = {row.count("|") for row in table.splitlines()}
+        assert len(widths) == 1, table
+    assert "nan" not in text.lower().replace("n/a", "")
 
 
 @pytest.mark.slow

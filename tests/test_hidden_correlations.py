@@ -7,7 +7,7 @@ import pytest
 
 from ising_rg.errors import IsingRGError
 from ising_rg.rg.hidden_correlations import activation_correlation_length, field_polarity
-from ising_rg.rg.metrics import minimum_image
+from ising_rg.rg.shape import minimum_image
 
 SIZE = 40
 

@@ -1,8 +1,10 @@
-"""The whole pipeline through the CLI on a small lattice: sample -> train -> analyze -> figures."""
+"""The whole pipeline through the CLI on a small lattice: sample -> train -> analyze, validate,
+figures (first without validate's output, then with it)."""
 
 from __future__ import annotations
 
 import json
+import shutil
 
 import h5py
 import numpy as np
@@ -12,6 +14,9 @@ from click.testing import CliRunner
 from ising_rg.cli import main
 from ising_rg.io.models import load_dbn
 from ising_rg.io.samples import read_samples
+
+FIGURES_OF_ANALYZE = ("receptive_fields", "field_sizes", "coarse_graining", "training_curves")
+FIGURES_OF_VALIDATE = ("sampler_validation", "decimation_flow")
 
 
 def _run(*args: str) -> str:
@@ -30,9 +35,14 @@ def pipeline(tmp_path_factory):
     _run("train", "--data", str(data), "--hidden", "64,16,4", "--epochs", "4", "--quiet",
          "--out", str(model))
     _run("analyze", "--model", str(model), "--data", str(data), "--out", str(results),
-         "--generative-samples", "100", "--gibbs-steps", "20", "--validation-samples", "200")
+         "--generative-samples", "100", "--gibbs-steps", "20")
+    # Before validate: figures draws what the analysis alone allows and names the rest.
+    partial = root / "figures_without_validation"
+    partial_log = _run("figures", "--results", str(results), "--out", str(partial))
+    _run("validate", "--size", "16", "--samples", "200", "--out", str(results))
     _run("figures", "--results", str(results), "--out", str(figures))
-    return {"data": data, "model": model, "results": results, "figures": figures}
+    return {"data": data, "model": model, "results": results, "figures": figures,
+            "partial": partial, "partial_log": partial_log}
 
 
 def test_metrics_schema(pipeline):
@@ -50,8 +60,7 @@ def test_metrics_schema(pipeline):
         assert set(metrics["generative"][name]) >= {"dbn", "monte_carlo", "exact"}
     assert metrics["generative"]["energy_per_spin"]["exact"] is not None
     assert metrics["provenance"]["trained_on_this_data"] is True
-    assert metrics["decimation"]["max_enumeration_error"] < 1e-10
-    assert len(metrics["validation"]["temperature"]) == 13
+    assert "validation" not in metrics and "decimation" not in metrics  # `validate` does them
     training = metrics["training"]["layers"]
     assert [entry["log_z_method"] == "exact" for entry in training] == [False, True, True]
     for entry in training:
@@ -74,12 +83,70 @@ def test_model_file_layout_and_reload(pipeline):
     assert dbn.transform(visible).shape == (10, 4)
 
 
+def test_validation_file(pipeline):
+    validation = json.loads((pipeline["results"] / "validation.json").read_text())
+    assert validation["settings"] == {"size": 16, "n_samples": 200, "seed": 0}
+    scan = validation["sampler"]
+    assert len(scan["temperature"]) == 13 and scan["size"] == [16]
+    # The Monte Carlo points agree with Kaufman's exact values within their error bars.
+    pulls = ((np.array(scan["energy"]) - np.array(scan["energy_exact"]))
+             / np.array(scan["energy_error"]))
+    assert np.all(np.abs(pulls) < 5)
+    assert validation["decimation"]["max_enumeration_error"] < 1e-10
+
+
 def test_every_figure_is_written(pipeline):
     names = {p.name for p in pipeline["figures"].iterdir()}
-    for figure in ("receptive_fields", "field_sizes", "coarse_graining", "sampler_validation",
-                   "training_curves", "decimation_flow"):
+    for figure in FIGURES_OF_ANALYZE + FIGURES_OF_VALIDATE:
         assert f"{figure}.png" in names and f"{figure}.pdf" in names
     assert not [n for n in names if n.endswith(".tmp")]
+
+
+def test_figures_without_validation_draw_the_rest_and_say_so(pipeline):
+    names = {p.name for p in pipeline["partial"].iterdir()}
+    assert names == {f"{figure}.{ext}" for figure in FIGURES_OF_ANALYZE for ext in ("png", "pdf")}
+    for figure in FIGURES_OF_VALIDATE:
+        assert f"skipped {figure}:" in pipeline["partial_log"]
+    assert "validation.json not found (run `ising-rg validate`)" in pipeline["partial_log"]
+    assert "wrote 8 files" in pipeline["partial_log"]
+
+
+def test_figures_from_validation_alone(pipeline, tmp_path):
+    results = tmp_path / "results"
+    results.mkdir()
+    shutil.copy(pipeline["results"] / "validation.json", results)
+    log = _run("figures", "--results", str(results), "--out", str(tmp_path / "f"))
+    assert {p.name for p in (tmp_path / "f").iterdir()} == {
+        f"{figure}.{ext}" for figure in FIGURES_OF_VALIDATE for ext in ("png", "pdf")}
+    assert "skipped receptive_fields:" in log and "run `ising-rg analyze`" in log
+
+
+def test_figures_write_all_or_nothing(pipeline, tmp_path, monkeypatch):
+    from ising_rg import figures
+
+    def broken(arrays):
+        raise RuntimeError("drawing failed")
+
+    # A figure that draws, then one that fails: neither is written, no temporary file is left.
+    monkeypatch.setattr(figures, "FIGURES", {"field_sizes": figures.FIGURES["field_sizes"],
+                                             "training_curves": (broken, ("arrays",))})
+    with pytest.raises(RuntimeError):
+        figures.make_figures(pipeline["results"], tmp_path / "f")
+    assert list((tmp_path / "f").iterdir()) == []
+
+
+def test_validate_refuses_to_overwrite_and_bad_options(pipeline, tmp_path):
+    before = (pipeline["results"] / "validation.json").read_bytes()
+    result = CliRunner().invoke(main, ["validate", "--size", "16", "--samples", "10",
+                                       "--out", str(pipeline["results"])])
+    assert result.exit_code == 1 and "already exists" in result.output
+    assert (pipeline["results"] / "validation.json").read_bytes() == before
+    for option, value, message in (("--size", "7", "size"), ("--samples", "0", "samples"),
+                                   ("--seed", "-1", "seed")):
+        result = CliRunner().invoke(main, ["validate", option, value, "--out", str(tmp_path)])
+        assert result.exit_code == 1 and result.output.startswith("Error:"), result.output
+        assert message in result.output and len(result.output.strip().splitlines()) == 1
+    assert not (tmp_path / "validation.json").exists()
 
 
 def test_results_and_figures_are_not_overwritten(pipeline):
@@ -87,7 +154,8 @@ def test_results_and_figures_are_not_overwritten(pipeline):
     for args in (["analyze", "--model", str(pipeline["model"]), "--data", str(pipeline["data"]),
                   "--out", str(pipeline["results"])],
                  ["figures", "--results", str(pipeline["results"]),
-                  "--out", str(pipeline["figures"])]):
+                  "--out", str(pipeline["figures"])],
+                 ["validate", "--out", str(pipeline["results"])]):
         result = CliRunner().invoke(main, args)
         assert result.exit_code == 1 and "already exists" in result.output
     assert (pipeline["results"] / "metrics.json").read_bytes() == before

@@ -1,4 +1,5 @@
-"""One experiment job, end to end: sample -> train -> analyze -> extra measurements.
+"""One experiment job, end to end: sample -> train -> analyze (the stages of
+``ising_rg.pipeline``) -> extra measurements.
 
 A job writes everything into its own folder (``data.h5``, ``model.h5``, ``metrics.json``,
 ``result.json``). ``result.json`` is written last, atomically; a job whose ``result.json``
@@ -23,12 +24,10 @@ from typing import Any
 
 import numpy as np
 
-from ising_rg import exact
 from ising_rg.io.jsonfile import to_json, write_json
 
 VARIANTS = ("paper", "l1_zero", "permuted", "untrained")
 FLOW_STEPS = 150
-N_ANALYSIS = 5000  # evenly spaced samples for the receptive-field and correlation metrics
 
 
 @dataclass(frozen=True)
@@ -94,13 +93,10 @@ def run_job(spec: dict[str, Any], root: str) -> dict[str, Any]:
     ``seconds`` (per stage) and ``computed`` (False when loaded from disk).
     """
     # Imports here keep the worker start-up light and the module importable anywhere.
-    from ising_rg.io.models import file_sha256, save_dbn
-    from ising_rg.io.samples import write_samples
-    from ising_rg.rbm.dbn import DBN
+    from ising_rg.experiments.aggregate import summarize
+    from ising_rg.pipeline import SampleOptions, measure_network, sample_data
     from ising_rg.rg import controls
-    from ising_rg.rg.analysis import analyze, receptive_field_arrays
     from ising_rg.rg.receptive_fields import spins_to_visible
-    from ising_rg.sampling.sampler import sample
 
     job = Job.from_dict(spec)
     folder = Path(root) / job.name
@@ -111,47 +107,31 @@ def run_job(spec: dict[str, Any], root: str) -> dict[str, Any]:
     folder.mkdir(parents=True, exist_ok=True)
     seconds: dict[str, float] = {}
     start = time.perf_counter()
-    samples = sample(job.size, job.coupling, job.n_samples, seed=job.data_seed)
-    write_samples(samples, folder / "data.h5", overwrite=True)
+    samples = sample_data(SampleOptions(size=job.size, coupling=job.coupling,
+                                        n_samples=job.n_samples, seed=job.data_seed),
+                          folder / "data.h5", overwrite=True)
     seconds["sample"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    n_sites = job.size**2
     visible = spins_to_visible(samples.spins)
-    permutation = None
-    if job.variant == "permuted":
-        permutation = controls.site_permutation(n_sites, seed=job.train_seed)
-        training_data = controls.permute_visible(visible, permutation)
-    else:
-        training_data = visible
-    if job.variant == "untrained":
-        dbn = controls.untrained_dbn(n_sites, hidden=job.hidden, seed=job.train_seed)
-    else:
-        l1 = 0.0 if job.variant == "l1_zero" else job.l1
-        dbn = DBN(job.hidden, random_state=job.train_seed, n_epochs=job.epochs, l1=l1)
-        dbn.fit(training_data)
-        save_dbn(dbn, folder / "model.h5", data_sha256=file_sha256(folder / "data.h5"),
-                 hyperparameters=job.to_dict(), seed=job.train_seed, overwrite=True)
+    dbn, permutation = _train(job, visible, folder)
     seconds["train"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    reference = {"energy_per_spin": float(exact.energy_per_spin(job.coupling, job.size)),
-                 "specific_heat": float(exact.specific_heat_per_spin(job.coupling, job.size))}
     # Measured in the lattice's own coordinates: for the permuted control, the first layer is
     # re-indexed so that it reads the original lattice (exactly the same function).
     network = (controls.permuted_dbn_in_original_coordinates(dbn, permutation)
                if permutation is not None else dbn)
-    fields = receptive_field_arrays(network, samples.spins, n_analysis=N_ANALYSIS)
-    metrics = analyze(network, samples.spins, job.coupling, seed=job.train_seed,
-                      n_generative=job.n_generative, n_gibbs=job.n_gibbs, exact=reference,
-                      n_analysis=N_ANALYSIS, fields=fields)
+    metrics, fields = measure_network(network, samples.spins, job.coupling,
+                                      seed=job.train_seed, n_generative=job.n_generative,
+                                      n_gibbs=job.n_gibbs)
     extras: dict[str, Any] = {}
     if permutation is not None:
         # The same network measured naively in the coordinates it was trained in.
         permuted_spins = samples.spins.reshape(len(samples.spins), -1)[:, permutation]
-        permuted_metrics = analyze(dbn, permuted_spins.reshape(samples.spins.shape),
-                                   job.coupling, seed=job.train_seed, n_generative=10,
-                                   n_gibbs=1, exact=reference)
+        permuted_metrics, _ = measure_network(dbn, permuted_spins.reshape(samples.spins.shape),
+                                              job.coupling, seed=job.train_seed,
+                                              n_generative=10, n_gibbs=1)
         extras["permuted_coordinates"] = {"layers": permuted_metrics["layers"]}
     write_json(folder / "metrics.json", metrics, overwrite=True)
     seconds["analyze"] = time.perf_counter() - start
@@ -171,12 +151,33 @@ def run_job(spec: dict[str, Any], root: str) -> dict[str, Any]:
     return result
 
 
+def _train(job: Job, visible: np.ndarray, folder: Path) -> tuple[Any, np.ndarray | None]:
+    """The job's network (trained, or untrained for that control; saved to ``model.h5`` when
+    trained) and the site permutation of the permuted control (None for the others)."""
+    from ising_rg.pipeline import save_model, train_dbn
+    from ising_rg.rg import controls
+
+    permutation = None
+    training_data = visible
+    if job.variant == "permuted":
+        permutation = controls.site_permutation(job.size**2, seed=job.train_seed)
+        training_data = controls.permute_visible(visible, permutation)
+    if job.variant == "untrained":
+        return controls.untrained_dbn(job.size**2, hidden=job.hidden, seed=job.train_seed), None
+    l1 = 0.0 if job.variant == "l1_zero" else job.l1
+    dbn = train_dbn(training_data, job.hidden, seed=job.train_seed, n_epochs=job.epochs, l1=l1)
+    save_model(dbn, folder / "model.h5", data_path=folder / "data.h5",
+               hyperparameters=job.to_dict(), seed=job.train_seed, overwrite=True)
+    return dbn, permutation
+
+
 def _extra_measurements(job: Job, network, visible: np.ndarray, fields: dict) -> dict:
     """Learned couplings, the RBM flow, and the hidden layers' correlation lengths.
 
     ``fields`` is ``receptive_field_arrays(network, spins)``, shared with the analysis.
     """
     from ising_rg.rg import couplings, flow, hidden_correlations
+    from ising_rg.rg.analysis import N_ANALYSIS
 
     out: dict[str, Any] = {}
     first = network.rbms_[0]
@@ -211,54 +212,4 @@ def _extra_measurements(job: Job, network, visible: np.ndarray, fields: dict) ->
         subset = visible[:: max(1, len(visible) // N_ANALYSIS)]
         out["data_activation_correlation"] = hidden_correlations.activation_correlation_length(
             subset, sites, job.size)
-    return out
-
-
-def summarize(metrics: dict, extras: dict) -> dict[str, float | None]:
-    """Flat scalar metrics of one job, the quantities aggregated over seeds."""
-    out: dict[str, float | None] = {}
-
-    def put(key: str, value: Any) -> None:
-        out[key] = None if value is None else float(value)
-
-    for layer in metrics["layers"]:
-        prefix = f"layer{layer['index']}."
-        put(prefix + "dead_fraction", layer.get("dead_fraction"))
-        for name in ("participation_ratio", "radius_of_gyration"):
-            put(prefix + name, (layer.get(name) or {}).get("mean"))
-            put(prefix + "weighted_" + name,
-                (layer.get("activation_weighted", {}).get(name) or {}).get("mean"))
-        for name in ("locality", "block_spin_correlation"):
-            entry = layer.get(name) or {}
-            put(prefix + name, entry.get("mean"))
-            put(prefix + name + "_chance", entry.get("chance"))
-        weighted = layer.get("activation_weighted", {}).get("locality") or {}
-        put(prefix + "weighted_locality", weighted.get("mean"))
-        put(prefix + "weighted_locality_chance", weighted.get("chance"))
-    for layer in extras.get("permuted_coordinates", {}).get("layers", []):
-        prefix = f"layer{layer['index']}.permuted_coordinates."
-        put(prefix + "locality", (layer.get("locality") or {}).get("mean"))
-        put(prefix + "locality_chance", (layer.get("locality") or {}).get("chance"))
-    put("data.correlation_length", metrics["data"].get("correlation_length"))
-    for name in ("energy_per_spin", "abs_magnetization", "specific_heat", "susceptibility"):
-        entry = metrics["generative"].get(name, {})
-        for source in ("dbn", "monte_carlo"):
-            value = entry.get(source)
-            put(f"generative.{name}.{source}",
-                value.get("mean") if isinstance(value, dict) else value)
-    learned = extras.get("couplings", {})
-    for key in ("nearest_neighbour", "next_nearest_neighbour"):
-        put(f"couplings.{key}", (learned.get(key) or {}).get("mean"))
-    put("couplings.ratio_nearest_to_true", learned.get("ratio_nearest_to_true"))
-    fixed = extras.get("flow", {}).get("fixed_point", {})
-    for start, point in fixed.get("starts", {}).items():
-        for key in ("energy_per_spin", "abs_magnetization", "effective_temperature"):
-            put(f"flow.{start}.{key}", point.get(key))
-    if "converged" in fixed:
-        put("flow.converged", fixed["converged"])
-        put("flow.max_energy_difference_sigma", fixed.get("max_energy_difference_sigma"))
-    for index, entry in enumerate(extras.get("hidden_correlations", []), start=1):
-        put(f"layer{index}.activation_correlation_length", entry.get("xi"))
-    put("data.activation_correlation_length",
-        extras.get("data_activation_correlation", {}).get("xi"))
     return out

@@ -1,4 +1,5 @@
-"""Experiment sets: define jobs, dispatch them to an executor, resume, aggregate over seeds.
+"""Experiment sets: define jobs, dispatch them to an executor, resume, aggregate over seeds
+(``ising_rg.experiments.aggregate``).
 
 Jobs go to any ``concurrent.futures``-style executor: a local process pool by default, or a
 Dask distributed cluster (``scheduler="tcp://host:port"``, the optional ``distributed``
@@ -13,7 +14,6 @@ import contextlib
 import json
 import multiprocessing
 import os
-from collections import defaultdict
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from pathlib import Path
@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from ising_rg.errors import IsingRGError
+from ising_rg.experiments.aggregate import aggregate
 from ising_rg.experiments.jobs import Job, run_job
 from ising_rg.io.jsonfile import write_json
 
@@ -148,43 +149,6 @@ def run_jobs(jobs: list[Job], root: str | os.PathLike, executor: Executor,
         if progress is not None:
             progress(done, len(jobs), results[futures[future]])
     return results  # type: ignore[return-value]
-
-
-def aggregate(results: list[dict]) -> dict[str, Any]:
-    """Mean, standard deviation and count over replicates of every summary metric.
-
-    Results are grouped by (group, coupling); the paper group also stands as the sweep's
-    point at K = 0.408. Returns ``{"groups": {"<group>@K": {"job": ..., "n": ..,
-    "metrics": {name: {"mean", "std", "sem", "n"}}}}}``.
-    """
-    grouped: dict[str, list[dict]] = defaultdict(list)
-    for result in results:
-        job = result["job"]
-        grouped[f"{job['group']}@{job['coupling']:.3f}"].append(result)
-    out: dict[str, Any] = {"groups": {}}
-    for key, members in sorted(grouped.items()):
-        names = sorted({name for m in members for name in m["summary"]})
-        metrics = {}
-        for name in names:
-            values = np.array([m["summary"].get(name) for m in members], dtype=object)
-            values = np.array([v for v in values if v is not None], dtype=float)
-            values = values[np.isfinite(values)]
-            n = int(values.size)
-            metrics[name] = {
-                "mean": float(values.mean()) if n else None,
-                "std": float(values.std(ddof=1)) if n > 1 else None,
-                "sem": float(values.std(ddof=1) / np.sqrt(n)) if n > 1 else None,
-                "n": n,
-            }
-        first = members[0]["job"]
-        out["groups"][key] = {
-            "group": first["group"], "variant": first["variant"],
-            "coupling": first["coupling"], "epochs": first["epochs"], "n": len(members),
-            "metrics": metrics,
-            "seconds": {stage: float(np.mean([m["seconds"].get(stage, 0.0) for m in members]))
-                        for stage in ("sample", "train", "analyze", "extras")},
-        }
-    return out
 
 
 def run_experiment(preset: str, root: str | os.PathLike, *, workers: int = 1,

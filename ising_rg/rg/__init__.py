@@ -1,6 +1,7 @@
 """Renormalization-group analysis: block spins, receptive fields, their metrics, 1D decimation."""
 
 from ising_rg.rg.analysis import analyze, receptive_field_arrays
+from ising_rg.rg.blockcorr import block_spin_correlation, block_spin_correlation_chance
 from ising_rg.rg.blockspin import (
     block_spin_hierarchy,
     coarse_grained_observables,
@@ -13,11 +14,9 @@ from ising_rg.rg.decimation1d import (
     decimation_flow,
     rbm_decimation_discrepancy,
 )
-from ising_rg.rg.metrics import (
-    block_spin_correlation,
-    block_spin_correlation_chance,
+from ising_rg.rg.receptive_fields import activation_weighted_receptive_fields, receptive_fields
+from ising_rg.rg.shape import (
     centroid_coverage,
-    correlation_length,
     dead_units,
     locality,
     locality_chance,
@@ -25,7 +24,6 @@ from ising_rg.rg.metrics import (
     periodic_centroid,
     radius_of_gyration,
 )
-from ising_rg.rg.receptive_fields import activation_weighted_receptive_fields, receptive_fields
 
 __all__ = [
     "activation_weighted_receptive_fields",
@@ -35,7 +33,6 @@ __all__ = [
     "block_spin_hierarchy",
     "centroid_coverage",
     "coarse_grained_observables",
-    "correlation_length",
     "dead_units",
     "decimate_ring_by_enumeration",
     "decimated_coupling",

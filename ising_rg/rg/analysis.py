@@ -4,8 +4,9 @@
 block-spin meaning and tiling of the receptive fields (both the paper's weight products and
 activation-weighted averages over data), each beside its chance level, over *live* units;
 and the thermodynamics of configurations generated or reconstructed by the DBN, against the
-Monte Carlo data and (optionally) exact values. ``receptive_field_arrays`` returns the fields
-themselves for figures.
+Monte Carlo data and (optionally) exact values (``ising_rg.rg.quality``). The metrics
+themselves are in ``ising_rg.rg.shape`` (size, locality, tiling) and ``ising_rg.rg.blockcorr``
+(block-spin correlation). ``receptive_field_arrays`` returns the fields for figures.
 
 The DBN is duck-typed (see ising_rg.rg.receptive_fields): ``rbms_`` (each with ``weights_``,
 ``visible_bias_``, ``hidden_bias_``, ``transform``), ``reconstruct(X, depth)`` and
@@ -24,21 +25,13 @@ import numpy as np
 
 from ising_rg.errors import IsingRGError
 from ising_rg.io.jsonfile import to_json
-from ising_rg.rg.blockspin import as_spin_batch, coarse_grained_observables
-from ising_rg.rg.metrics import (
-    best_window_fraction,
+from ising_rg.rg.blockcorr import (
     block_spin_correlation,
     block_spin_correlation_chance,
-    centroid_coverage,
-    correlation_length,
-    dead_units,
-    locality_chance,
-    mean_std,
-    participation_ratio,
-    periodic_centroid,
-    radius_of_gyration,
     window_block_spins,
 )
+from ising_rg.rg.blockspin import as_spin_batch, coarse_grained_observables
+from ising_rg.rg.quality import generative_quality, reconstruction_quality
 from ising_rg.rg.receptive_fields import (
     activation_weighted_fields,
     lattice_size,
@@ -46,23 +39,22 @@ from ising_rg.rg.receptive_fields import (
     spins_to_visible,
     weight_product_fields,
 )
-from ising_rg.sampling.observables import (
-    energy_per_spin,
-    magnetization_per_spin,
-    thermodynamics,
+from ising_rg.rg.shape import (
+    best_window_fraction,
+    centroid_coverage,
+    dead_units,
+    locality_chance,
+    participation_ratio,
+    periodic_centroid,
+    radius_of_gyration,
 )
+from ising_rg.sampling.observables import correlation_length
 
 # Stream numbers of the random choices (see module docstring).
 _TIES, _SHUFFLE, _RANDOM_BLOCKS, _DBN_SAMPLE, _BINARIZE_SAMPLES, _BINARIZE_RECON, _COARSE = range(7)
 
 DEAD_LOW, DEAD_HIGH = 0.01, 0.99
-THERMO_NAMES = (
-    "energy_per_spin",
-    "abs_magnetization",
-    "specific_heat",
-    "susceptibility",
-    "binder_cumulant",
-)
+N_ANALYSIS = 5000  # evenly spaced data samples for the receptive-field and correlation metrics
 
 
 def _stream(seed: int, *key: int) -> np.random.SeedSequence:
@@ -104,7 +96,7 @@ def _check_inputs(dbn, spins: np.ndarray) -> tuple[np.ndarray, int]:
 
 
 def receptive_field_arrays(
-    dbn, spins: np.ndarray, *, n_analysis: int | None = 5000
+    dbn, spins: np.ndarray, *, n_analysis: int | None = N_ANALYSIS
 ) -> dict[str, Any]:
     """Receptive fields and unit statistics of every layer, as arrays (for figures and files).
 
@@ -175,32 +167,24 @@ def _field_metrics(
     centroids = periodic_centroid(fields)
     locality_values, _ = best_window_fraction(fields, block_size)
     chance_locality = locality_chance(fields, block_size, seed=_stream(seed, _SHUFFLE, layer))
+
+    def chance(window: np.ndarray) -> np.ndarray:  # the same random blocks for any block spin
+        return block_spin_correlation_chance(
+            activations, spins, block_size, seed=_stream(seed, _RANDOM_BLOCKS, layer),
+            n_draws=chance_draws, window_spins=window)
+
     correlation = block_spin_correlation(
         activations, spins, centroids, block_size, window_spins=window_spins
     )
     aligned = block_spin_correlation(
         activations, spins, centroids, block_size, window_spins=window_spins, aligned=True
     )
-    chance_correlation = block_spin_correlation_chance(
-        activations,
-        spins,
-        block_size,
-        seed=_stream(seed, _RANDOM_BLOCKS, layer),
-        n_draws=chance_draws,
-        window_spins=window_spins,
-    )
-    # The same with the block magnetization (no tie noise); same random blocks for chance.
+    chance_correlation = chance(window_spins)
+    # The same with the block magnetization (no tie noise).
     average = block_spin_correlation(
         activations, spins, centroids, block_size, window_spins=window_means
     )
-    chance_average = block_spin_correlation_chance(
-        activations,
-        spins,
-        block_size,
-        seed=_stream(seed, _RANDOM_BLOCKS, layer),
-        n_draws=chance_draws,
-        window_spins=window_means,
-    )
+    chance_average = chance(window_means)
     return {
         "participation_ratio": mean_std(participation_ratio(fields)),
         "radius_of_gyration": mean_std(radius_of_gyration(fields, centroids)),
@@ -260,19 +244,6 @@ def _kadanoff_reference(
     return reference
 
 
-def _binarize(probabilities: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
-    """Sample v ~ Bernoulli(p) per unit and return spins (n, L, L) int8 (binary p unchanged)."""
-    p = np.asarray(probabilities, dtype=np.float64).reshape(-1, size, size)
-    if np.any((p < 0) | (p > 1)) or not np.all(np.isfinite(p)):
-        raise IsingRGError("the model returned visible probabilities outside [0, 1]")
-    return (2 * (rng.random(p.shape) < p) - 1).astype(np.int8)
-
-
-def _thermo(spins: np.ndarray, coupling: float) -> dict[str, dict[str, float]]:
-    n_sites = spins.shape[1] * spins.shape[2]
-    return thermodynamics(energy_per_spin(spins), magnetization_per_spin(spins), coupling, n_sites)
-
-
 def analyze(
     dbn,
     spins: np.ndarray,
@@ -281,12 +252,12 @@ def analyze(
     seed: int = 0,
     n_generative: int = 2000,
     exact: dict[str, float] | None = None,
-    n_analysis: int | None = 5000,
+    n_analysis: int | None = N_ANALYSIS,
     n_gibbs: int = 1000,
     chance_draws: int = 8,
     fields: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Measure whether a trained DBN does block-spin RG (SPEC section 6); JSON-ready dict.
+    """Measure whether a trained DBN does block-spin RG; a JSON-ready dict.
 
     Parameters
     ----------
@@ -324,95 +295,15 @@ def analyze(
     if n_generative < 2:
         raise IsingRGError(f"n_generative must be >= 2, got {n_generative}")
     arrays = fields if fields is not None else receptive_field_arrays(dbn, s, n_analysis=n_analysis)
-    subset = arrays["spins"]
-
-    layers = []
-    for index, block_size in enumerate(arrays["block_size"], start=1):
-        live = arrays["live"][index - 1]
-        mean_activation = arrays["mean_activation"][index - 1]
-        activations = arrays["activations"][index - 1][:, live]
-        window_spins = window_block_spins(
-            subset, block_size, "majority", seed=_stream(seed, _TIES, index)
-        )
-        common = {
-            "activations": activations,
-            "spins": subset,
-            "window_spins": window_spins,
-            "window_means": window_block_spins(subset, block_size, "mean"),
-            "block_size": block_size,
-            "seed": seed,
-            "chance_draws": chance_draws,
-        }
-        weight = _field_metrics(arrays["weight_product"][index - 1][live], layer=index, **common)
-        weighted = _field_metrics(
-            arrays["activation_weighted"][index - 1][live], layer=index, **common
-        )
-        layers.append(
-            {
-                "index": index,
-                "n_units": int(live.size),
-                "n_live": int(live.sum()),
-                "block_size": int(block_size),
-                "dead_fraction": float(1.0 - live.mean()),
-                "mean_activation": mean_std(mean_activation),
-                "kadanoff_reference": _kadanoff_reference(
-                    subset, block_size, window_spins, common["window_means"]
-                ),
-                **weight,
-                "activation_weighted": weighted,
-            }
-        )
-
-    # Generative quality: the DBN's own samples, binarized, against the data and exact values.
-    monte_carlo = _thermo(s, coupling)
-    dbn_seed = int(_stream(seed, _DBN_SAMPLE).generate_state(1)[0])
-    generated = dbn.sample(n_samples=n_generative, n_gibbs=n_gibbs, seed=dbn_seed)
-    generated_spins = _binarize(
-        generated, size, np.random.default_rng(_stream(seed, _BINARIZE_SAMPLES))
-    )
-    dbn_thermo = _thermo(generated_spins, coupling)
-    exact = exact or {}
-    generative: dict[str, Any] = {
-        name: {
-            "dbn": dbn_thermo[name],
-            "monte_carlo": monte_carlo[name],
-            "exact": exact.get(name),
-        }
-        for name in THERMO_NAMES
-    }
-    generative["n_samples"] = int(generated_spins.shape[0])
-    generative["n_gibbs"] = int(n_gibbs)
-
+    layers = [_layer_metrics(arrays, index, seed=seed, chance_draws=chance_draws)
+              for index in range(1, len(arrays["block_size"]) + 1)]
+    generative = generative_quality(
+        dbn, s, coupling, n_generative=n_generative, n_gibbs=n_gibbs, exact=exact,
+        sample_seed=_stream(seed, _DBN_SAMPLE), binarize_seed=_stream(seed, _BINARIZE_SAMPLES))
     # Reconstructions: data -> layer depth -> back down, from evenly spaced data configurations.
-    originals = s[analysis_subset(s.shape[0], n_generative)]
-    original_visible = spins_to_visible(originals)
-    reconstructions = {}
-    for depth in range(1, len(dbn.rbms_) + 1):
-        probabilities = np.asarray(dbn.reconstruct(original_visible, depth), dtype=np.float64)
-        recon_spins = _binarize(
-            probabilities, size, np.random.default_rng(_stream(seed, _BINARIZE_RECON, depth))
-        )
-        reconstructions[str(depth)] = {
-            **_thermo(recon_spins, coupling),
-            "spin_agreement": float(np.mean(recon_spins == originals)),
-            "mean_abs_error": float(np.mean(np.abs(probabilities - original_visible))),
-            "n_samples": int(recon_spins.shape[0]),
-        }
-    generative["reconstructions"] = reconstructions
-
-    xi, xi_error = correlation_length(s)
-    levels = max(lv for lv in range(len(dbn.rbms_) + 1) if size % 2**lv == 0)
-    data = {
-        "size": int(size),
-        "coupling": float(coupling),
-        "n_samples": int(s.shape[0]),
-        "n_analysed": arrays["n_analysed"],
-        "correlation_length": xi,
-        "correlation_length_error": xi_error,
-        "block_spin": coarse_grained_observables(
-            subset, block_size=2, levels=levels, seed=_stream(seed, _COARSE)
-        ),
-    }
+    generative["reconstructions"] = reconstruction_quality(
+        dbn, s[analysis_subset(s.shape[0], n_generative)], coupling,
+        [_stream(seed, _BINARIZE_RECON, depth) for depth in range(1, len(dbn.rbms_) + 1)])
     settings = {
         "seed": int(seed),
         "n_analysis": arrays["n_analysed"],
@@ -424,6 +315,73 @@ def analyze(
         "locality_chance": "pixel positions of each unit's field permuted",
         "block_spin_chance": "random block positions per unit",
     }
-    return to_json(
-        {"layers": layers, "generative": generative, "data": data, "settings": settings}
+    return to_json({"layers": layers, "generative": generative,
+                    "data": _data_summary(s, coupling, arrays, len(dbn.rbms_), seed),
+                    "settings": settings})
+
+
+def _layer_metrics(arrays: dict[str, Any], index: int, *, seed: int,
+                   chance_draws: int) -> dict[str, Any]:
+    """Every metric of layer ``index`` (from 1) over its live units, from
+    ``receptive_field_arrays``: both kinds of fields, and the Kadanoff reference."""
+    subset = arrays["spins"]
+    block_size = arrays["block_size"][index - 1]
+    live = arrays["live"][index - 1]
+    window_spins = window_block_spins(
+        subset, block_size, "majority", seed=_stream(seed, _TIES, index)
     )
+    common = {
+        "activations": arrays["activations"][index - 1][:, live],
+        "spins": subset,
+        "window_spins": window_spins,
+        "window_means": window_block_spins(subset, block_size, "mean"),
+        "block_size": block_size,
+        "seed": seed,
+        "chance_draws": chance_draws,
+    }
+    weight = _field_metrics(arrays["weight_product"][index - 1][live], layer=index, **common)
+    weighted = _field_metrics(
+        arrays["activation_weighted"][index - 1][live], layer=index, **common
+    )
+    return {
+        "index": index,
+        "n_units": int(live.size),
+        "n_live": int(live.sum()),
+        "block_size": int(block_size),
+        "dead_fraction": float(1.0 - live.mean()),
+        "mean_activation": mean_std(arrays["mean_activation"][index - 1]),
+        "kadanoff_reference": _kadanoff_reference(
+            subset, block_size, window_spins, common["window_means"]
+        ),
+        **weight,
+        "activation_weighted": weighted,
+    }
+
+
+def _data_summary(spins: np.ndarray, coupling: float, arrays: dict[str, Any], n_layers: int,
+                  seed: int) -> dict[str, Any]:
+    """The Monte Carlo data: size, correlation length (all samples) and the block-spin
+    observables of the analysed subset."""
+    size = spins.shape[-1]
+    xi, xi_error = correlation_length(spins)
+    levels = max(lv for lv in range(n_layers + 1) if size % 2**lv == 0)
+    return {
+        "size": int(size),
+        "coupling": float(coupling),
+        "n_samples": int(spins.shape[0]),
+        "n_analysed": arrays["n_analysed"],
+        "correlation_length": xi,
+        "correlation_length_error": xi_error,
+        "block_spin": coarse_grained_observables(
+            arrays["spins"], block_size=2, levels=levels, seed=_stream(seed, _COARSE)
+        ),
+    }
+
+
+def mean_std(values: np.ndarray) -> dict[str, float]:
+    """{"mean", "std"} of the finite entries (NaN if none)."""
+    v = np.asarray(values, dtype=np.float64).ravel()
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return {"mean": float("nan"), "std": float("nan")}
+    return {"mean": float(v.mean()), "std": float(v.std())}

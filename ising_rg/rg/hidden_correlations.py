@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from ising_rg.errors import IsingRGError
-from ising_rg.rg.metrics import minimum_image
+from ising_rg.rg.shape import minimum_image
 
 __all__ = ["activation_correlation_length", "field_polarity"]
 

@@ -1,23 +1,17 @@
-"""Receptive-field metrics on synthetic fields with known answers, and the correlation length."""
+"""Field-shape metrics on synthetic fields with known answers: size, centroid, locality, tiling."""
 
 import numpy as np
 import pytest
 
-from ising_rg.rg.blockspin import window_majority_spins
-from ising_rg.rg.metrics import (
+from ising_rg.rg.shape import (
     best_window_fraction,
-    block_spin_correlation,
-    block_spin_correlation_chance,
     centroid_coverage,
-    column_correlations,
-    correlation_length,
     dead_units,
     locality,
     locality_chance,
     participation_ratio,
     periodic_centroid,
     radius_of_gyration,
-    structure_factor_series,
 )
 
 L = 16
@@ -110,58 +104,6 @@ def test_locality_chance_is_seeded():
     np.testing.assert_array_equal(locality_chance(fields, 2, seed=4), locality_chance(fields, 2, 4))
 
 
-def random_spins(n, size, seed):
-    return np.random.default_rng(seed).choice(
-        np.array([-1, 1], dtype=np.int8), size=(n, size, size)
-    )
-
-
-def test_block_spin_correlation_of_a_block_spin_unit_is_one():
-    size, b, n = 8, 2, 3000
-    spins = random_spins(n, size, 0)
-    windows = window_majority_spins(spins, b, seed=5)
-    # Unit 0 IS the block spin of the window with corner (3, 6); unit 1 is a soft block-spin
-    # unit (sigmoid of the block sum); unit 2 is noise.
-    block_sum = spins[:, 3:5, 6:8].sum(axis=(1, 2))
-    activations = np.column_stack(
-        [
-            (windows[:, 3, 6] + 1) / 2,
-            1 / (1 + np.exp(-1.5 * block_sum)),
-            np.random.default_rng(1).random(n),
-        ]
-    )
-    centroids = np.array([[3.5, 6.5], [3.5, 6.5], [3.5, 6.5]])
-    corr = block_spin_correlation(activations, spins, centroids, b, seed=5)
-    assert corr[0] == pytest.approx(1.0)
-    # Ties (3/8 of random 2x2 blocks) cap a linear unit's correlation with the majority spin
-    # at 0.75; with the block magnetization it is near 1.
-    assert 0.7 < corr[1] < 0.85
-    assert corr[2] < 0.1
-    linear = block_spin_correlation(activations, spins, centroids, b, rule="mean")
-    assert linear[1] > 0.95 and linear[2] < 0.1
-    chance = block_spin_correlation_chance(activations, spins, b, seed=6, n_draws=16)
-    assert chance[0] < 0.3 and chance[1] < 0.3
-    # The aligned Kadanoff block containing (3.5, 6.5) has corner (2, 6): overlaps half the window.
-    aligned = block_spin_correlation(activations, spins, centroids, b, seed=5, aligned=True)
-    assert aligned[0] < 0.7
-
-
-def test_block_spin_correlation_of_negative_unit_and_wrapping_window():
-    size, b, n = 8, 4, 2000
-    spins = random_spins(n, size, 2)
-    windows = window_majority_spins(spins, b, seed=0)
-    activations = ((1 - windows[:, 6, 7]) / 2)[:, None]  # anti-aligned, window wraps both axes
-    centroid = np.array([[(6 + 1.5) % size, (7 + 1.5) % size]])
-    corr = block_spin_correlation(activations, spins, centroid, b, seed=0)
-    assert corr[0] == pytest.approx(1.0)
-
-
-def test_column_correlations_of_constant_column_is_nan():
-    a = np.column_stack([np.ones(5), np.arange(5.0)])
-    out = column_correlations(a, np.column_stack([np.arange(5.0), np.arange(5.0)]))
-    assert np.isnan(out[0]) and out[1] == pytest.approx(1.0)
-
-
 def test_coverage_of_perfect_tiling_and_of_a_pile():
     size, b = 16, 4
     grid = np.array([[b * i + 1.5, b * j + 1.5] for i in range(4) for j in range(4)])
@@ -183,42 +125,3 @@ def test_dead_units():
     np.testing.assert_array_equal(
         dead_units(mean_activation), [True, True, False, False, False, True, True]
     )
-
-
-def test_structure_factor_matches_pair_sum():
-    spins = random_spins(3, 6, 4)
-    s_zero, s_min = structure_factor_series(spins)
-    rows, cols = np.meshgrid(np.arange(6), np.arange(6), indexing="ij")
-    for k, config in enumerate(spins.astype(float)):
-        assert s_zero[k] == pytest.approx(config.sum() ** 2 / 36)
-        sx = np.abs(np.sum(config * np.exp(2j * np.pi * cols / 6))) ** 2 / 36
-        sy = np.abs(np.sum(config * np.exp(2j * np.pi * rows / 6))) ** 2 / 36
-        assert s_min[k] == pytest.approx((sx + sy) / 2)
-
-
-def heat_bath(coupling, size, n_chains, n_sweeps, seed):
-    """Checkerboard heat-bath Ising chains in numpy (independent chains, batched)."""
-    rng = np.random.default_rng(seed)
-    s = rng.choice(np.array([-1.0, 1.0]), size=(n_chains, size, size))
-    rows, cols = np.indices((size, size))
-    colours = [(rows + cols) % 2 == c for c in (0, 1)]
-    for _ in range(n_sweeps):
-        for colour in colours:
-            h = np.roll(s, 1, 1) + np.roll(s, -1, 1) + np.roll(s, 1, 2) + np.roll(s, -1, 2)
-            up = rng.random(s.shape) < 1 / (1 + np.exp(-2 * coupling * h))
-            s = np.where(colour, np.where(up, 1.0, -1.0), s)
-    return s.astype(np.int8)
-
-
-def test_correlation_length_is_small_for_independent_spins():
-    xi, error = correlation_length(random_spins(4000, 12, 5))
-    assert xi < 0.6
-    assert np.isfinite(error)
-
-
-def test_correlation_length_grows_towards_criticality():
-    size = 12
-    xis = [correlation_length(heat_bath(k, size, 400, 150, seed=1))[0] for k in (0.15, 0.3, 0.4)]
-    assert xis[0] < xis[1] < xis[2]
-    assert xis[0] < 0.8  # high T: short-ranged (high-temperature series ~ 0.3)
-    assert 1.0 < xis[2] < size  # T = 2.5 on a 12x12 torus: a few lattice spacings

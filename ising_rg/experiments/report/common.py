@@ -1,0 +1,79 @@
+"""What the report's sections and figures share: reading aggregated metrics and formatting them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+PAPER_KEY = "paper@0.408"
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """Everything a section reads: the experiment's ``aggregate.json``, the jobs'
+    ``result.json`` dicts, and the folder the figures go to."""
+
+    aggregate: dict
+    results: list[dict]
+    figure_dir: Path
+
+    @property
+    def size(self) -> int:
+        """Lattice size L of the experiment."""
+        return self.aggregate["settings"]["size"]
+
+    @property
+    def layers(self) -> list[int]:
+        """Layer indices of the paper group (1, 2, ...)."""
+        return layer_indices(self.aggregate, PAPER_KEY)
+
+
+def metric(agg: dict, group_key: str, name: str) -> tuple[float, float, int]:
+    """(mean, sem, n) of a metric, NaN where absent."""
+    entry = agg["groups"].get(group_key, {}).get("metrics", {}).get(name)
+    if not entry or entry["mean"] is None:
+        return np.nan, np.nan, 0
+    sem = entry["sem"] if entry["sem"] is not None else np.nan
+    return entry["mean"], sem, entry["n"]
+
+
+def fmt(mean: float, sem: float, digits: int = 3) -> str:
+    """"mean ± sem" to ``digits`` significant digits; "n/a" for a missing mean."""
+    if not np.isfinite(mean):
+        return "n/a"
+    if not np.isfinite(sem):
+        return f"{mean:.{digits}g}"
+    return f"{mean:.{digits}g} ± {sem:.2g}"
+
+
+def fmt_length(mean: float, sem: float, size: int) -> str:
+    """A fitted correlation length; beyond half the lattice the fit has no decay to measure."""
+    if np.isfinite(mean) and mean > size / 2:
+        return f"> {size // 2} (no decay)"
+    return fmt(mean, sem)
+
+
+def layer_indices(agg: dict, group_key: str) -> list[int]:
+    """Layer indices that appear in a group's metric names ("layer<l>.<name>")."""
+    names = agg["groups"].get(group_key, {}).get("metrics", {})
+    return sorted({int(n.split(".")[0][5:]) for n in names if n.startswith("layer")})
+
+
+def differs(a: tuple, b: tuple, sigmas: float = 3.0) -> bool | None:
+    """Is a above b by more than ``sigmas`` combined standard errors? None if undecidable."""
+    (ma, sa, _), (mb, sb, _) = a, b
+    if not (np.isfinite(ma) and np.isfinite(mb)):
+        return None
+    err = np.sqrt(np.nan_to_num(sa) ** 2 + np.nan_to_num(sb) ** 2)
+    return bool(ma - mb > sigmas * max(err, 1e-12))
+
+
+def sweep_rows(agg: dict) -> list[tuple[float, str]]:
+    """(coupling, group key) of the coupling sweep, the paper point included, by coupling."""
+    rows = []
+    for key, group in agg["groups"].items():
+        if group["group"] in ("sweep", "paper"):
+            rows.append((group["coupling"], key))
+    return sorted(rows)

@@ -1,0 +1,185 @@
+"""The report's figures, one function each: drawn from the aggregate or the jobs' results,
+saved as PNG (150 dpi) in the report's figure folder; each returns the file name (None when
+its data are absent)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from ising_rg import exact  # noqa: E402
+from ising_rg.experiments.report.common import (  # noqa: E402
+    PAPER_KEY,
+    layer_indices,
+    metric,
+    sweep_rows,
+)
+from ising_rg.figures import OKABE_ITO  # noqa: E402
+from ising_rg.io.atomic import atomic_output  # noqa: E402
+
+
+def _save(fig: plt.Figure, path: Path) -> str:
+    """Write ``fig`` as PNG to ``path`` (atomically, replacing), close it; the file's name."""
+    with atomic_output(path, overwrite=True) as tmp:
+        fig.savefig(tmp, format="png", dpi=150)
+    plt.close(fig)
+    return path.name
+
+
+def locality_figure(agg: dict, out: Path) -> str:
+    """Locality per layer at K = 0.408 for the paper recipe and every control."""
+    fig, ax = plt.subplots(figsize=(7, 4.2), layout="constrained")
+    layers = layer_indices(agg, PAPER_KEY)
+    series = [
+        ("paper@0.408", "layer{}.locality", "paper recipe (L1 = 2e-4)"),
+        ("l1_zero@0.408", "layer{}.locality", "L1 = 0"),
+        ("permuted@0.408", "layer{}.locality", "site-permuted, mapped back"),
+        ("permuted@0.408", "layer{}.permuted_coordinates.locality",
+         "site-permuted, as trained"),
+        ("untrained@0.408", "layer{}.locality", "untrained network"),
+        ("paper@0.408", "layer{}.locality_chance", "shuffled-field chance (paper)"),
+    ]
+    for i, (key, pattern, label) in enumerate(series):
+        values = np.array([metric(agg, key, pattern.format(layer))[:2] for layer in layers])
+        if not np.isfinite(values[:, 0]).any():
+            continue
+        offset = (i - len(series) / 2) * 0.04
+        ax.errorbar(np.array(layers) + offset, values[:, 0], np.nan_to_num(values[:, 1]),
+                    marker="o", capsize=3, color=OKABE_ITO[i % 7], label=label,
+                    linestyle=":" if "chance" in label else "-")
+    ax.set_xticks(layers)
+    ax.set_xlabel("layer l (Kadanoff block b = 2^l)")
+    ax.set_ylabel("weight fraction in best b x b window")
+    ax.set_title("Locality of receptive fields r(l) at K = 0.408 (mean ± sem over seeds)",
+                 fontsize=10)
+    ax.legend(fontsize=7)
+    return _save(fig, out / "locality_controls.png")
+
+
+def sweep_figure(agg: dict, out: Path) -> str:
+    """Radius of gyration per layer against the data's xi and against K, across the sweep."""
+    rows = sweep_rows(agg)
+    layers = layer_indices(agg, PAPER_KEY)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
+    xi = np.array([metric(agg, key, "data.correlation_length")[:2] for _, key in rows])
+    couplings = np.array([k for k, _ in rows])
+    for i, layer in enumerate(layers):
+        size = np.array([metric(agg, key, f"layer{layer}.radius_of_gyration")[:2]
+                         for _, key in rows])
+        axes[0].errorbar(xi[:, 0], size[:, 0], np.nan_to_num(size[:, 1]),
+                         np.nan_to_num(xi[:, 1]), marker="o", capsize=3,
+                         color=OKABE_ITO[i], label=f"layer {layer}")
+        axes[0].axhline(np.sqrt((4.0**layer - 1) / 6), color=OKABE_ITO[i], ls="--", lw=0.8)
+        axes[1].errorbar(couplings, size[:, 0], np.nan_to_num(size[:, 1]), marker="o",
+                         capsize=3, color=OKABE_ITO[i], label=f"layer {layer}")
+    for k, (x, _) in zip(couplings, xi, strict=True):
+        axes[0].annotate(f"K={k:g}", (x, 0), textcoords="offset points", xytext=(0, 4),
+                         fontsize=7, ha="center", xycoords=("data", "axes fraction"))
+    axes[0].set_xscale("log")
+    axes[0].set_xlabel("data correlation length xi(K) (second moment)  [lattice spacings]")
+    axes[0].set_ylabel("receptive-field radius of gyration  [lattice spacings]")
+    axes[0].set_title("size vs xi; dashed: uniform 2^l x 2^l block", fontsize=10)
+    axes[0].legend(fontsize=8)
+    axes[1].axvline(exact.critical_coupling(), color="0.5", ls=":", label="K_c")
+    axes[1].set_xlabel("coupling K")
+    axes[1].set_ylabel("radius of gyration  [lattice spacings]")
+    axes[1].set_title("size across both phases", fontsize=10)
+    axes[1].legend(fontsize=8)
+    return _save(fig, out / "sweep_sizes.png")
+
+
+def _paper_extras(results: list[dict], name: str) -> list[dict]:
+    """The extra measurement ``name`` of every paper-group job that has it, in job order."""
+    return [r["extras"][name] for r in results
+            if r["job"]["group"] == "paper" and name in r.get("extras", {})]
+
+
+def couplings_figure(results: list[dict], out: Path, true_k: float) -> str | None:
+    """Effective coupling against distance, one curve per paper seed, beside the true K."""
+    curves = _paper_extras(results, "couplings")
+    if not curves:
+        return None
+    fig, ax = plt.subplots(figsize=(6.5, 4), layout="constrained")
+    for i, curve in enumerate(curves):
+        rows = sorted(curve["shells"], key=lambda row: row["distance"])
+        d = np.array([row["distance"] for row in rows])
+        k = np.array([row["mean"] for row in rows], dtype=float)
+        e = np.array([row.get("stderr") or 0.0 for row in rows], dtype=float)
+        ax.errorbar(d + 0.03 * i, k, e, fmt="o", ms=4, capsize=2, color=OKABE_ITO[i % 7],
+                    label=f"seed {i}")
+    ax.axhline(true_k, color="k", ls="--", lw=1, label=f"true nearest-neighbour K = {true_k}")
+    ax.axhline(0, color="0.6", lw=0.8)
+    ax.set_xlabel("distance between sites  [lattice spacings]")
+    ax.set_ylabel("effective coupling K_eff (second difference of -F)")
+    ax.set_title("Couplings in the first RBM's visible marginal", fontsize=10)
+    ax.legend(fontsize=7)
+    return _save(fig, out / "learned_couplings.png")
+
+
+def flow_figure(results: list[dict], out: Path, size: int) -> str | None:
+    """<E>/N and <|m|> along the RBM flow from both starts, beside exact E at T and T_c."""
+    runs = _paper_extras(results, "flow")
+    if not runs:
+        return None
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
+    for i, flow in enumerate(runs):
+        for start, style in (("up", "-"), ("random", "--")):
+            run = flow["runs"][start]
+            steps = np.arange(len(run["energy_per_spin"]))
+            axes[0].plot(steps, run["energy_per_spin"], style, color=OKABE_ITO[i % 7],
+                         label=f"seed {i}, start {start}")
+            axes[1].plot(steps, run["abs_magnetization"], style, color=OKABE_ITO[i % 7])
+    for coupling, label, colour in ((0.408, "training T", "k"),
+                                    (exact.critical_coupling(), "T_c", "0.5")):
+        axes[0].axhline(float(exact.energy_per_spin(coupling, size)), color=colour, ls=":",
+                        label=f"exact E at {label}")
+    axes[0].set_xlabel("v -> h -> v step")
+    axes[0].set_ylabel("<E>/N")
+    axes[1].set_xlabel("v -> h -> v step")
+    axes[1].set_ylabel("<|m|>")
+    axes[0].legend(fontsize=6, ncol=2)
+    fig.suptitle("The RBM flow: iterating the first RBM from all-up and random starts")
+    return _save(fig, out / "rbm_flow.png")
+
+
+def hidden_xi_figure(agg: dict, out: Path) -> str | None:
+    """Correlation length of each layer's activations against the spins', across the sweep."""
+    rows = sweep_rows(agg)
+    layers = layer_indices(agg, PAPER_KEY)
+    limit = agg["settings"]["size"] / 2  # a fitted length beyond L/2 means no decay seen
+    fig, ax = plt.subplots(figsize=(6.5, 4.5), layout="constrained")
+    xi = np.array([metric(agg, key, "data.activation_correlation_length")[0]
+                   for _, key in rows])
+    plotted = False
+    for i, layer in enumerate(layers):
+        values = np.array([metric(agg, key, f"layer{layer}.activation_correlation_length")[:2]
+                           for _, key in rows])
+        for (coupling, _), x, (y, err) in zip(rows, xi, values, strict=True):
+            if not (np.isfinite(x) and np.isfinite(y)):
+                continue
+            plotted = True
+            clipped = x > limit or y > limit
+            ax.errorbar(min(x, limit), min(y, limit), 0 if clipped else np.nan_to_num(err),
+                        marker="o", mfc="none" if clipped else OKABE_ITO[i], capsize=3,
+                        color=OKABE_ITO[i], linestyle="none")
+            ax.annotate(f"{coupling:g}", (min(x, limit), min(y, limit)), fontsize=6,
+                        textcoords="offset points", xytext=(4, 2), color=OKABE_ITO[i])
+        ax.plot([], [], "o", color=OKABE_ITO[i], label=f"layer {layer}")
+    if not plotted:
+        plt.close(fig)
+        return None
+    line = np.linspace(0, limit, 10)
+    ax.plot(line, line, "k--", lw=1, label="xi_h = xi (an RG step keeps the physical length)")
+    ax.plot([], [], "o", mfc="none", color="0.4", label=f"open: no decay within L/2 = {limit:g}")
+    ax.set_xlim(0, limit * 1.08)
+    ax.set_ylim(0, limit * 1.08)
+    ax.set_xlabel("correlation length of the spins (same estimator)  [lattice spacings]")
+    ax.set_ylabel("correlation length of activations  [lattice spacings]")
+    ax.set_title("Hidden-layer correlations, units at their centroids (labels: K)", fontsize=10)
+    ax.legend(fontsize=7)
+    return _save(fig, out / "hidden_correlations.png")

@@ -1,0 +1,282 @@
+"""sample -> train -> analyze, and validate: the one path the CLI and the experiments both take.
+
+Each stage is a function that takes options and returns its result:
+
+* ``sample_data``: Monte Carlo samples (``SampleOptions``), written to a file if given one;
+* ``train_dbn``: a DBN fitted to visible data; ``save_model`` writes it with its provenance;
+* ``measure_network``: the RG metrics of a network on spin data (against ``exact_reference``);
+  ``analyze_model`` adds the arrays behind the figures, training health and exact values;
+* ``validation_summary``: the sampler's temperature scan against Kaufman's exact solution and
+  the 1D decimation, which depend on neither a model nor data.
+
+``run_train``, ``run_analyze`` and ``run_validate`` are the file-to-file forms behind the
+``ising-rg`` commands of the same names (``sample_data`` serves both). Experiment jobs call the
+in-memory stages, because they transform data and networks in between (the controls).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ising_rg import exact
+from ising_rg.errors import IsingRGError
+from ising_rg.io.atomic import check_output_path
+from ising_rg.io.models import file_sha256, load_dbn, read_model_metadata, save_dbn
+from ising_rg.io.results import check_validation_output, write_results, write_validation
+from ising_rg.io.samples import read_samples, write_samples
+from ising_rg.rbm.dbn import DBN
+from ising_rg.rg.analysis import N_ANALYSIS, analyze, receptive_field_arrays
+from ising_rg.rg.blockspin import majority_block_spins
+from ising_rg.rg.decimation1d import decimation_summary
+from ising_rg.rg.quality import training_health
+from ising_rg.rg.receptive_fields import spins_to_visible
+from ising_rg.sampling.observables import thermodynamics
+from ising_rg.sampling.sampler import DEFAULT_CHAINS, SampleSet, sample, validate_options
+from ising_rg.sampling.validation import temperature_scan
+
+# progress(layer, widths, epoch, n_epochs, metrics): widths are the layer sizes, visible first.
+TrainProgress = Callable[[int, tuple[int, ...], int, int, dict], None]
+
+
+def exact_reference(coupling: float, size: int) -> dict[str, float]:
+    """Exact <E>/N and C/N of the L x L torus at K (Kaufman): the generative checks' targets."""
+    return {
+        "energy_per_spin": float(exact.energy_per_spin(coupling, size)),
+        "specific_heat": float(exact.specific_heat_per_spin(coupling, size)),
+    }
+
+
+# ----------------------------------------------------------------------------------- sample
+@dataclass(frozen=True)
+class SampleOptions:
+    """What to sample: L x L torus at coupling K; the rest as in ``sampling.sampler.sample``.
+
+    ``thermalization`` and ``spacing`` are in sweeps, or "auto" (measured tau_int).
+    """
+
+    size: int = 40
+    coupling: float = 0.408
+    n_samples: int = 20000
+    algorithm: str = "wolff"
+    seed: int = 0
+    thermalization: int | str = "auto"
+    spacing: int | str = "auto"
+    n_chains: int = DEFAULT_CHAINS
+
+
+def check_sampling(options: SampleOptions, out_path: str | os.PathLike | None = None,
+                   overwrite: bool = False) -> None:
+    """Raise IsingRGError for impossible options or an output file in the way, before any work."""
+    if out_path is not None:
+        check_output_path(out_path, overwrite)
+    validate_options(options.size, options.coupling, options.n_samples, options.algorithm,
+                     options.seed, options.n_chains, options.thermalization, options.spacing)
+
+
+def sample_data(options: SampleOptions, out_path: str | os.PathLike | None = None, *,
+                overwrite: bool = False,
+                progress: Callable[[int, int], None] | None = None) -> SampleSet:
+    """Draw the samples (and write them to ``out_path`` if given; checked before sampling)."""
+    check_sampling(options, out_path, overwrite)
+    samples = sample(size=options.size, coupling=options.coupling, n_samples=options.n_samples,
+                     algorithm=options.algorithm, seed=options.seed,
+                     thermalization=options.thermalization, spacing=options.spacing,
+                     n_chains=options.n_chains, progress=progress)
+    if out_path is not None:
+        write_samples(samples, out_path, overwrite=overwrite)
+    return samples
+
+
+def energy_check(samples: SampleSet) -> dict[str, float]:
+    """<E>/N of the samples with its error bar, beside the exact value: {"mean", "error",
+    "exact"} (per spin, units of J)."""
+    stats = thermodynamics(samples.energy, samples.magnetization, samples.coupling,
+                           samples.size**2)
+    energy = stats["energy_per_spin"]
+    return {"mean": energy["mean"], "error": energy["error"],
+            "exact": float(exact.energy_per_spin(samples.coupling, samples.size))}
+
+
+# ------------------------------------------------------------------------------------ train
+def train_dbn(visible: np.ndarray, hidden: Sequence[int], *, seed: int = 0,
+              propagate: str = "probabilities", validation_fraction: float = 0.1,
+              callback: Callable[[int, int, int, dict], None] | None = None,
+              **rbm_kwargs: Any) -> DBN:
+    """A DBN with layers ``hidden`` fitted greedily to ``visible`` (n_samples, n_visible).
+
+    ``rbm_kwargs`` are the RBM hyper-parameters (``n_epochs``, ``learning_rate``, ``l1``, ...);
+    only those given are recorded in the model (the others keep the library defaults).
+    ``callback`` is ``DBN.fit``'s.
+    """
+    dbn = DBN(hidden, propagate=propagate, random_state=seed, **rbm_kwargs)
+    dbn.fit(visible, validation_fraction=validation_fraction, callback=callback)
+    return dbn
+
+
+def save_model(dbn: DBN, out_path: str | os.PathLike, *, data_path: str | os.PathLike,
+               hyperparameters: dict[str, Any], seed: int, overwrite: bool = False) -> None:
+    """Write the model file, recording the training data's SHA-256 and the hyper-parameters."""
+    save_dbn(dbn, out_path, data_sha256=file_sha256(data_path), hyperparameters=hyperparameters,
+             seed=seed, overwrite=overwrite)
+
+
+def run_train(data_path: str | os.PathLike, out_path: str | os.PathLike,
+              hidden: Sequence[int], *, seed: int = 0, propagate: str = "probabilities",
+              validation_fraction: float = 0.1, overwrite: bool = False,
+              progress: TrainProgress | None = None, **rbm_kwargs: Any) -> DBN:
+    """Train on a sample file and write the model file (``ising-rg train``).
+
+    The output path is checked before the data are read. ``progress`` gets the layer sizes
+    beside ``DBN.fit``'s callback arguments (``TrainProgress``).
+    """
+    check_output_path(out_path, overwrite)
+    visible = spins_to_visible(read_samples(data_path).spins)
+    widths = (int(visible.shape[1]), *hidden)
+    callback = None
+    if progress is not None:
+        def callback(layer, epoch, n_epochs, metrics):
+            progress(layer, widths, epoch, n_epochs, metrics)
+    dbn = train_dbn(visible, hidden, seed=seed, propagate=propagate,
+                    validation_fraction=validation_fraction, callback=callback, **rbm_kwargs)
+    hyperparameters = {"hidden": list(hidden), **rbm_kwargs, "propagate": propagate,
+                       "validation_fraction": validation_fraction, "data": str(data_path),
+                       "n_visible": widths[0]}
+    save_model(dbn, out_path, data_path=data_path, hyperparameters=hyperparameters, seed=seed,
+               overwrite=overwrite)
+    return dbn
+
+
+# ---------------------------------------------------------------------------------- analyze
+def measure_network(network, spins: np.ndarray, coupling: float, *, seed: int = 0,
+                    n_generative: int = 2000, n_gibbs: int = 1000,
+                    n_analysis: int | None = N_ANALYSIS) -> tuple[dict, dict[str, Any]]:
+    """The RG metrics of a network on spin data, and the receptive-field arrays behind them.
+
+    Parameters
+    ----------
+    network : fitted DBN whose visible layer is the L x L lattice of ``spins``
+    spins : ndarray, shape (n, L, L), {-1, +1}, in sampling order
+    coupling : float, K of the data
+    seed, n_generative, n_gibbs, n_analysis : as in ``ising_rg.rg.analysis.analyze``
+
+    Returns
+    -------
+    (metrics, fields): ``analyze``'s JSON-ready dict with exact references at (K, L), and
+    ``receptive_field_arrays(network, spins)``.
+    """
+    fields = receptive_field_arrays(network, spins, n_analysis=n_analysis)
+    metrics = analyze(network, spins, coupling, seed=seed, n_generative=n_generative,
+                      exact=exact_reference(coupling, np.shape(spins)[-1]), n_gibbs=n_gibbs,
+                      n_analysis=n_analysis, fields=fields)
+    return metrics, fields
+
+
+def figure_arrays(dbn, samples: SampleSet, fields: dict[str, Any],
+                  seed: int = 0) -> dict[str, np.ndarray]:
+    """The arrays behind the figures, keyed by their path in arrays.h5 (``io.results``):
+    receptive fields, an example configuration with its reconstructions and majority block
+    spins, and the training histories."""
+    size = samples.size
+    arrays: dict[str, np.ndarray] = {}
+    for layer, (product, weighted, live) in enumerate(zip(
+            fields["weight_product"], fields["activation_weighted"], fields["live"],
+            strict=True), start=1):
+        arrays[f"fields/weight_product/{layer}"] = product.astype(np.float32)
+        arrays[f"fields/activation_weighted/{layer}"] = weighted.astype(np.float32)
+        arrays[f"fields/live/{layer}"] = np.asarray(live, dtype=bool)
+    example = samples.spins[len(samples.spins) // 2]
+    arrays["example/spins"] = example
+    visible = spins_to_visible(example[None])
+    for depth in range(1, len(dbn.rbms_) + 1):
+        recon = np.asarray(dbn.reconstruct(visible, depth), dtype=np.float32)
+        arrays[f"example/reconstruction/{depth}"] = recon.reshape(size, size)
+    b = 2
+    while b <= size // 2 and size % b == 0 and b <= 8:
+        arrays[f"example/block_spins/{b}"] = majority_block_spins(example[None], b, seed=seed)[0]
+        b *= 2
+    for layer, rbm in enumerate(dbn.rbms_, start=1):
+        for name, values in getattr(rbm, "history_", {}).items():
+            values = np.asarray(values)
+            if values.ndim == 1 and np.issubdtype(values.dtype, np.number):
+                arrays[f"history/{layer}/{name}"] = values.astype(np.float64)
+    return arrays
+
+
+def analyze_model(dbn, samples: SampleSet, *, seed: int = 0, n_generative: int = 2000,
+                  n_gibbs: int = 1000) -> tuple[dict, dict[str, np.ndarray]]:
+    """Metrics (JSON-ready) and arrays (for arrays.h5) of a trained DBN on its data.
+
+    ``measure_network``'s metrics plus ``training`` (per-layer training health and the Ising
+    model's own log-likelihood, layer 1's ceiling) and ``exact`` (``exact.exact_summary``);
+    the arrays are ``figure_arrays``. Parameters as in ``measure_network``.
+    """
+    size, coupling = samples.size, samples.coupling
+    metrics, fields = measure_network(dbn, samples.spins, coupling, seed=seed,
+                                      n_generative=n_generative, n_gibbs=n_gibbs)
+    arrays = figure_arrays(dbn, samples, fields, seed)
+    metrics["training"] = {
+        "layers": training_health(dbn, spins_to_visible(samples.spins), seed=seed),
+        # The true model's average log-likelihood of its own samples, -N s (s the entropy per
+        # spin) = -K E - ln Z on average: the ceiling for layer 1's log_likelihood.
+        "ising_log_likelihood": float(
+            -coupling * size**2 * exact.energy_per_spin(coupling, size)
+            - exact.log_partition_function(coupling, size)),
+    }
+    metrics["exact"] = exact.exact_summary(coupling, size)
+    return metrics, arrays
+
+
+def run_analyze(model_path: str | os.PathLike, data_path: str | os.PathLike,
+                out_dir: str | os.PathLike, *, seed: int = 0, n_generative: int = 2000,
+                n_gibbs: int = 1000, overwrite: bool = False) -> dict:
+    """Analyze a model file on a sample file; write metrics.json and arrays.h5 into ``out_dir``
+    (``ising-rg analyze``). Returns the metrics, with their ``provenance``."""
+    dbn = load_dbn(model_path)
+    samples = read_samples(data_path)
+    if dbn.n_features_in_ != samples.size**2:
+        raise IsingRGError(
+            f"model {model_path} has {dbn.n_features_in_} visible units but the data are "
+            f"{samples.size}x{samples.size} = {samples.size**2} spins")
+    metadata = read_model_metadata(model_path)
+    metrics, arrays = analyze_model(dbn, samples, seed=seed, n_generative=n_generative,
+                                    n_gibbs=n_gibbs)
+    data_sha = file_sha256(data_path)
+    metrics["provenance"] = {
+        "model": str(model_path), "data": str(data_path), "data_sha256": data_sha,
+        "trained_on_this_data": metadata.get("data_sha256") == data_sha,
+        "hyperparameters": metadata.get("hyperparameters"), "seed": seed,
+    }
+    write_results(out_dir, metrics, arrays, overwrite=overwrite)
+    return metrics
+
+
+# --------------------------------------------------------------------------------- validate
+def validation_summary(size: int = 40, n_samples: int = 2000, seed: int = 0) -> dict[str, Any]:
+    """The instruments' checks that need no model or data (JSON-ready).
+
+    Returns
+    -------
+    dict: ``settings`` (the arguments), ``sampler`` (``temperature_scan``: Wolff <E>/N and
+    C/N at 13 temperatures on the L x L torus, temperature i seeded ``seed + i``, against
+    Kaufman's exact values) and ``decimation`` (``decimation_summary``: the 1D chain).
+    """
+    return {
+        "settings": {"size": size, "n_samples": n_samples, "seed": seed},
+        "sampler": temperature_scan(size, n_samples=n_samples, seed=seed),
+        "decimation": decimation_summary(),
+    }
+
+
+def run_validate(out_dir: str | os.PathLike, *, size: int = 40, n_samples: int = 2000,
+                 seed: int = 0, overwrite: bool = False) -> Path:
+    """Write ``validation_summary`` to ``out_dir/validation.json`` (``ising-rg validate``);
+    options and output are checked before the scan runs. Returns the file's path."""
+    validate_options(size, 1.0, n_samples, "wolff", seed, DEFAULT_CHAINS, "auto", "auto")
+    check_validation_output(out_dir, overwrite)
+    return write_validation(out_dir, validation_summary(size, n_samples, seed), overwrite)

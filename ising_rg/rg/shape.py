@@ -1,0 +1,242 @@
+"""Field-shape metrics: how large, where and how local a receptive field is.
+
+All lattice quantities are periodic (torus of L1 x L2 sites, lengths in lattice spacings).
+A receptive field r (any real field on the lattice, shape (L1, L2); a stack of them is shaped
+(n_units, L1, L2)) is turned into a weight distribution
+
+    p(x) = r(x)^2 / sum_y r(y)^2,
+
+so every size/position metric below ignores the sign of the field (a learned unit may equally
+well couple negatively to its block). An all-zero field gets the uniform p (it is "nowhere").
+
+Layer l is compared with Kadanoff blocks of side b_l = 2^l (each layer has 4x fewer units).
+Metrics should be averaged over *live* units only (see ``dead_units``). What a unit's activation
+means (its correlation with the block spin under its field) is in ``ising_rg.rg.blockcorr``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ising_rg.errors import IsingRGError
+from ising_rg.rg.blockspin import SeedLike, periodic_window_sums
+
+
+# --------------------------------------------------------------------------- weight distribution
+def _as_fields(fields: np.ndarray) -> np.ndarray:
+    r = np.asarray(fields, dtype=np.float64)
+    if r.ndim == 2:
+        r = r[np.newaxis]
+    if r.ndim != 3:
+        raise IsingRGError(f"fields must be shaped (n_units, L, L), got {np.shape(fields)}")
+    return r
+
+
+def weight_distribution(fields: np.ndarray) -> np.ndarray:
+    """p(x) = r(x)^2 / sum_y r(y)^2 per unit.
+
+    Parameters
+    ----------
+    fields : ndarray, shape (n_units, L1, L2) (or (L1, L2))
+
+    Returns
+    -------
+    float64 array, shape (n_units, L1, L2), each unit summing to 1.
+    """
+    r2 = _as_fields(fields) ** 2
+    total = r2.sum(axis=(1, 2), keepdims=True)
+    n_sites = r2.shape[1] * r2.shape[2]
+    return np.where(total > 0, r2 / np.where(total > 0, total, 1.0), 1.0 / n_sites)
+
+
+def participation_ratio(fields: np.ndarray) -> np.ndarray:
+    """Effective number of sites a field covers: PR = 1 / sum_x p(x)^2 = (sum r^2)^2 / sum r^4.
+
+    A uniform b x b block (any signs) gives b^2; a single site 1; a uniform field L1*L2.
+
+    Parameters
+    ----------
+    fields : ndarray, shape (n_units, L1, L2)
+
+    Returns
+    -------
+    float64 array, shape (n_units,), in sites.
+    """
+    p = weight_distribution(fields)
+    return 1.0 / np.sum(p**2, axis=(1, 2))
+
+
+def minimum_image(displacement: np.ndarray, size: int | np.ndarray) -> np.ndarray:
+    """Map displacements on a ring of ``size`` sites into [-size/2, size/2)."""
+    return (displacement + 0.5 * size) % size - 0.5 * size
+
+
+def periodic_centroid(fields: np.ndarray) -> np.ndarray:
+    """Centroid of p on the torus, by the circular mean along each axis.
+
+    For axis of length L with marginal p(x): z = sum_x p(x) exp(2 pi i x / L) and
+    centroid = L arg(z) / (2 pi) mod L. A blob that wraps the boundary (sites L-1 and 0) gets
+    its centroid at the boundary, not in the middle of the lattice. Ill-defined when |z| = 0
+    (e.g. a uniform field); then the result is arbitrary.
+
+    Parameters
+    ----------
+    fields : ndarray, shape (n_units, L1, L2)
+
+    Returns
+    -------
+    float64 array, shape (n_units, 2): (row, col) in [0, L1) x [0, L2), lattice spacings.
+    """
+    p = weight_distribution(fields)
+    out = np.empty((p.shape[0], 2))
+    for column, (axis_sum, size) in enumerate(((2, p.shape[1]), (1, p.shape[2]))):
+        marginal = p.sum(axis=axis_sum)  # (n_units, size)
+        phase = np.exp(2j * np.pi * np.arange(size) / size)
+        angle = np.angle(marginal @ phase)
+        out[:, column] = (angle * size / (2 * np.pi)) % size
+    return out
+
+
+def radius_of_gyration(fields: np.ndarray, centroids: np.ndarray | None = None) -> np.ndarray:
+    """Rg = sqrt(sum_x p(x) |d(x, c)|^2), d the minimum-image displacement from the centroid c.
+
+    A uniform b x b block has Rg = sqrt((b^2 - 1) / 6) (variance (b^2 - 1)/12 per axis).
+
+    Parameters
+    ----------
+    fields : ndarray, shape (n_units, L1, L2)
+    centroids : ndarray, shape (n_units, 2), optional
+        Default: ``periodic_centroid(fields)``.
+
+    Returns
+    -------
+    float64 array, shape (n_units,), lattice spacings.
+    """
+    p = weight_distribution(fields)
+    c = periodic_centroid(p) if centroids is None else np.asarray(centroids, dtype=np.float64)
+    n1, n2 = p.shape[1:]
+    d_row = minimum_image(np.arange(n1)[np.newaxis, :] - c[:, :1], n1)  # (n_units, L1)
+    d_col = minimum_image(np.arange(n2)[np.newaxis, :] - c[:, 1:], n2)  # (n_units, L2)
+    second_moment = np.einsum("ur,ur->u", p.sum(axis=2), d_row**2) + np.einsum(
+        "uc,uc->u", p.sum(axis=1), d_col**2
+    )
+    return np.sqrt(second_moment)
+
+
+# --------------------------------------------------------------------------------- locality
+def best_window_fraction(fields: np.ndarray, block_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Largest fraction of a unit's squared weight inside any b x b window (periodic).
+
+    ``locality_a = max_{(i, j)} sum_{window at (i, j)} p_a(x)``, over all L1 * L2 window
+    positions (not only the aligned Kadanoff blocks). 1 for a field inside one b x b block;
+    about b^2 / (L1 L2) (plus fluctuations) for a spread-out field.
+
+    Parameters
+    ----------
+    fields : ndarray, shape (n_units, L1, L2)
+    block_size : int
+        b.
+
+    Returns
+    -------
+    fraction : float64 array, shape (n_units,), in [0, 1]
+    corner : int array, shape (n_units, 2), top-left (row, col) of the best window
+    """
+    p = weight_distribution(fields)
+    sums = periodic_window_sums(p, block_size).reshape(p.shape[0], -1)
+    best = np.argmax(sums, axis=1)
+    corner = np.stack(np.unravel_index(best, p.shape[1:]), axis=1)
+    return sums[np.arange(p.shape[0]), best], corner
+
+
+def locality(fields: np.ndarray, block_size: int) -> np.ndarray:
+    """Per-unit locality: ``best_window_fraction(fields, block_size)[0]``, shape (n_units,)."""
+    return best_window_fraction(fields, block_size)[0]
+
+
+def shuffled_fields(fields: np.ndarray, seed: SeedLike = 0) -> np.ndarray:
+    """Each unit's field with its pixel positions permuted independently (seeded).
+
+    Keeps each unit's set of weight values (hence its participation ratio) and destroys their
+    arrangement: the null model for locality.
+
+    Returns
+    -------
+    float64 array, same shape as ``fields``.
+    """
+    r = _as_fields(fields)
+    flat = r.reshape(r.shape[0], -1)
+    return np.random.default_rng(seed).permuted(flat, axis=1).reshape(r.shape)
+
+
+def locality_chance(fields: np.ndarray, block_size: int, seed: SeedLike = 0) -> np.ndarray:
+    """Locality of the shuffled fields (``shuffled_fields``), shape (n_units,): the chance level.
+
+    Report the mean over units beside the mean locality. Note a field concentrated on a few
+    isolated pixels has a high chance level too (few pixels fit in any window): that is why the
+    chance level is computed per unit from its own weights.
+    """
+    return locality(shuffled_fields(fields, seed), block_size)
+
+
+# ---------------------------------------------------------------------------------- coverage
+def centroid_coverage(centroids: np.ndarray, size: int, block_size: int) -> dict:
+    """How the unit centroids tile the L x L torus.
+
+    Returns
+    -------
+    dict with
+        ``occupied_block_fraction``: fraction of the (L/b)^2 aligned b x b blocks containing at
+            least one centroid (None if b does not divide L);
+        ``occupied_block_fraction_random``: its expectation for the same number of uniformly
+            random centroids, 1 - (1 - 1/B)^n with B = (L/b)^2;
+        ``nearest_neighbour_distance``: {"mean", "std"} over units of the minimum-image distance
+            to the nearest other centroid (lattice spacings; NaN for fewer than 2 units);
+        ``square_grid_spacing``: L / sqrt(n), the nearest-neighbour distance of n points on a
+            square grid (= b when n = (L/b)^2, the ideal Kadanoff tiling);
+        ``random_spacing``: L / (2 sqrt(n)), the mean nearest-neighbour distance of n Poisson
+            points at the same density (for n >> 1).
+    """
+    c = np.asarray(centroids, dtype=np.float64).reshape(-1, 2)
+    n = c.shape[0]
+    out: dict = {"n_units": int(n)}
+    if size % block_size == 0 and n > 0:
+        n_blocks_side = size // block_size
+        index = np.floor(c / block_size).astype(np.int64) % n_blocks_side
+        occupied = np.unique(index[:, 0] * n_blocks_side + index[:, 1]).size
+        n_blocks = n_blocks_side**2
+        out["occupied_block_fraction"] = occupied / n_blocks
+        out["occupied_block_fraction_random"] = 1.0 - (1.0 - 1.0 / n_blocks) ** n
+    else:
+        out["occupied_block_fraction"] = None
+        out["occupied_block_fraction_random"] = None
+    if n >= 2:
+        d = minimum_image(c[:, np.newaxis, :] - c[np.newaxis, :, :], size)
+        distance = np.sqrt(np.sum(d**2, axis=-1))
+        np.fill_diagonal(distance, np.inf)
+        nearest = distance.min(axis=1)
+        out["nearest_neighbour_distance"] = {
+            "mean": float(nearest.mean()),
+            "std": float(nearest.std()),
+        }
+    else:
+        out["nearest_neighbour_distance"] = {"mean": float("nan"), "std": float("nan")}
+    out["square_grid_spacing"] = float(size / np.sqrt(n)) if n else float("nan")
+    out["random_spacing"] = float(size / (2 * np.sqrt(n))) if n else float("nan")
+    return out
+
+
+# ------------------------------------------------------------------------------- unit health
+def dead_units(mean_activation: np.ndarray, low: float = 0.01, high: float = 0.99) -> np.ndarray:
+    """Units whose mean activation over the data is < low or > high (always off or always on).
+
+    Parameters
+    ----------
+    mean_activation : ndarray, shape (n_units,), mean over the data of P(h=1|v)
+
+    Returns
+    -------
+    bool array, shape (n_units,), True for dead units.
+    """
+    m = np.asarray(mean_activation, dtype=np.float64)
+    return (m < low) | (m > high)
