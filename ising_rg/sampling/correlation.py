@@ -200,6 +200,14 @@ def _bisect(function: Callable[[np.ndarray], np.ndarray], target: np.ndarray, lo
     return 0.5 * (low + high)
 
 
+def _log_ratios(correlator: np.ndarray) -> np.ndarray:
+    """ln(C(r)/C(r+a)) for neighbouring separations, shape (n_r - 1,); NaN where a C <= 0."""
+    upper_c, lower_c = correlator[:-1], correlator[1:]
+    valid = (upper_c > 0) & (lower_c > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(valid, np.log(np.where(valid, upper_c / lower_c, 1.0)), np.nan)
+
+
 def _cosh_decay_rates(correlator: np.ndarray, spacing: float, size: float) -> np.ndarray:
     """mu(r) from C(r)/C(r+a) = cosh((r - S/2) mu)/cosh((r + a - S/2) mu), S = L a.
 
@@ -207,10 +215,7 @@ def _cosh_decay_rates(correlator: np.ndarray, spacing: float, size: float) -> np
     bracketed by ln(rho)/a <= mu <= ln(2 rho)/a (valid for r + a <= S/2); rho <= 1 (no decay)
     gives 0, a non-positive C gives NaN.
     """
-    upper_c, lower_c = correlator[:-1], correlator[1:]
-    valid = (upper_c > 0) & (lower_c > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        log_rho = np.where(valid, np.log(np.where(valid, upper_c / lower_c, 1.0)), np.nan)
+    log_rho = _log_ratios(correlator)
     r = spacing * np.arange(log_rho.size)
     half = 0.5 * size
 
@@ -282,10 +287,7 @@ def _two_particle_decay_rates(correlator: np.ndarray, spacing: float, size: floa
     exp(2 g a)/2, the root lies in 0 <= m <= ln(2 rho)/(2a).  A ratio below the m = 0 value
     (no decay resolvable on this torus) gives 0, a non-positive C gives NaN.
     """
-    upper_c, lower_c = correlator[:-1], correlator[1:]
-    valid = (upper_c > 0) & (lower_c > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        log_rho = np.where(valid, np.log(np.where(valid, upper_c / lower_c, 1.0)), np.nan)
+    log_rho = _log_ratios(correlator)
     r = spacing * np.arange(log_rho.size)
 
     def log_ratio(mass: np.ndarray) -> np.ndarray:
