@@ -15,7 +15,8 @@ Conventions
 
 Contents
 --------
-* Infinite lattice: Onsager's energy, specific heat and free energy, Yang's magnetization.
+* Infinite lattice: Onsager's energy, specific heat and free energy, Yang's magnetization,
+  the correlation length on both sides of T_c and the dual coupling.
 * Finite torus: Kaufman's exact partition function (Ferdinand & Fisher, Phys. Rev. 185, 832
   (1969), eqs. 2.1-2.5) with analytic first and second K-derivatives, evaluated in log space so
   that L of several thousand and K exactly at K_c are fine.
@@ -42,6 +43,8 @@ __all__ = [
     "onsager_log_partition_per_spin",
     "onsager_free_energy_per_spin",
     "yang_magnetization",
+    "dual_coupling",
+    "onsager_correlation_length",
     "log_partition_function",
     "energy_per_spin",
     "specific_heat_per_spin",
@@ -292,6 +295,56 @@ def yang_magnetization(coupling: ArrayLike) -> float | NDArray[np.float64]:
     inner = 1.0 - s ** (-4.0)
     m = np.where(k > _KC, np.clip(inner, 0.0, None) ** 0.125, 0.0)
     return float_or_array(m, scalar)
+
+
+def dual_coupling(coupling: ArrayLike) -> float | NDArray[np.float64]:
+    """Kramers-Wannier dual coupling K* = -ln(tanh K)/2, i.e. tanh K* = exp(-2K).
+
+    Maps the high-temperature side onto the low-temperature side and back (K** = K); K_c is
+    its fixed point.
+
+    Parameters
+    ----------
+    coupling : float or array, K = 1/T in [K_MIN, K_MAX] = [1e-4, 100].
+
+    Returns
+    -------
+    float or ndarray (same shape), K* > 0 (dimensionless).
+    """
+    k, scalar = _couplings(coupling)
+    return _out(-0.5 * np.log(np.tanh(k)), scalar)
+
+
+def onsager_correlation_length(coupling: ArrayLike) -> float | NDArray[np.float64]:
+    """Exact infinite-lattice correlation length of the connected spin-spin correlation.
+
+    The decay length along a lattice axis, <s_0 s_r> - <s>^2 ~ exp(-r/xi) at large r, from the
+    smallest Kaufman eigenvalue gap gamma_0 = 2K + ln tanh K of the row transfer matrix:
+
+    * above T_c (K < K_c): 1/xi = -gamma_0 = -ln tanh K - 2K (one-particle state);
+    * below T_c (K > K_c): 1/xi = 2 gamma_0 = 4K + 2 ln tanh K (the connected correlation is
+      carried by two-particle states, so its decay rate is twice the gap);
+    * at K_c: xi = inf.
+
+    The two sides are related by duality: xi(K) = xi_above(K*)/2 for K > K_c, with K* the dual
+    coupling (``dual_coupling``).  Examples: 0.818 (K = 0.2), 1.58 (0.3), 7.47 (0.408),
+    364 (0.44, just above T_c), 2.19 (0.5).
+
+    Parameters
+    ----------
+    coupling : float or array, K = 1/T in [K_MIN, K_MAX] = [1e-4, 100].
+
+    Returns
+    -------
+    float or ndarray (same shape), lattice spacings; ``inf`` exactly at ``critical_coupling()``.
+    """
+    k, scalar = _couplings(coupling)
+    gap = 2.0 * k + np.log(np.tanh(k))  # < 0 above T_c, > 0 below, 0 at K_c
+    inverse = np.where(k < _KC, -gap, 2.0 * gap)
+    # Exactly at K_c (and in rounding around it) the gap vanishes: xi diverges.
+    usable = (k != _KC) & (inverse > 0.0)
+    xi = np.where(usable, 1.0 / np.where(usable, inverse, 1.0), np.inf)
+    return _out(xi, scalar)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -569,8 +622,9 @@ def exact_summary(coupling: float, size: int) -> dict:
     log_partition_function, free_energy_per_spin (-T ln Z/N), energy_per_spin,
     specific_heat_per_spin, nearest_neighbour_correlation, onsager_energy_per_spin,
     onsager_specific_heat_per_spin, onsager_free_energy_per_spin, yang_magnetization,
-    critical_coupling, critical_temperature.  A value that is infinite (only the Onsager
-    specific heat, exactly at K_c) is reported as None so the dict stays strict JSON.
+    onsager_correlation_length (infinite lattice, lattice spacings), critical_coupling,
+    critical_temperature.  A value that is infinite (the Onsager specific heat and correlation
+    length, exactly at K_c) is reported as None so the dict stays strict JSON.
     """
     k, scalar = check_couplings(coupling)
     if not scalar:
@@ -598,6 +652,7 @@ def exact_summary(coupling: float, size: int) -> dict:
         "onsager_specific_heat_per_spin": fin(onsager_specific_heat_per_spin(kf)),
         "onsager_free_energy_per_spin": fin(onsager_free_energy_per_spin(kf)),
         "yang_magnetization": fin(yang_magnetization(kf)),
+        "onsager_correlation_length": fin(onsager_correlation_length(kf)),
         "critical_coupling": critical_coupling(),
         "critical_temperature": critical_temperature(),
     }

@@ -54,29 +54,39 @@ def binned_error(series: np.ndarray, min_bins: int = 32) -> float:
     return float(best)
 
 
-def jackknife(estimator, series: tuple[np.ndarray, ...], n_blocks: int = 32) -> tuple[float, float]:
+def jackknife(
+    estimator, series: tuple[np.ndarray, ...], n_blocks: int = 32
+) -> tuple[float | np.ndarray, float | np.ndarray]:
     """Value and blocked-jackknife error of a non-linear function of sample means.
 
     Parameters
     ----------
     estimator : callable
-        Takes the per-sample series (as a tuple of 1-D arrays) and returns a float.
-    series : tuple of ndarray, each shape (n,)
+        Takes the per-sample series (a tuple of arrays, sliced along their first axis) and
+        returns a float, or an array of any fixed shape (each entry gets its own error).
+    series : tuple of ndarray, each shape (n,) or (n, ...)
         Time series, in sampling order (blocks are contiguous, so autocorrelation shorter
         than a block is handled).
     n_blocks : int
         Number of contiguous jackknife blocks.
+
+    Returns
+    -------
+    (value, error) : floats for a scalar estimator, else float64 arrays of its shape.
     """
     n = len(series[0])
     n_blocks = max(2, min(n_blocks, n))
-    value = float(estimator(series))
+    value = np.asarray(estimator(series), dtype=np.float64)
     edges = np.linspace(0, n, n_blocks + 1).astype(int)
-    leave_one_out = np.empty(n_blocks)
+    leave_one_out = np.empty((n_blocks,) + value.shape)
     for b in range(n_blocks):
         keep = np.r_[0 : edges[b], edges[b + 1] : n]
         leave_one_out[b] = estimator(tuple(x[keep] for x in series))
-    error = np.sqrt((n_blocks - 1) * np.mean((leave_one_out - leave_one_out.mean()) ** 2))
-    return value, float(error)
+    spread = (leave_one_out - leave_one_out.mean(axis=0)) ** 2
+    error = np.sqrt((n_blocks - 1) * np.mean(spread, axis=0))
+    if value.ndim == 0:
+        return float(value), float(error)
+    return value, error
 
 
 def thermodynamics(
