@@ -321,7 +321,8 @@ class AbsMagnetizationCalibration:
     coupling : float64 (n_points,)
         K = 1/T, increasing; ``coupling[0] = 0`` (T = inf), whose |m| is exact.
     abs_magnetization, abs_magnetization_error : float64 (n_points,)
-        Monte Carlo <|m|> and its standard error (blocking); error 0 at K = 0.
+        Monte Carlo <|m|> and its standard error (blocking; at least 1/n_samples); error 0 at
+        K = 0.
     monotone_abs_magnetization : float64 (n_points,)
         The weighted non-decreasing fit of the table (<|m|> rises with K; Monte Carlo noise
         can make neighbouring points cross where the curve is flat). It is what is read.
@@ -348,12 +349,10 @@ class AbsMagnetizationCalibration:
         (mean, error) : float64 arrays of the input's shape; NaN outside the table.
         """
         k = _as_float_array(coupling, "coupling")
+        inside = (k >= 0) & (k <= self.max_coupling)
         mean = np.interp(k, self.coupling, self.monotone_abs_magnetization)
         error = np.interp(k, self.coupling, self.abs_magnetization_error)
-        outside = ~((k >= 0) & (k <= self.max_coupling))
-        mean[outside] = np.nan
-        error[outside] = np.nan
-        return mean, error
+        return np.where(inside, mean, np.nan), np.where(inside, error, np.nan)
 
     def coupling_at(self, abs_magnetization: Any) -> np.ndarray:
         """K at which the calibrated <|m|> equals the value (linear interpolation).
@@ -363,9 +362,8 @@ class AbsMagnetizationCalibration:
         """
         m = _as_float_array(abs_magnetization, "abs_magnetization")
         curve = self.monotone_abs_magnetization
-        k = np.interp(m, curve, self.coupling)
-        k[~np.isfinite(m) | (m > curve[-1])] = np.nan
-        return k
+        readable = np.isfinite(m) & (m <= curve[-1])
+        return np.where(readable, np.interp(m, curve, self.coupling), np.nan)
 
 
 def _calibration_seed(seed: int, index: int) -> int:
@@ -384,7 +382,9 @@ def _calibration(size: int, seed: int, n_samples: int) -> AbsMagnetizationCalibr
         stats = thermodynamics(samples.energy, samples.magnetization, 1.0 / temperature,
                                size * size)["abs_magnetization"]
         means.append(stats["mean"])
-        errors.append(stats["error"])
+        # all samples alike (deep in the ordered phase of a small lattice): error 0 would claim
+        # infinite precision; 1/n_samples is the table's resolution there
+        errors.append(max(stats["error"], 1.0 / n_samples))
     coupling = np.concatenate([[0.0], 1.0 / temperatures])
     means_array, errors_array = np.array(means), np.array(errors)
     # weights 1/error^2, the exact K = 0 point pinned by a tiny error floor
