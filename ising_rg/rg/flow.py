@@ -290,6 +290,18 @@ def rbm_flow(
     }
 
 
+def _chain_average(series: np.ndarray) -> tuple[float, float]:
+    """Mean of per-chain time averages of (n_steps, n_chains) and its standard error.
+
+    Steps within a chain are correlated, chains are independent: the error is the spread of
+    the chains' averages over sqrt(n_chains) (NaN for one chain).
+    """
+    per_chain = series.mean(axis=0)
+    n_chains = per_chain.size
+    error = per_chain.std(ddof=1) / math.sqrt(n_chains) if n_chains > 1 else math.nan
+    return float(per_chain.mean()), float(error)
+
+
 def _window_statistics(result: Mapping[str, Any], size: int) -> dict[str, Any]:
     """Means and errors of E/N, |m| and N var(E/N) over the judged window (independent chains)."""
     energy = np.asarray(result["energy_per_spin_chains"], dtype=np.float64)
@@ -297,11 +309,6 @@ def _window_statistics(result: Mapping[str, Any], size: int) -> dict[str, Any]:
     first = window_start(energy.shape[0] - 1)
     energy, abs_m = energy[first:], abs_m[first:]
     n_window, n_chains = energy.shape
-
-    def chain_mean(series: np.ndarray) -> dict[str, float]:
-        per_chain = series.mean(axis=0)  # steps within a chain are correlated; chains are not
-        error = per_chain.std(ddof=1) / math.sqrt(n_chains) if n_chains > 1 else math.nan
-        return {"mean": float(per_chain.mean()), "error": float(error)}
 
     # N var(E/N) pooled over the window and the chains; jackknife leaving out one chain at a
     # time, from per-chain sums of the deviations (O(n_chains), no refits).
@@ -320,8 +327,8 @@ def _window_statistics(result: Mapping[str, Any], size: int) -> dict[str, Any]:
         fluctuation_error = math.nan
     return {
         "window": [int(first), int(first + n_window - 1)],
-        "energy_per_spin": chain_mean(energy),
-        "abs_magnetization": chain_mean(abs_m),
+        "energy_per_spin": dict(zip(("mean", "error"), _chain_average(energy), strict=True)),
+        "abs_magnetization": dict(zip(("mean", "error"), _chain_average(abs_m), strict=True)),
         "energy_fluctuation": {"mean": float(fluctuation), "error": float(fluctuation_error)},
     }
 
@@ -393,17 +400,8 @@ def _tail_summary(result: Mapping[str, Any], size: int, tail_fraction: float) ->
     abs_m = np.asarray(result["abs_magnetization_chains"], dtype=np.float64)
     n_steps = energy.shape[0] - 1
     n_tail = max(1, int(round(tail_fraction * n_steps)))
-    n_chains = energy.shape[1]
-
-    def mean_error(series: np.ndarray) -> tuple[float, float]:
-        # time average per chain over the tail, then mean and standard error over the
-        # independent chains (steps within a chain are correlated)
-        per_chain = series[-n_tail:].mean(axis=0)
-        error = per_chain.std(ddof=1) / math.sqrt(n_chains) if n_chains > 1 else math.nan
-        return float(per_chain.mean()), float(error)
-
-    e_mean, e_error = mean_error(energy)
-    m_mean, m_error = mean_error(abs_m)
+    e_mean, e_error = _chain_average(energy[-n_tail:])
+    m_mean, m_error = _chain_average(abs_m[-n_tail:])
     rhat = _tail_rhat([energy[-n_tail:]], [abs_m[-n_tail:]])
     half = max(1, n_tail // 2)
     drift = float(energy[-half:].mean() - energy[-n_tail:-half].mean()) if n_tail >= 2 else 0.0
