@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from ising_rg import exact
+from ising_rg import exact, exact_enumeration
 from ising_rg.errors import IsingRGError
 from ising_rg.rbm.rbm import BernoulliRBM
 from ising_rg.rg.flow import (
@@ -146,7 +146,7 @@ def test_deterministic_given_seed():
 def test_ising_rbm_marginal_is_the_ising_model():
     """The known-answer RBM used below: -F(v) = -K E(s) + const over all 2^9 states of 3 x 3."""
     size, coupling = 3, 0.37
-    energy, _ = exact.enumerate_torus(size)  # bit i of state j set = spin up at site i
+    energy, _ = exact_enumeration.enumerate_torus(size)  # bit i of state j set = spin up at site i
     states = ((np.arange(2**9)[:, None] >> np.arange(9)) & 1).astype(np.float32)
     difference = -ising_rbm(size, coupling).free_energy(states) + coupling * energy
     np.testing.assert_allclose(difference - difference.mean(), 0.0, atol=1e-5)
