@@ -230,6 +230,7 @@ def assert_within(readout_value, one_error_range, truth, n_errors=4):
     assert truth < readout_value + n_errors * (hi - readout_value)
 
 
+@pytest.mark.slow  # ~600 flow steps of 128 chains each, plus Monte Carlo starts
 @pytest.mark.parametrize("coupling", [0.3, 0.6])  # T above / below the C peak (2.46 at L = 8)
 def test_exact_ising_rbm_flow_stays_at_its_temperature(coupling, table_l8):
     size, temperature = 8, 1 / coupling
