@@ -405,7 +405,7 @@ def abs_magnetization_calibration(
     is sampled with ``ising_rg.sampling.sampler.sample`` (Wolff within 0.5 of T_c, Metropolis
     elsewhere; automatic thermalization and spacing), with its own seed derived from
     ``seed``; T = inf is exact. The table is kept in memory (read-only arrays), so later calls
-    with the same arguments are free. Cost: ~5 s at L = 8, ~1-2 min at L = 40.
+    with the same arguments are free. Cost (2 busy cores): ~10 s at L = 8, ~1 min at L = 40.
 
     Parameters
     ----------
