@@ -1,20 +1,25 @@
-"""The RBM flow: iterate v -> h -> v with one RBM and watch the temperature of the configurations.
+"""The RBM flow: iterate v -> h -> v with one RBM and read the temperature of what it produces.
 
-Iso, Shiba & Yokoo (J. Phys. Soc. Jpn. 87, 2018) repeatedly reconstruct Ising configurations
-through an RBM trained on them, and read the temperature of each generation off its
-thermodynamics: if the RBM did RG, the flow would run away from T_c; they found it runs
-*towards* T_c. Here the first layer of the DBN is iterated:
+Iso, Shiba & Yokoo (J. Phys. Soc. Jpn. 87, 2018) train an RBM on Monte Carlo configurations of
+many temperatures, reconstruct configurations through it again and again, and read the
+temperature of each generation: if the RBM did RG, the flow would run away from T_c; they found
+it runs *towards* T_c. Here one RBM is iterated:
 
 * ``stochastic=True``: h ~ P(h|v), then v ~ P(v|h), binary at every step. This is block Gibbs
-  sampling, so the "fixed point" is the RBM's own equilibrium distribution p(v), whatever the
-  start (if the chain mixes).
+  sampling, so the end point is the RBM's own equilibrium distribution p(v), whatever the
+  start, once the chains have mixed.
 * ``stochastic=False``: the mean-field map v <- P(v = 1 | h = P(h = 1 | v)) on probabilities
   (deterministic). To measure, each step's probabilities are binarised by an independent
   Bernoulli draw (a separate random stream, so measuring does not change the flow); a
   configuration drawn from the product distribution P(v|h) is what the probabilities stand for.
 
-The effective temperature of a generation is the T at which the *exact* L x L energy per spin
-equals the generation's mean energy (``effective_temperature``).
+``rbm_flow`` runs several groups of independent starts at once (Monte Carlo configurations,
+e.g. from several temperatures, and random ones) and, if asked, runs until they agree: the
+split R-hat (``ising_rg.sampling.convergence.split_rhat``) of E/N and of |m| over all chains,
+on the second half of the steps run so far, below 1.05. ``flow_temperatures`` then reads the
+end point's temperature from E, |m| and C separately (``ising_rg.rg.thermometry``) and says
+whether it is an Ising state at all. ``flow_fixed_point`` is the older summary of separate
+fixed-length runs (E-temperature only).
 """
 
 from __future__ import annotations
@@ -25,17 +30,26 @@ from typing import Any
 
 import numpy as np
 
-from ising_rg import exact
 from ising_rg.errors import IsingRGError
+from ising_rg.rg.thermometry import (
+    AbsMagnetizationCalibration,
+    abs_magnetization_calibration,
+    effective_temperature,
+    ising_state,
+)
+from ising_rg.sampling.convergence import split_rhat
 from ising_rg.sampling.observables import energy_per_spin, magnetization_per_spin
 
-__all__ = ["effective_temperature", "flow_fixed_point", "rbm_flow"]
+__all__ = [
+    "effective_temperature",
+    "flow_fixed_point",
+    "flow_temperatures",
+    "rbm_flow",
+    "window_start",
+]
 
-# Couplings bracketing the range handled by exact.temperature_from_energy (T in [0.05, 1000]),
-# taken slightly inside it; energies outside use the asymptotic forms below.
-_K_HIGH_T = 1.1e-3
-_K_LOW_T = 19.0
-_FLOW_STREAM, _MEASURE_STREAM, _START_STREAM = range(3)
+RHAT_THRESHOLD = 1.05
+_STRING_STARTS = ("up", "down", "random")
 
 
 def _energies(v: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
@@ -48,10 +62,65 @@ def _bernoulli(p: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return (rng.random(p.shape, dtype=np.float32) < p).astype(np.float32)
 
 
+def _check_count(value: Any, name: str, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        raise IsingRGError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
 def _check_size(size: Any) -> int:
-    if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 2:
-        raise IsingRGError(f"size must be an integer >= 2, got {size!r}")
-    return int(size)
+    return _check_count(size, "size", 2)
+
+
+def _start_states(spec: Any, n_chains: int, size: int, rng: np.random.Generator) -> np.ndarray:
+    """Visible states (n, L*L) float32 in {0, 1} for one start specification."""
+    n_visible = size * size
+    if isinstance(spec, str):
+        shape = (_check_count(n_chains, "n_chains"), n_visible)
+        if spec == "up":
+            return np.ones(shape, np.float32)
+        if spec == "down":
+            return np.zeros(shape, np.float32)
+        if spec == "random":
+            return _bernoulli(np.full(shape, 0.5, np.float32), rng)
+        raise IsingRGError(f"start must be 'up', 'down', 'random' or an array, got {spec!r}")
+    v = np.asarray(spec)
+    if v.ndim == 3 and v.shape[1:] == (size, size) and v.shape[0] >= 1:
+        if not np.all((v == 1) | (v == -1)):
+            raise IsingRGError("a start array of spins (n, L, L) must hold values in {-1, +1}")
+        return ((v.reshape(-1, n_visible) + 1) // 2).astype(np.float32)
+    if v.ndim != 2 or v.shape[1] != n_visible or v.shape[0] < 1:
+        raise IsingRGError(
+            f"start must be shaped (n_chains, {n_visible}) (visible units) or "
+            f"(n_chains, {size}, {size}) (spins), got {v.shape}"
+        )
+    if not np.all((v == 0) | (v == 1)):
+        raise IsingRGError("a start array must hold binary {0, 1} configurations")
+    return v.astype(np.float32)  # a copy
+
+
+def window_start(n_steps: int) -> int:
+    """First step of the window judged after ``n_steps`` steps: the second half, ceil(t/2).
+
+    The first half is warm-up, as in Gelman et al.'s practice; ``rbm_flow``'s R-hat and
+    ``flow_temperatures``' measurements both use steps ceil(t/2) .. t.
+    """
+    return (int(n_steps) + 1) // 2
+
+
+def _window_rhat(energy: np.ndarray, abs_m: np.ndarray) -> dict[str, float]:
+    """Split R-hat of E/N and |m| over all chains on the second half of the steps so far."""
+    first = window_start(energy.shape[0] - 1)
+    if energy.shape[0] - first < 4:
+        return {"energy_per_spin": math.nan, "abs_magnetization": math.nan}
+    return {
+        "energy_per_spin": split_rhat(energy[first:].T),
+        "abs_magnetization": split_rhat(abs_m[first:].T),
+    }
+
+
+def _below(rhat: Mapping[str, float], threshold: float) -> bool:
+    return all(value < threshold for value in rhat.values())  # NaN counts as not converged
 
 
 def rbm_flow(
@@ -59,11 +128,13 @@ def rbm_flow(
     size: int,
     n_chains: int = 200,
     n_steps: int = 50,
-    start: str | np.ndarray = "up",
+    start: str | np.ndarray | Mapping[str, str | np.ndarray] = "up",
     seed: int = 0,
     stochastic: bool = True,
+    check_every: int | None = None,
+    rhat_threshold: float = RHAT_THRESHOLD,
 ) -> dict[str, Any]:
-    """Iterate v -> h -> v with one RBM from a fixed start and measure E and |m| per step.
+    """Iterate v -> h -> v with one RBM from one or several starts; measure E, |m|, C per step.
 
     Parameters
     ----------
@@ -72,30 +143,51 @@ def rbm_flow(
     size : int
         L.
     n_chains : int
-        Independent chains (ignored when ``start`` is an array: one chain per row).
+        Chains of each string start ('up', 'down', 'random'); an array start has one chain
+        per row.
     n_steps : int >= 1
-        Flow steps; step t applies the map t times (step 0 is the start).
-    start : {'up', 'down', 'random'} or array, shape (n, L*L), values in {0, 1}
-        All spins up (v = 1), all down, independent fair coin flips (seeded), or given
-        configurations (e.g. Monte Carlo data as visible units).
+        Flow steps; step t applies the map t times (step 0 is the start). With
+        ``check_every``, the largest number of steps.
+    start : {'up', 'down', 'random'}, array, or mapping {name: one of those}
+        All spins up (v = 1), all down, independent fair coin flips (seeded), given
+        configurations as visible units (n, L*L) in {0, 1} or as spins (n, L, L) in {-1, +1}
+        (e.g. Monte Carlo samples), or several such groups of starts run together as one set
+        of chains (e.g. {"T=1.5": spins, "T=3.0": spins, "random": "random"}).
     seed : int
-        Root of the random streams (flow, measurement binarisation, random start); the same
+        Root of the random streams (flow, measurement binarisation, random starts); the same
         seed and inputs give identical results.
     stochastic : bool
         True: sample h and v at every step (block Gibbs). False: mean-field probabilities,
         binarised only for measuring (module docstring).
+    check_every : int or None
+        If given, every ``check_every`` steps compute the split R-hat of E/N and |m| over all
+        chains on the second half of the steps so far, and stop as soon as both are below
+        ``rhat_threshold``. Checking draws no random numbers, so a run that stops at step t is
+        the first t steps of a longer run. None: run exactly ``n_steps`` steps.
+    rhat_threshold : float
+        Convergence threshold on both R-hats (default 1.05).
 
     Returns
     -------
     dict
-        ``step``: int array (n_steps + 1,);
-        ``energy_per_spin``, ``energy_per_spin_error``: float64 (n_steps + 1,), mean over chains
+        ``step``: int array (T + 1,), T the number of steps run;
+        ``energy_per_spin``, ``energy_per_spin_error``: float64 (T + 1,), mean over all chains
             of E/N (units of J) and its standard error (chains are independent);
         ``abs_magnetization``, ``abs_magnetization_error``: the same for |m|;
-        ``energy_per_spin_chains``, ``abs_magnetization_chains``: float64 (n_steps + 1, n_chains);
-        ``final_spins``: int8 (n_chains, L, L), the measured configurations of the last step;
-        ``settings``: size, n_chains, n_steps, start ('array' for a given start), seed,
-            stochastic.
+        ``energy_fluctuation``: float64 (T + 1,), N var(E/N) over chains (J^2; ddof 1), which
+            for an Ising state at T is T^2 C/N; meaningful once the chains agree;
+        ``energy_per_spin_chains``, ``abs_magnetization_chains``: float64 (T + 1, n_total);
+        ``by_start``: {name: {``chains``: [first, stop) column range, ``energy_per_spin``,
+            ``abs_magnetization``: (T + 1,) means over that group}};
+        ``rhat``: {``energy_per_spin``, ``abs_magnetization``}: split R-hat over all chains on
+            steps ceil(T/2) .. T (NaN if fewer than 4 steps there);
+        ``converged``: bool, both R-hats below the threshold;
+        ``rhat_history``: list of {``step``, ``energy_per_spin``, ``abs_magnetization``}, one
+            per check;
+        ``final_spins``: int8 (n_total, L, L), the measured configurations of the last step;
+        ``settings``: size, n_chains (total), n_steps (run), max_steps, start (the string,
+            'array', or the list of group names), seed, stochastic, check_every,
+            rhat_threshold.
     """
     size = _check_size(size)
     n_visible = int(np.shape(rbm.weights_)[0])
@@ -104,41 +196,37 @@ def rbm_flow(
             f"the RBM has {n_visible} visible units, expected {size * size} for a "
             f"{size}x{size} lattice"
         )
-    if isinstance(n_steps, bool) or not isinstance(n_steps, int | np.integer) or n_steps < 1:
-        raise IsingRGError(f"n_steps must be an integer >= 1, got {n_steps!r}")
+    max_steps = _check_count(n_steps, "n_steps")
+    if check_every is not None:
+        check_every = _check_count(check_every, "check_every")
+    if not rhat_threshold > 1.0:
+        raise IsingRGError(f"rhat_threshold must be > 1, got {rhat_threshold!r}")
     flow_seed, measure_seed, start_seed = np.random.SeedSequence(seed).spawn(3)
     flow_rng = np.random.default_rng(flow_seed)
     measure_rng = np.random.default_rng(measure_seed)
+    start_rng = np.random.default_rng(start_seed)  # consumed by the groups in order
 
-    if isinstance(start, str):
-        if isinstance(n_chains, bool) or not isinstance(n_chains, int | np.integer) or n_chains < 1:
-            raise IsingRGError(f"n_chains must be an integer >= 1, got {n_chains!r}")
-        shape = (int(n_chains), n_visible)
-        if start == "up":
-            v = np.ones(shape, np.float32)
-        elif start == "down":
-            v = np.zeros(shape, np.float32)
-        elif start == "random":
-            v = _bernoulli(np.full(shape, 0.5, np.float32), np.random.default_rng(start_seed))
-        else:
-            raise IsingRGError(f"start must be 'up', 'down', 'random' or an array, got {start!r}")
-        start_name = start
+    if isinstance(start, Mapping):
+        if not start:
+            raise IsingRGError("no starts given")
+        specs = {str(name): spec for name, spec in start.items()}
+        start_name: str | list[str] = list(specs)
     else:
-        v = np.asarray(start, dtype=np.float32)
-        if v.ndim != 2 or v.shape[1] != n_visible or v.shape[0] < 1:
-            raise IsingRGError(f"start must be shaped (n_chains, {n_visible}), got {v.shape}")
-        if not np.all((v == 0) | (v == 1)):
-            raise IsingRGError("a start array must hold binary {0, 1} configurations")
-        v = v.copy()
-        start_name = "array"
+        start_name = start if isinstance(start, str) else "array"
+        specs = {start_name: start}
+    groups = [_start_states(spec, n_chains, size, start_rng) for spec in specs.values()]
+    v = np.concatenate(groups)
+    bounds = np.cumsum([0] + [len(g) for g in groups])
 
     n = v.shape[0]
-    energy = np.empty((n_steps + 1, n))
-    abs_m = np.empty((n_steps + 1, n))
+    energy = np.empty((max_steps + 1, n))
+    abs_m = np.empty((max_steps + 1, n))
     measured = v
     energy[0], abs_m[0] = _energies(measured, size)
+    history: list[dict[str, float]] = []
+    n_run = max_steps
     with np.errstate(over="ignore", under="ignore"):
-        for step in range(1, n_steps + 1):
+        for step in range(1, max_steps + 1):
             h = rbm.transform(v)
             if stochastic:
                 h = _bernoulli(h, flow_rng)
@@ -149,68 +237,162 @@ def rbm_flow(
             else:
                 measured = _bernoulli(v, measure_rng)
             energy[step], abs_m[step] = _energies(measured, size)
+            if check_every is not None and step % check_every == 0:
+                rhat = _window_rhat(energy[: step + 1], abs_m[: step + 1])
+                history.append({"step": step, **rhat})
+                if _below(rhat, rhat_threshold):
+                    n_run = step
+                    break
+    energy, abs_m = energy[: n_run + 1], abs_m[: n_run + 1]
+    rhat = _window_rhat(energy, abs_m)
 
     def stderr(values: np.ndarray) -> np.ndarray:
         if n < 2:
             return np.full(values.shape[0], np.nan)
         return values.std(axis=1, ddof=1) / math.sqrt(n)
 
+    fluctuation = (
+        size * size * energy.var(axis=1, ddof=1) if n >= 2 else np.full(n_run + 1, np.nan)
+    )
+    by_start = {
+        name: {
+            "chains": [int(lo), int(hi)],
+            "energy_per_spin": energy[:, lo:hi].mean(axis=1),
+            "abs_magnetization": abs_m[:, lo:hi].mean(axis=1),
+        }
+        for name, lo, hi in zip(specs, bounds[:-1], bounds[1:], strict=True)
+    }
     return {
-        "step": np.arange(n_steps + 1),
+        "step": np.arange(n_run + 1),
         "energy_per_spin": energy.mean(axis=1),
         "energy_per_spin_error": stderr(energy),
         "abs_magnetization": abs_m.mean(axis=1),
         "abs_magnetization_error": stderr(abs_m),
+        "energy_fluctuation": fluctuation,
         "energy_per_spin_chains": energy,
         "abs_magnetization_chains": abs_m,
+        "by_start": by_start,
+        "rhat": rhat,
+        "converged": _below(rhat, rhat_threshold),
+        "rhat_history": history,
         "final_spins": (2 * measured.astype(np.int8) - 1).reshape(n, size, size),
         "settings": {
             "size": size,
             "n_chains": int(n),
-            "n_steps": int(n_steps),
+            "n_steps": int(n_run),
+            "max_steps": int(max_steps),
             "start": start_name,
             "seed": int(seed),
             "stochastic": bool(stochastic),
+            "check_every": check_every,
+            "rhat_threshold": float(rhat_threshold),
         },
     }
 
 
-def effective_temperature(energy_per_spin: Any, size: int) -> float | np.ndarray:
-    """Temperature at which the exact L x L Ising energy per spin equals the given energy.
+def _chain_average(series: np.ndarray) -> tuple[float, float]:
+    """Mean of per-chain time averages of (n_steps, n_chains) and its standard error.
 
-    Inverts the exact finite-lattice <E>/N(T) (Kaufman; ``exact.temperature_from_energy``) for
-    energies corresponding to T in about [0.053, 909]; outside:
+    Steps within a chain are correlated, chains are independent: the error is the spread of
+    the chains' averages over sqrt(n_chains) (NaN for one chain).
+    """
+    per_chain = series.mean(axis=0)
+    n_chains = per_chain.size
+    error = per_chain.std(ddof=1) / math.sqrt(n_chains) if n_chains > 1 else math.nan
+    return float(per_chain.mean()), float(error)
 
-    * E >= 0 (no ferromagnetic order at all, e.g. independent spins, or anti-aligned): inf;
-    * -2 tanh(0.0011) <= E < 0 (T > ~909): the high-temperature series E/N = -2 tanh K - O(t^3),
-      T = 1 / artanh(-E/2), relative error < 3e-6;
-    * E <= E(K = 19) (T < 0.053, i.e. E within ~1e-66 of -2; all spins aligned): 0;
-    * E < -2 (impossible for a configuration) or non-finite: NaN.
+
+def _window_statistics(result: Mapping[str, Any], size: int) -> dict[str, Any]:
+    """Means and errors of E/N, |m| and N var(E/N) over the judged window (independent chains)."""
+    energy = np.asarray(result["energy_per_spin_chains"], dtype=np.float64)
+    abs_m = np.asarray(result["abs_magnetization_chains"], dtype=np.float64)
+    first = window_start(energy.shape[0] - 1)
+    energy, abs_m = energy[first:], abs_m[first:]
+    n_window, n_chains = energy.shape
+
+    # N var(E/N) pooled over the window and the chains; jackknife leaving out one chain at a
+    # time, from per-chain sums of the deviations (O(n_chains), no refits).
+    deviation = energy - energy.mean()
+    sums, squares = deviation.sum(axis=0), (deviation**2).sum(axis=0)
+    total = n_chains * n_window
+    n_sites = size * size
+    fluctuation = n_sites * (squares.sum() / total - (sums.sum() / total) ** 2)
+    if n_chains > 1:
+        rest = total - n_window
+        leave_out = n_sites * ((squares.sum() - squares) / rest
+                               - ((sums.sum() - sums) / rest) ** 2)
+        fluctuation_error = math.sqrt(
+            (n_chains - 1) / n_chains * np.sum((leave_out - leave_out.mean()) ** 2))
+    else:
+        fluctuation_error = math.nan
+    return {
+        "window": [int(first), int(first + n_window - 1)],
+        "energy_per_spin": dict(zip(("mean", "error"), _chain_average(energy), strict=True)),
+        "abs_magnetization": dict(zip(("mean", "error"), _chain_average(abs_m), strict=True)),
+        "energy_fluctuation": {"mean": float(fluctuation), "error": float(fluctuation_error)},
+    }
+
+
+def flow_temperatures(
+    result: Mapping[str, Any],
+    size: int,
+    calibration: AbsMagnetizationCalibration | None = None,
+    calibration_seed: int = 0,
+    n_sigma: float = 3.0,
+) -> dict[str, Any]:
+    """The temperature of a flow's end point from E, |m| and C, and whether it is an Ising state.
+
+    The end point is the window of steps ceil(T/2) .. T of an ``rbm_flow`` result (the same
+    window its R-hat judged), over all chains: E/N and |m| as the mean of per-chain time
+    averages with their standard error over chains, N var(E/N) pooled over the window with a
+    leave-one-chain-out jackknife error. The three are read by ``thermometry.ising_state``.
 
     Parameters
     ----------
-    energy_per_spin : float or array-like
-        Energy per spin in units of J.
+    result : dict
+        An ``rbm_flow`` result, ideally run with ``check_every`` until converged.
     size : int
-        L (the finite-lattice curve is used; L = 40 differs from Onsager near T_c).
+        L.
+    calibration : AbsMagnetizationCalibration, optional
+        The |m| table at this L; default ``abs_magnetization_calibration(size,
+        calibration_seed)`` (computed once per process).
+    calibration_seed : int
+        Seed of the default table.
+    n_sigma : float
+        Agreement threshold of the verdict.
 
     Returns
     -------
-    float or float64 array of the same shape, in units of J / k_B.
+    dict
+        ``window``: [first, last] step; ``energy_per_spin``, ``abs_magnetization``,
+        ``energy_fluctuation``: {mean, error}; ``rhat``, ``converged``, ``n_steps`` from the
+        flow; and every key of ``thermometry.ising_state`` (``temperature_from_energy``,
+        ``temperature_from_abs_magnetization``, ``temperature_from_specific_heat``,
+        ``specific_heat``, ``best_temperature``, ``z_at_best``, ``max_abs_z``,
+        ``ising_state``, ``verdict``, ``n_sigma``). If the flow did not converge,
+        ``ising_state`` is None and ``verdict`` says "not converged": the numbers then
+        describe no stationary state.
     """
     size = _check_size(size)
-    e = np.asarray(energy_per_spin, dtype=np.float64)
-    out = np.full(e.shape, np.nan)
-    e_low, e_high = (float(v) for v in exact.energy_per_spin(np.array([_K_LOW_T, _K_HIGH_T]), size))
-    finite = np.isfinite(e)
-    inside = finite & (e > e_low) & (e < e_high)
-    if np.any(inside):
-        out[inside] = exact.temperature_from_energy(e[inside], size)
-    high = finite & (e >= e_high) & (e < 0)
-    out[high] = 1.0 / np.arctanh(-0.5 * e[high])
-    out[finite & (e >= 0)] = np.inf
-    out[finite & (e <= e_low) & (e >= -2.0)] = 0.0
-    return float(out) if out.ndim == 0 else out
+    if calibration is None:
+        calibration = abs_magnetization_calibration(size, calibration_seed)
+    stats = _window_statistics(result, size)
+    state = ising_state(
+        *((stats[name]["mean"], stats[name]["error"])
+          for name in ("energy_per_spin", "abs_magnetization", "energy_fluctuation")),
+        size=size, calibration=calibration, n_sigma=n_sigma,
+    )
+    rhat = dict(result["rhat"])
+    converged = bool(result["converged"])
+    n_steps = int(np.shape(result["energy_per_spin_chains"])[0] - 1)
+    if not converged:
+        state["ising_state"] = None
+        state["verdict"] = (
+            f"not converged: split R-hat E {rhat['energy_per_spin']:.3f}, "
+            f"|m| {rhat['abs_magnetization']:.3f} after {n_steps} steps (threshold "
+            f"{result['settings']['rhat_threshold']:g}); no temperature is read"
+        )
+    return {**stats, "rhat": rhat, "converged": converged, "n_steps": n_steps, **state}
 
 
 def _tail_summary(result: Mapping[str, Any], size: int, tail_fraction: float) -> dict[str, Any]:
@@ -218,17 +400,9 @@ def _tail_summary(result: Mapping[str, Any], size: int, tail_fraction: float) ->
     abs_m = np.asarray(result["abs_magnetization_chains"], dtype=np.float64)
     n_steps = energy.shape[0] - 1
     n_tail = max(1, int(round(tail_fraction * n_steps)))
-    n_chains = energy.shape[1]
-
-    def mean_error(series: np.ndarray) -> tuple[float, float]:
-        # time average per chain over the tail, then mean and standard error over the
-        # independent chains (steps within a chain are correlated)
-        per_chain = series[-n_tail:].mean(axis=0)
-        error = per_chain.std(ddof=1) / math.sqrt(n_chains) if n_chains > 1 else math.nan
-        return float(per_chain.mean()), float(error)
-
-    e_mean, e_error = mean_error(energy)
-    m_mean, m_error = mean_error(abs_m)
+    e_mean, e_error = _chain_average(energy[-n_tail:])
+    m_mean, m_error = _chain_average(abs_m[-n_tail:])
+    rhat = _tail_rhat([energy[-n_tail:]], [abs_m[-n_tail:]])
     half = max(1, n_tail // 2)
     drift = float(energy[-half:].mean() - energy[-n_tail:-half].mean()) if n_tail >= 2 else 0.0
     t_eff = effective_temperature(e_mean, size)
@@ -242,6 +416,18 @@ def _tail_summary(result: Mapping[str, Any], size: int, tail_fraction: float) ->
         "energy_drift_in_tail": drift,
         "effective_temperature": t_eff,
         "effective_temperature_range": [float(band[0]), float(band[1])],
+        "rhat": rhat,
+    }
+
+
+def _tail_rhat(energy_tails: list[np.ndarray], abs_m_tails: list[np.ndarray]) -> dict[str, float]:
+    """Split R-hat over the chains of every tail (n_tail, n_chains), cut to the shortest tail."""
+    n_tail = min(tail.shape[0] for tail in energy_tails)
+    if n_tail < 4:
+        return {"energy_per_spin": math.nan, "abs_magnetization": math.nan}
+    return {
+        name: split_rhat(np.concatenate([tail[-n_tail:] for tail in tails], axis=1).T)
+        for name, tails in (("energy_per_spin", energy_tails), ("abs_magnetization", abs_m_tails))
     }
 
 
@@ -274,10 +460,13 @@ def flow_fixed_point(
         ``energy_drift_in_tail`` (mean E over the second half of the tail minus the first half;
         far from 0 means the flow has not settled), ``effective_temperature`` (J / k_B,
         ``effective_temperature``; inf for E >= 0), ``effective_temperature_range`` (T at
-        E -+ error), ``n_tail_steps``.
-        For several: ``starts`` {name: the above}, ``max_energy_difference`` (largest |E_a - E_b|
-        over pairs of starts), its ``max_energy_difference_sigma`` (in combined standard errors)
-        and ``converged`` (bool: every pair within n_sigma).
+        E -+ error), ``n_tail_steps``, ``rhat`` ({energy_per_spin, abs_magnetization}: split
+        R-hat over the chains on the tail; NaN for tails shorter than 4 steps).
+        For several: ``starts`` {name: the above}, ``rhat`` (split R-hat over the tails of all
+        starts together, cut to the shortest tail), ``max_energy_difference`` (largest
+        |E_a - E_b| over pairs of starts), its ``max_energy_difference_sigma`` (in combined
+        standard errors) and ``converged`` (bool: every pair within n_sigma; the older test,
+        on E only; ``rhat`` below 1.05 is the stricter one).
     """
     size = _check_size(size)
     if not 0 < tail_fraction <= 1:
@@ -301,8 +490,14 @@ def flow_fixed_point(
             worst_difference = max(worst_difference, difference)
             worst_sigma = max(worst_sigma, sigma) if not math.isnan(sigma) else math.nan
             converged = converged and bool(sigma <= n_sigma)
+    tails = [
+        tuple(np.asarray(run[key], dtype=np.float64)[-summary["n_tail_steps"] :]
+              for key in ("energy_per_spin_chains", "abs_magnetization_chains"))
+        for run, summary in zip(result.values(), summaries.values(), strict=True)
+    ]
     return {
         "starts": summaries,
+        "rhat": _tail_rhat([tail[0] for tail in tails], [tail[1] for tail in tails]),
         "max_energy_difference": float(worst_difference),
         "max_energy_difference_sigma": float(worst_sigma),
         "converged": bool(converged),
