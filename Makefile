@@ -14,6 +14,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CLI := $(BIN)/ising-rg
 
+# The paper preset's numbers (L, K, samples, layers, epochs) are the paper's, as in
+# ising_rg/paper.py, the one place the package takes them from; keep the two in step.
 ifeq ($(QUICK),1)
   SIZE := 16
   COUPLING := 0.408

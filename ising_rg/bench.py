@@ -15,11 +15,11 @@ from collections.abc import Callable
 import numba as nb
 import numpy as np
 
-from ising_rg import exact
+from ising_rg import exact, paper
 from ising_rg.rbm.rbm import BernoulliRBM
 from ising_rg.sampling import metropolis, wolff
 from ising_rg.sampling.rng import new_streams
-from ising_rg.sampling.sampler import sample
+from ising_rg.sampling.sampler import SampleOptions, random_start, sample
 
 __all__ = [
     "bench_metropolis",
@@ -73,8 +73,7 @@ def bench_metropolis(size: int, coupling: float | None = None,
     """
     coupling = exact.critical_coupling() if coupling is None else coupling
     n_sweeps = max(1, int(target_flips / size**2))
-    rng = np.random.default_rng(0)
-    spins = np.where(rng.random((size, size)) < 0.5, -1, 1).astype(np.int8)
+    spins = random_start(size, np.random.default_rng(0))
     black = np.empty((size, size // 2 + 2), dtype=np.int8)
     white = np.empty_like(black)
     metropolis.split_lattice(spins, black, white)
@@ -114,15 +113,17 @@ def bench_wolff(size: int = 40, coupling: float | None = None,
 
 
 def bench_paper_dataset() -> float:
-    """Wall seconds for the paper's data set: 20,000 samples, L = 40, K = 0.408, auto spacing."""
-    sample(size=40, coupling=0.408, n_samples=200, seed=1)  # compile, outside the timing
+    """Wall seconds for the paper's data set (``SampleOptions()``: :mod:`ising_rg.paper`'s L,
+    K and number of samples), auto spacing."""
+    sample(SampleOptions(n_samples=200, seed=1))  # compile, outside the timing
     start = time.perf_counter()
-    sample(size=40, coupling=0.408, n_samples=20000, seed=0)
+    sample(SampleOptions(seed=0))
     return time.perf_counter() - start
 
 
 def gemm_flops_per_s(
-    n_visible: int = 1600, n_hidden: int = 400, n_rows: int = 4000, repeats: int = 5
+    n_visible: int = paper.SIZE**2, n_hidden: int = paper.HIDDEN[0], n_rows: int = 4000,
+    repeats: int = 5,
 ) -> float:
     """Best float32 np.matmul rate (FLOP/s) of (n_rows, n_visible) @ (n_visible, n_hidden).
 
@@ -156,10 +157,10 @@ def gemm_floor_seconds(
 
 
 def benchmark_epoch(
-    n_samples: int = 20000,
-    n_visible: int = 1600,
-    n_hidden: int = 400,
-    batch_size: int = 100,
+    n_samples: int = paper.N_SAMPLES,
+    n_visible: int = paper.SIZE**2,
+    n_hidden: int = paper.HIDDEN[0],
+    batch_size: int = paper.BATCH_SIZE,
     seed: int = 0,
     n_epochs: int = 1,
 ) -> dict[str, float]:
