@@ -14,6 +14,7 @@ from ising_rg.cli import main
 from ising_rg.errors import IsingRGError
 from ising_rg.io.samples import read_samples, write_samples
 from ising_rg.sampling.sampler import SampleOptions, sample
+from tests.conftest import assert_refuses_missing_and_foreign
 
 
 @pytest.fixture(scope="module")
@@ -73,17 +74,7 @@ def test_reader_explains_what_is_wrong(tmp_path, small_samples, edit, message):
 
 
 def test_reader_rejects_missing_and_foreign_files(tmp_path):
-    with pytest.raises(IsingRGError, match="does not exist"):
-        read_samples(tmp_path / "nope.h5")
-    text = tmp_path / "text.h5"
-    text.write_text("hello")
-    with pytest.raises(IsingRGError, match="not an HDF5 file"):
-        read_samples(text)
-    foreign = tmp_path / "foreign.h5"
-    with h5py.File(foreign, "w") as f:
-        f["x"] = np.zeros(3)
-    with pytest.raises(IsingRGError, match="not an ising_rg sample"):
-        read_samples(foreign)
+    assert_refuses_missing_and_foreign(read_samples, tmp_path, "sample")
 
 
 def test_cli_sample_writes_file_and_same_seed_is_identical(tmp_path):
