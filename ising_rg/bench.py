@@ -20,6 +20,7 @@ from ising_rg.rbm.rbm import BernoulliRBM
 from ising_rg.sampling import metropolis, wolff
 from ising_rg.sampling.rng import new_streams
 from ising_rg.sampling.sampler import SampleOptions, random_start, sample
+from ising_rg.seeding import as_generator, bernoulli
 
 __all__ = [
     "bench_metropolis",
@@ -73,7 +74,7 @@ def bench_metropolis(size: int, coupling: float | None = None,
     """
     coupling = exact.critical_coupling() if coupling is None else coupling
     n_sweeps = max(1, int(target_flips / size**2))
-    spins = random_start(size, np.random.default_rng(0))
+    spins = random_start(size, as_generator(0))
     black = np.empty((size, size // 2 + 2), dtype=np.int8)
     white = np.empty_like(black)
     metropolis.split_lattice(spins, black, white)
@@ -130,7 +131,7 @@ def gemm_flops_per_s(
     A large GEMM with the RBM's own inner dimensions: the rate the training GEMMs would reach
     if minibatches did not limit BLAS blocking. FLOPs counted as 2 M K N.
     """
-    rng = np.random.default_rng(12345)
+    rng = as_generator(12345)
     a = rng.random((n_rows, n_visible), dtype=np.float32)
     w = rng.random((n_visible, n_hidden), dtype=np.float32)
     out = np.empty((n_rows, n_hidden), np.float32)
@@ -175,8 +176,7 @@ def benchmark_epoch(
     ``gemm_floor_seconds``, ``gemm_flops_per_s``, ``ratio`` (epoch / floor),
     ``fit_seconds`` (whole fit call, including input validation and setup).
     """
-    rng = np.random.default_rng(seed)
-    X = (rng.random((n_samples, n_visible), dtype=np.float32) < 0.5).astype(np.float32)
+    X = bernoulli(0.5, as_generator(seed), uniform_dtype=np.float32, shape=(n_samples, n_visible))
     # compile the numba kernels outside the timed region
     BernoulliRBM(4, n_epochs=1, batch_size=2, n_monitor=4, random_state=0).fit(X[:4, :8])
     rate = gemm_flops_per_s(n_visible, n_hidden)

@@ -27,6 +27,7 @@ from ising_rg.errors import IsingRGError
 from ising_rg.experiments.aggregate import aggregate
 from ising_rg.experiments.jobs import Job, run_job
 from ising_rg.io.jsonfile import write_json
+from ising_rg.seeding import seed_sequence
 
 #: The coupling sweep: both phases around K_c = 0.4407, the paper's point included.
 SWEEP_COUPLINGS = (0.2, 0.3, paper.COUPLING, 0.44, 0.5)
@@ -40,7 +41,7 @@ def replicate_seeds(root_seed: int, n_replicates: int) -> list[tuple[int, int]]:
     network of replicate r.
     """
     out = []
-    for child in np.random.SeedSequence(root_seed).spawn(n_replicates):
+    for child in seed_sequence(root_seed).spawn(n_replicates):
         data, train = child.spawn(2)
         out.append((int(data.generate_state(1, np.uint32)[0]),
                     int(train.generate_state(1, np.uint32)[0])))

@@ -26,7 +26,7 @@ from ising_rg.errors import IsingRGError
 from ising_rg.sampling import metropolis, wolff
 from ising_rg.sampling.observables import integrated_autocorrelation_time
 from ising_rg.sampling.rng import new_streams
-from ising_rg.seeding import as_generator, bernoulli
+from ising_rg.seeding import as_generator, bernoulli, seed_sequence
 
 ALGORITHMS = ("wolff", "metropolis")
 DEFAULT_CHAINS = 8  # fixed, not the thread count, so results do not depend on the machine
@@ -143,7 +143,7 @@ class _Chains:
         self.algorithm = algorithm
         self.size = size
         self.n_sites = size * size
-        seeds = np.random.SeedSequence(seed).spawn(n_chains + 2)
+        seeds = seed_sequence(seed).spawn(n_chains + 2)
         start = random_start(size, as_generator(seeds[0]))
         self.pilot_seed = int(seeds[1].generate_state(1, np.uint64)[0])
         self.chain_seeds = [int(s.generate_state(1, np.uint64)[0]) for s in seeds[2:]]
