@@ -2,7 +2,7 @@
 #   make test      the whole test suite (installs everything into .venv first; what CI runs)
 #   make test-fast the suite without the tests marked slow, for the edit loop
 #   make figures   sample -> train -> analyze, validate -> figures at the paper's scale
-#   make figures QUICK=1   the same pipeline on a small preset, in about a minute
+#   make figures QUICK=1   the same pipeline on a small preset (L = 16, 64-16-4), in minutes
 #   make bench     performance figures (JSON)
 #   make report    the controls, coupling sweep and seeds of reports/rg_report.md
 # Every target bootstraps its own virtual environment in .venv; file targets mean only what
@@ -14,6 +14,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CLI := $(BIN)/ising-rg
 
+# The paper preset's numbers (L, K, samples, layers, epochs) are the paper's, as in
+# ising_rg/paper.py, the one place the package takes them from; keep the two in step.
 ifeq ($(QUICK),1)
   SIZE := 16
   COUPLING := 0.408

@@ -15,11 +15,12 @@ from collections.abc import Callable
 import numba as nb
 import numpy as np
 
-from ising_rg import exact
+from ising_rg import exact, paper
 from ising_rg.rbm.rbm import BernoulliRBM
 from ising_rg.sampling import metropolis, wolff
 from ising_rg.sampling.rng import new_streams
-from ising_rg.sampling.sampler import sample
+from ising_rg.sampling.sampler import SampleOptions, random_start, sample
+from ising_rg.seeding import as_generator, bernoulli
 
 __all__ = [
     "bench_metropolis",
@@ -73,8 +74,7 @@ def bench_metropolis(size: int, coupling: float | None = None,
     """
     coupling = exact.critical_coupling() if coupling is None else coupling
     n_sweeps = max(1, int(target_flips / size**2))
-    rng = np.random.default_rng(0)
-    spins = np.where(rng.random((size, size)) < 0.5, -1, 1).astype(np.int8)
+    spins = random_start(size, as_generator(0))
     black = np.empty((size, size // 2 + 2), dtype=np.int8)
     white = np.empty_like(black)
     metropolis.split_lattice(spins, black, white)
@@ -114,22 +114,24 @@ def bench_wolff(size: int = 40, coupling: float | None = None,
 
 
 def bench_paper_dataset() -> float:
-    """Wall seconds for the paper's data set: 20,000 samples, L = 40, K = 0.408, auto spacing."""
-    sample(size=40, coupling=0.408, n_samples=200, seed=1)  # compile, outside the timing
+    """Wall seconds for the paper's data set (``SampleOptions()``: :mod:`ising_rg.paper`'s L,
+    K and number of samples), auto spacing."""
+    sample(SampleOptions(n_samples=200, seed=1))  # compile, outside the timing
     start = time.perf_counter()
-    sample(size=40, coupling=0.408, n_samples=20000, seed=0)
+    sample(SampleOptions(seed=0))
     return time.perf_counter() - start
 
 
 def gemm_flops_per_s(
-    n_visible: int = 1600, n_hidden: int = 400, n_rows: int = 4000, repeats: int = 5
+    n_visible: int = paper.SIZE**2, n_hidden: int = paper.HIDDEN[0], n_rows: int = 4000,
+    repeats: int = 5,
 ) -> float:
     """Best float32 np.matmul rate (FLOP/s) of (n_rows, n_visible) @ (n_visible, n_hidden).
 
     A large GEMM with the RBM's own inner dimensions: the rate the training GEMMs would reach
     if minibatches did not limit BLAS blocking. FLOPs counted as 2 M K N.
     """
-    rng = np.random.default_rng(12345)
+    rng = as_generator(12345)
     a = rng.random((n_rows, n_visible), dtype=np.float32)
     w = rng.random((n_visible, n_hidden), dtype=np.float32)
     out = np.empty((n_rows, n_hidden), np.float32)
@@ -156,10 +158,10 @@ def gemm_floor_seconds(
 
 
 def benchmark_epoch(
-    n_samples: int = 20000,
-    n_visible: int = 1600,
-    n_hidden: int = 400,
-    batch_size: int = 100,
+    n_samples: int = paper.N_SAMPLES,
+    n_visible: int = paper.SIZE**2,
+    n_hidden: int = paper.HIDDEN[0],
+    batch_size: int = paper.BATCH_SIZE,
     seed: int = 0,
     n_epochs: int = 1,
 ) -> dict[str, float]:
@@ -174,8 +176,7 @@ def benchmark_epoch(
     ``gemm_floor_seconds``, ``gemm_flops_per_s``, ``ratio`` (epoch / floor),
     ``fit_seconds`` (whole fit call, including input validation and setup).
     """
-    rng = np.random.default_rng(seed)
-    X = (rng.random((n_samples, n_visible), dtype=np.float32) < 0.5).astype(np.float32)
+    X = bernoulli(0.5, as_generator(seed), uniform_dtype=np.float32, shape=(n_samples, n_visible))
     # compile the numba kernels outside the timed region
     BernoulliRBM(4, n_epochs=1, batch_size=2, n_monitor=4, random_state=0).fit(X[:4, :8])
     rate = gemm_flops_per_s(n_visible, n_hidden)

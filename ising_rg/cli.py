@@ -1,5 +1,6 @@
 """The ``ising-rg`` command line: a thin click layer (parse, call, print) over the library;
-the stages themselves are ``ising_rg.pipeline``.
+the stages themselves are ``ising_rg.pipeline``. Defaults are the paper's (``ising_rg.paper``);
+every command and option is described in ``docs/cli.md``.
 
 Every command turns an ``IsingRGError`` into a one-line ``Error: ...`` and exit status 1.
 """
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from ising_rg import __version__
+from ising_rg import __version__, paper
 from ising_rg.errors import IsingRGError
 
 
@@ -36,7 +37,7 @@ def _coupling_options(func):
     func = click.option("--temperature", type=float, default=None,
                         help="T in units of J/k_B (K = 1/T); exclusive with --coupling.")(func)
     func = click.option("--coupling", type=float, default=None,
-                        help="K = J/k_B T [default: 0.408, the paper's].")(func)
+                        help=f"K = J/k_B T [default: {paper.COUPLING:g}, the paper's].")(func)
     return func
 
 
@@ -44,7 +45,7 @@ def _coupling(coupling: float | None, temperature: float | None) -> float:
     from ising_rg.sampling.sampler import resolve_coupling
 
     if coupling is None and temperature is None:
-        coupling = 0.408
+        coupling = paper.COUPLING
     return resolve_coupling(coupling, temperature)
 
 
@@ -61,9 +62,10 @@ def _sweeps_or_auto(value: str) -> int | str:
 
 
 @main.command()
-@click.option("--size", type=int, default=40, show_default=True, help="Lattice size L (even).")
+@click.option("--size", type=int, default=paper.SIZE, show_default=True,
+              help="Lattice size L (even).")
 @_coupling_options
-@click.option("--samples", "n_samples", type=int, default=20000, show_default=True)
+@click.option("--samples", "n_samples", type=int, default=paper.N_SAMPLES, show_default=True)
 @click.option("--algorithm", type=click.Choice(["wolff", "metropolis"]), default="wolff",
               show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
@@ -80,7 +82,8 @@ def _sweeps_or_auto(value: str) -> int | str:
 def sample(size, coupling, temperature, n_samples, algorithm, seed, thermalization, spacing,
            n_chains, out_path, overwrite, quiet):
     """Sample equilibrium configurations (numba Metropolis or Wolff) into an HDF5 file."""
-    from ising_rg.pipeline import SampleOptions, check_sampling, energy_check, sample_data
+    from ising_rg.pipeline import check_sampling, energy_check, sample_data
+    from ising_rg.sampling.sampler import SampleOptions
 
     coupling = _coupling(coupling, temperature)
     if out_path is None:
@@ -116,7 +119,7 @@ def sample(size, coupling, temperature, n_samples, algorithm, seed, thermalizati
 
 
 @main.command()
-@click.option("--size", type=int, default=40, show_default=True, help="Lattice size L.")
+@click.option("--size", type=int, default=paper.SIZE, show_default=True, help="Lattice size L.")
 @_coupling_options
 def exact(size, coupling, temperature):
     """Exact finite-lattice (Kaufman) and infinite-lattice (Onsager) values, JSON on stdout."""
@@ -137,36 +140,44 @@ def bench(as_json, only):
     click.echo(json.dumps(run_benchmarks(parts), indent=2))
 
 
-def _hidden_sizes(value: str) -> tuple[int, ...]:
+def _numbers(value: str, option: str, types: tuple[type, ...], what: str) -> tuple:
+    """A comma-separated option value parsed into ``types`` (one per entry; the last repeats)."""
+    parts = value.split(",")
     try:
-        sizes = tuple(int(part) for part in value.split(","))
+        return tuple(types[min(i, len(types) - 1)](part) for i, part in enumerate(parts))
     except ValueError:
-        raise IsingRGError(f"--hidden must be comma-separated integers, got {value!r}") from None
-    if not sizes or min(sizes) < 1:
-        raise IsingRGError(f"--hidden sizes must be positive, got {value!r}")
-    return sizes
+        raise IsingRGError(f"{option} must be {what}, got {value!r}") from None
+
+
+def _joined(values: tuple) -> str:
+    """The comma-separated form of a tuple default (``_numbers`` reads it back)."""
+    return ",".join(str(v) for v in values)
 
 
 @main.command()
 @click.option("--data", "data_path", type=click.Path(dir_okay=False), required=True,
               help="Sample file written by `ising-rg sample`.")
-@click.option("--hidden", default="400,100,25", show_default=True,
+@click.option("--hidden", default=_joined(paper.HIDDEN), show_default=True,
               help="Hidden layer sizes, bottom to top.")
-@click.option("--epochs", type=int, default=200, show_default=True, help="Epochs per layer.")
-@click.option("--learning-rate", type=float, default=0.1, show_default=True)
-@click.option("--momentum", default="0.5,0.9,5", show_default=True,
+@click.option("--epochs", type=int, default=paper.N_EPOCHS, show_default=True,
+              help="Epochs per layer.")
+@click.option("--learning-rate", type=float, default=paper.LEARNING_RATE, show_default=True)
+@click.option("--momentum", default=_joined(paper.MOMENTUM_SCHEDULE), show_default=True,
               help="initial,final,epochs-at-initial momentum.")
-@click.option("--batch-size", type=int, default=100, show_default=True)
-@click.option("--cd-k", type=int, default=1, show_default=True, help="Gibbs steps (CD-k).")
+@click.option("--batch-size", type=int, default=paper.BATCH_SIZE, show_default=True)
+@click.option("--cd-k", type=int, default=paper.CD_K, show_default=True,
+              help="Gibbs steps (CD-k).")
 @click.option("--pcd", is_flag=True, help="Persistent contrastive divergence.")
 @click.option("--chains", "n_chains", type=int, default=None,
               help="Persistent chains for --pcd [default: batch size].")
-@click.option("--l1", type=float, default=2e-4, show_default=True, help="L1 weight penalty.")
-@click.option("--l2", type=float, default=0.0, show_default=True, help="L2 weight penalty.")
-@click.option("--init", type=click.Choice(["paper", "guide"]), default="paper",
+@click.option("--l1", type=float, default=paper.L1, show_default=True,
+              help="L1 weight penalty.")
+@click.option("--l2", type=float, default=paper.L2, show_default=True,
+              help="L2 weight penalty.")
+@click.option("--init", type=click.Choice(["paper", "guide"]), default=paper.INIT,
               show_default=True, help="paper: W=0.1 N(0,1); guide: Hinton's practical guide.")
 @click.option("--propagate", type=click.Choice(["probabilities", "samples"]),
-              default="probabilities", show_default=True,
+              default=paper.PROPAGATE, show_default=True,
               help="What each layer passes up as the next layer's data.")
 @click.option("--validation-fraction", type=float, default=0.1, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
@@ -176,21 +187,20 @@ def _hidden_sizes(value: str) -> tuple[int, ...]:
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def train(data_path, hidden, epochs, learning_rate, momentum, batch_size, cd_k, pcd, n_chains,
           l1, l2, init, propagate, validation_fraction, seed, out_path, overwrite, quiet):
-    """Train a deep belief network (stacked RBMs) on a sample file."""
+    """Train a deep belief network (stacked RBMs) on a sample file; defaults: the paper's recipe."""
+    from ising_rg.checks import check_integer, check_number
     from ising_rg.pipeline import run_train
 
-    sizes = _hidden_sizes(hidden)
-    try:
-        initial, final, n_initial = momentum.split(",")
-        schedule = (float(initial), float(final), int(n_initial))
-    except ValueError:
-        raise IsingRGError(f"--momentum must be initial,final,epochs, got {momentum!r}") from None
-    if epochs < 1:
-        raise IsingRGError(f"--epochs must be at least 1, got {epochs}")
-    if not 0 <= validation_fraction < 1:
-        raise IsingRGError(f"--validation-fraction must be in [0, 1), got {validation_fraction}")
-    if seed < 0:
-        raise IsingRGError(f"--seed must be non-negative, got {seed}")
+    sizes = _numbers(hidden, "--hidden", (int,), "comma-separated integers")
+    for size in sizes:
+        check_integer(size, "--hidden sizes", 1)
+    schedule = _numbers(momentum, "--momentum", (float, float, int), "initial,final,epochs")
+    if len(schedule) != 3:
+        raise IsingRGError(f"--momentum must be initial,final,epochs, got {momentum!r}")
+    # Checked here, before the data are read; the estimators check the rest.
+    check_integer(epochs, "--epochs", 1)
+    check_number(validation_fraction, "--validation-fraction", minimum=0, below=1)
+    check_integer(seed, "--seed", 0)
     bars: dict[int, object] = {}
 
     def progress(layer, widths, epoch, n_epochs, metrics):
@@ -240,10 +250,12 @@ def analyze(model_path, data_path, out_dir, seed, generative_samples, gibbs_step
 
     The sampler's validation and the 1D decimation need no model: `ising-rg validate`.
     """
+    from ising_rg.checks import check_integer
     from ising_rg.pipeline import run_analyze
 
-    if generative_samples < 1 or gibbs_steps < 0 or seed < 0:
-        raise IsingRGError("sample counts and the seed must be non-negative")
+    check_integer(generative_samples, "--generative-samples", 2)
+    check_integer(gibbs_steps, "--gibbs-steps", 0)
+    check_integer(seed, "--seed", 0)
     metrics = run_analyze(model_path, data_path, out_dir, seed=seed,
                           n_generative=generative_samples, n_gibbs=gibbs_steps,
                           overwrite=overwrite)
@@ -257,7 +269,7 @@ def analyze(model_path, data_path, out_dir, seed, generative_samples, gibbs_step
 
 
 @main.command()
-@click.option("--size", type=int, default=40, show_default=True,
+@click.option("--size", type=int, default=paper.SIZE, show_default=True,
               help="Lattice size L of the sampler scan (even).")
 @click.option("--samples", "n_samples", type=int, default=2000, show_default=True,
               help="Monte Carlo samples per temperature.")
@@ -311,7 +323,7 @@ def figures(results_dir, out_dir, overwrite):
 @click.option("--out", "root", type=click.Path(file_okay=False), default="runs",
               show_default=True, help="Folder of the jobs (finished jobs are not recomputed).")
 @click.option("--workers", type=int, default=2, show_default=True,
-              help="Local worker processes (threads per worker = cores / workers).")
+              help="Local worker processes, one BLAS and one numba thread each.")
 @click.option("--scheduler", default=None,
               help="Dask scheduler address (tcp://host:port) instead of local workers.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Root seed.")
@@ -322,12 +334,12 @@ def experiment(preset, root, workers, scheduler, seed, report_path, overwrite):
     """Run the report's experiments (controls, coupling sweep, seeds) and aggregate them."""
     import time
 
+    from ising_rg.checks import check_integer
     from ising_rg.experiments.report import write_report
     from ising_rg.experiments.runner import load_results, run_experiment
     from ising_rg.io.atomic import check_output_path
 
-    if seed < 0:
-        raise IsingRGError(f"--seed must be non-negative, got {seed}")
+    check_integer(seed, "--seed", 0)
     if report_path:
         # Checked before hours of jobs; the folder of the report is created if missing.
         Path(report_path).parent.mkdir(parents=True, exist_ok=True)

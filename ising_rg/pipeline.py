@@ -2,7 +2,8 @@
 
 Each stage is a function that takes options and returns its result:
 
-* ``sample_data``: Monte Carlo samples (``SampleOptions``), written to a file if given one;
+* ``sample_data``: Monte Carlo samples (``SampleOptions``, default the paper's data set),
+  written to a file if given one;
 * ``train_dbn``: a DBN fitted to visible data; ``save_model`` writes it with its provenance;
 * ``measure_network``: the RG metrics of a network on spin data (against ``exact_reference``);
   ``analyze_model`` adds the arrays behind the figures, training health and exact values;
@@ -18,13 +19,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ising_rg import exact
+from ising_rg import exact, paper
 from ising_rg.errors import IsingRGError
 from ising_rg.io.atomic import check_output_path
 from ising_rg.io.models import file_sha256, load_dbn, read_model_metadata, save_dbn
@@ -37,7 +37,7 @@ from ising_rg.rg.decimation1d import decimation_summary
 from ising_rg.rg.quality import training_health
 from ising_rg.rg.receptive_fields import spins_to_visible
 from ising_rg.sampling.observables import thermodynamics
-from ising_rg.sampling.sampler import DEFAULT_CHAINS, SampleSet, sample, validate_options
+from ising_rg.sampling.sampler import SampleOptions, SampleSet, check_options, sample
 from ising_rg.sampling.validation import temperature_scan
 
 # progress(layer, widths, epoch, n_epochs, metrics): widths are the layer sizes, visible first.
@@ -53,30 +53,12 @@ def exact_reference(coupling: float, size: int) -> dict[str, float]:
 
 
 # ----------------------------------------------------------------------------------- sample
-@dataclass(frozen=True)
-class SampleOptions:
-    """What to sample: L x L torus at coupling K; the rest as in ``sampling.sampler.sample``.
-
-    ``thermalization`` and ``spacing`` are in sweeps, or "auto" (measured tau_int).
-    """
-
-    size: int = 40
-    coupling: float = 0.408
-    n_samples: int = 20000
-    algorithm: str = "wolff"
-    seed: int = 0
-    thermalization: int | str = "auto"
-    spacing: int | str = "auto"
-    n_chains: int = DEFAULT_CHAINS
-
-
 def check_sampling(options: SampleOptions, out_path: str | os.PathLike | None = None,
                    overwrite: bool = False) -> None:
     """Raise IsingRGError for impossible options or an output file in the way, before any work."""
     if out_path is not None:
         check_output_path(out_path, overwrite)
-    validate_options(options.size, options.coupling, options.n_samples, options.algorithm,
-                     options.seed, options.n_chains, options.thermalization, options.spacing)
+    check_options(options)
 
 
 def sample_data(options: SampleOptions, out_path: str | os.PathLike | None = None, *,
@@ -84,10 +66,7 @@ def sample_data(options: SampleOptions, out_path: str | os.PathLike | None = Non
                 progress: Callable[[int, int], None] | None = None) -> SampleSet:
     """Draw the samples (and write them to ``out_path`` if given; checked before sampling)."""
     check_sampling(options, out_path, overwrite)
-    samples = sample(size=options.size, coupling=options.coupling, n_samples=options.n_samples,
-                     algorithm=options.algorithm, seed=options.seed,
-                     thermalization=options.thermalization, spacing=options.spacing,
-                     n_chains=options.n_chains, progress=progress)
+    samples = sample(options, progress)
     if out_path is not None:
         write_samples(samples, out_path, overwrite=overwrite)
     return samples
@@ -104,14 +83,15 @@ def energy_check(samples: SampleSet) -> dict[str, float]:
 
 
 # ------------------------------------------------------------------------------------ train
-def train_dbn(visible: np.ndarray, hidden: Sequence[int], *, seed: int = 0,
-              propagate: str = "probabilities", validation_fraction: float = 0.1,
+def train_dbn(visible: np.ndarray, hidden: Sequence[int] = paper.HIDDEN, *, seed: int = 0,
+              propagate: str = paper.PROPAGATE, validation_fraction: float = 0.1,
               callback: Callable[[int, int, int, dict], None] | None = None,
               **rbm_kwargs: Any) -> DBN:
     """A DBN with layers ``hidden`` fitted greedily to ``visible`` (n_samples, n_visible).
 
     ``rbm_kwargs`` are the RBM hyper-parameters (``n_epochs``, ``learning_rate``, ``l1``, ...);
-    only those given are recorded in the model (the others keep the library defaults).
+    only those given are recorded in the model (the others keep the library defaults, the
+    paper's recipe).
     ``callback`` is ``DBN.fit``'s.
     """
     dbn = DBN(hidden, propagate=propagate, random_state=seed, **rbm_kwargs)
@@ -127,7 +107,8 @@ def save_model(dbn: DBN, out_path: str | os.PathLike, *, data_path: str | os.Pat
 
 
 def run_train(data_path: str | os.PathLike, out_path: str | os.PathLike,
-              hidden: Sequence[int], *, seed: int = 0, propagate: str = "probabilities",
+              hidden: Sequence[int] = paper.HIDDEN, *, seed: int = 0,
+              propagate: str = paper.PROPAGATE,
               validation_fraction: float = 0.1, overwrite: bool = False,
               progress: TrainProgress | None = None, **rbm_kwargs: Any) -> DBN:
     """Train on a sample file and write the model file (``ising-rg train``).
@@ -257,7 +238,8 @@ def run_analyze(model_path: str | os.PathLike, data_path: str | os.PathLike,
 
 
 # --------------------------------------------------------------------------------- validate
-def validation_summary(size: int = 40, n_samples: int = 2000, seed: int = 0) -> dict[str, Any]:
+def validation_summary(size: int = paper.SIZE, n_samples: int = 2000,
+                       seed: int = 0) -> dict[str, Any]:
     """The instruments' checks that need no model or data (JSON-ready).
 
     Returns
@@ -273,10 +255,10 @@ def validation_summary(size: int = 40, n_samples: int = 2000, seed: int = 0) -> 
     }
 
 
-def run_validate(out_dir: str | os.PathLike, *, size: int = 40, n_samples: int = 2000,
+def run_validate(out_dir: str | os.PathLike, *, size: int = paper.SIZE, n_samples: int = 2000,
                  seed: int = 0, overwrite: bool = False) -> Path:
     """Write ``validation_summary`` to ``out_dir/validation.json`` (``ising-rg validate``);
     options and output are checked before the scan runs. Returns the file's path."""
-    validate_options(size, 1.0, n_samples, "wolff", seed, DEFAULT_CHAINS, "auto", "auto")
+    check_options(SampleOptions(size, 1.0, n_samples, seed=seed))
     check_validation_output(out_dir, overwrite)
     return write_validation(out_dir, validation_summary(size, n_samples, seed), overwrite)

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import math
 
+import h5py
 import numpy as np
+import pytest
+
+from ising_rg.errors import IsingRGError
 
 
 def chi_square_z(observed: np.ndarray, expected: np.ndarray, min_expected: float = 5.0) -> float:
@@ -23,6 +27,23 @@ def chi_square_z(observed: np.ndarray, expected: np.ndarray, min_expected: float
     chi2 = float(np.sum((observed[keep] - expected[keep]) ** 2 / expected[keep]))
     dof = int(keep.sum()) - 1
     return ((chi2 / dof) ** (1 / 3) - (1 - 2 / (9 * dof))) / math.sqrt(2 / (9 * dof))
+
+
+def assert_refuses_missing_and_foreign(read, tmp_path, kind: str):
+    """``read(path)`` refuses a missing file, a text file and an HDF5 file of another kind, each
+    with an IsingRGError naming the problem. Returns the foreign HDF5 file."""
+    with pytest.raises(IsingRGError, match="does not exist"):
+        read(tmp_path / "missing.h5")
+    text = tmp_path / "text.h5"
+    text.write_text("not HDF5\n")
+    with pytest.raises(IsingRGError, match="not an HDF5 file"):
+        read(text)
+    foreign = tmp_path / "foreign.h5"
+    with h5py.File(foreign, "w") as f:
+        f["spins"] = np.zeros((2, 4, 4), np.int8)
+    with pytest.raises(IsingRGError, match=f"not an ising_rg {kind} file"):
+        read(foreign)
+    return foreign
 
 
 def random_spins(n: int, size: int, seed: int) -> np.ndarray:

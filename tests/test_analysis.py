@@ -75,18 +75,14 @@ def spins():
     return np.where(flip, -s, s).astype(np.int8)
 
 
+def _analyze(spins):
+    return analyze(FakeDBN(), spins, 0.4, seed=3, n_generative=200, n_analysis=400, n_gibbs=5,
+                   exact={"energy_per_spin": -1.2, "specific_heat": 1.1})
+
+
 @pytest.fixture(scope="module")
 def result(spins):
-    return analyze(
-        FakeDBN(),
-        spins,
-        0.4,
-        seed=3,
-        n_generative=200,
-        n_analysis=400,
-        n_gibbs=5,
-        exact={"energy_per_spin": -1.2, "specific_heat": 1.1},
-    )
+    return _analyze(spins)
 
 
 def test_schema_is_complete_and_json_clean(result):
@@ -180,17 +176,7 @@ def test_kadanoff_dbn_scores_as_kadanoff(result):
 
 
 def test_analysis_is_deterministic(spins, result):
-    again = analyze(
-        FakeDBN(),
-        spins,
-        0.4,
-        seed=3,
-        n_generative=200,
-        n_analysis=400,
-        n_gibbs=5,
-        exact={"energy_per_spin": -1.2, "specific_heat": 1.1},
-    )
-    assert json.dumps(again) == json.dumps(result)
+    assert json.dumps(_analyze(spins)) == json.dumps(result)
 
 
 def test_receptive_field_arrays(spins):

@@ -114,7 +114,7 @@ def test_no_validation_split(data):
 @pytest.mark.parametrize(
     ("hidden", "kwargs", "words"),
     [
-        ((0, 4), {}, "positive"),
+        ((0, 4), {}, "layer size must be an integer >= 1"),
         ((), {}, "at least one"),
         ((8,), {"propagate": "means"}, "propagate"),
         ((8,), {"learning_rate": -0.1}, "learning_rate"),

@@ -13,6 +13,7 @@ from ising_rg import __version__
 from ising_rg.errors import IsingRGError, NotFittedError
 from ising_rg.io.models import FORMAT, file_sha256, load_dbn, read_model_metadata, save_dbn
 from ising_rg.rbm import DBN, BernoulliRBM
+from tests.conftest import assert_refuses_missing_and_foreign
 
 
 @pytest.fixture(scope="module")
@@ -92,16 +93,9 @@ def test_loaded_model_equals_the_one_built_from_its_parameters(dbn, data, saved)
     assert np.array_equal(loaded.validation_indices_, built.validation_indices_)
 
 
-def test_estimators_do_not_import_the_io_package():
-    """No import cycle: the models know nothing about files (io/ builds them with their public
-    constructors)."""
-    import subprocess
-    import sys
-
-    code = "import sys, ising_rg.rbm; print(any(m.startswith('ising_rg.io') for m in sys.modules))"
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=True)
-    assert result.stdout.strip() == "False"
+def test_estimators_have_no_file_methods():
+    """I/O lives in ``io/`` only (that ``ising_rg.rbm`` imports neither ``io`` nor the CLI is
+    tests/test_imports.py's)."""
     assert not hasattr(DBN, "save") and not hasattr(DBN, "load")
 
 
@@ -152,16 +146,6 @@ def test_corrupt_model_files_raise_one_line_errors(saved, problem):
 
 
 def test_missing_non_hdf5_and_foreign_hdf5_files(tmp_path):
-    with pytest.raises(IsingRGError, match="does not exist"):
-        load_dbn(tmp_path / "nope.h5")
-    text = tmp_path / "notes.h5"
-    text.write_text("not a model\n")
-    with pytest.raises(IsingRGError, match="not an HDF5 file"):
-        load_dbn(text)
-    foreign = tmp_path / "foreign.h5"
-    with h5py.File(foreign, "w") as f:
-        f["spins"] = np.zeros((2, 4, 4), np.int8)
-    with pytest.raises(IsingRGError, match="not an ising_rg model file"):
-        load_dbn(foreign)
+    foreign = assert_refuses_missing_and_foreign(load_dbn, tmp_path, "model")
     with pytest.raises(IsingRGError, match="not an ising_rg model file"):
         read_model_metadata(foreign)

@@ -165,8 +165,8 @@ def test_results_and_figures_are_not_overwritten(pipeline):
     ("extra", "message"),
     [
         (["--hidden", "64,x"], "comma-separated"),
-        (["--hidden", "64,0"], "positive"),
-        (["--epochs", "0"], "at least 1"),
+        (["--hidden", "64,0"], "--hidden sizes must be an integer >= 1"),
+        (["--epochs", "0"], "--epochs must be an integer >= 1"),
         (["--learning-rate", "-1"], "learning"),
         (["--batch-size", "0"], "batch"),
         (["--validation-fraction", "1.5"], "validation"),

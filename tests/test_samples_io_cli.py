@@ -13,12 +13,13 @@ from ising_rg import exact
 from ising_rg.cli import main
 from ising_rg.errors import IsingRGError
 from ising_rg.io.samples import read_samples, write_samples
-from ising_rg.sampling.sampler import sample
+from ising_rg.sampling.sampler import SampleOptions, sample
+from tests.conftest import assert_refuses_missing_and_foreign
 
 
 @pytest.fixture(scope="module")
 def small_samples():
-    return sample(8, 0.4, 300, "wolff", seed=2)
+    return sample(SampleOptions(8, 0.4, 300, "wolff", seed=2))
 
 
 def test_round_trip(tmp_path, small_samples):
@@ -73,17 +74,7 @@ def test_reader_explains_what_is_wrong(tmp_path, small_samples, edit, message):
 
 
 def test_reader_rejects_missing_and_foreign_files(tmp_path):
-    with pytest.raises(IsingRGError, match="does not exist"):
-        read_samples(tmp_path / "nope.h5")
-    text = tmp_path / "text.h5"
-    text.write_text("hello")
-    with pytest.raises(IsingRGError, match="not an HDF5 file"):
-        read_samples(text)
-    foreign = tmp_path / "foreign.h5"
-    with h5py.File(foreign, "w") as f:
-        f["x"] = np.zeros(3)
-    with pytest.raises(IsingRGError, match="not an ising_rg sample"):
-        read_samples(foreign)
+    assert_refuses_missing_and_foreign(read_samples, tmp_path, "sample")
 
 
 def test_cli_sample_writes_file_and_same_seed_is_identical(tmp_path):
@@ -106,11 +97,11 @@ def test_cli_sample_writes_file_and_same_seed_is_identical(tmp_path):
     ("args", "message"),
     [
         (["--size", "7"], "even integer"),
-        (["--size", "2"], "even integer"),
+        (["--size", "2"], "size must be an integer >= 4"),
         (["--coupling", "-0.3"], "positive"),
         (["--coupling", "0.4", "--temperature", "2.5"], "not both"),
         (["--temperature", "0"], "positive"),
-        (["--samples", "0"], "at least 1"),
+        (["--samples", "0"], "n_samples must be an integer >= 1"),
         (["--spacing", "often"], "auto"),
         (["--seed", "-1"], "seed"),
     ],

@@ -16,7 +16,7 @@ from ising_rg.sampling.observables import (
     thermodynamics,
 )
 from ising_rg.sampling.rng import new_streams
-from ising_rg.sampling.sampler import draw, sample
+from ising_rg.sampling.sampler import SampleOptions, draw, sample
 from tests.conftest import chi_square_z
 
 K_C = exact.critical_coupling()
@@ -27,7 +27,7 @@ COUPLINGS = (0.3, K_C, 0.55)  # above, at and below T_c
 @pytest.mark.parametrize("size", [4, 8, 16])
 @pytest.mark.parametrize("coupling", COUPLINGS)
 def test_energy_and_specific_heat_match_kaufman(algorithm, size, coupling):
-    samples = sample(size, coupling, 8000, algorithm, seed=size)
+    samples = sample(SampleOptions(size, coupling, 8000, algorithm, seed=size))
     stats = thermodynamics(samples.energy, samples.magnetization, coupling, size * size)
     for name, reference in (
         ("energy_per_spin", exact.energy_per_spin(coupling, size)),
@@ -53,7 +53,7 @@ def _state_index(spins: np.ndarray) -> np.ndarray:
      ("metropolis", 4, 0.3, 400_000), ("wolff", 4, 0.45, 200_000)],
 )
 def test_state_distribution_is_boltzmann(algorithm, size, coupling, n):
-    samples = draw(size, coupling, n, algorithm, seed=7, spacing=10)
+    samples = draw(SampleOptions(size, coupling, n, algorithm, seed=7, spacing=10))
     counts = np.bincount(_state_index(samples.spins), minlength=2 ** (size * size))
     expected = n * exact_enumeration.boltzmann_state_probabilities(coupling, size)
     assert chi_square_z(counts, expected) < 4.0
@@ -63,7 +63,7 @@ def test_state_distribution_is_boltzmann(algorithm, size, coupling, n):
 def test_energy_magnetization_distribution_4x4(algorithm):
     """The joint (E, M) histogram on the 4x4 torus against its exact density of states."""
     coupling, n = 0.4, 100_000
-    samples = draw(4, coupling, n, algorithm, seed=3, spacing=5)
+    samples = draw(SampleOptions(4, coupling, n, algorithm, seed=3, spacing=5))
     energies, magnetizations, counts = exact_enumeration.brute_force_density_of_states(4)
     weights = counts * np.exp(-coupling * (energies - energies.min()))
     expected = n * weights / weights.sum()
@@ -84,7 +84,7 @@ def test_binder_cumulants_cross_at_critical_temperature():
     for size in (8, 16):
         values = []
         for t in temperatures:
-            s = sample(size, 1.0 / t, 20000, "wolff", seed=11)
+            s = sample(SampleOptions(size, 1.0 / t, 20000, "wolff", seed=11))
             u4 = thermodynamics(s.energy, s.magnetization, 1.0 / t, size * size)
             values.append(u4["binder_cumulant"]["mean"])
         cumulants[size] = np.array(values)
@@ -96,9 +96,9 @@ def test_binder_cumulants_cross_at_critical_temperature():
 
 
 def test_same_seed_same_samples_and_different_seed_differs():
-    a = sample(8, 0.4, 500, "wolff", seed=5)
-    b = sample(8, 0.4, 500, "wolff", seed=5)
-    c = sample(8, 0.4, 500, "wolff", seed=6)
+    a = sample(SampleOptions(8, 0.4, 500, "wolff", seed=5))
+    b = sample(SampleOptions(8, 0.4, 500, "wolff", seed=5))
+    c = sample(SampleOptions(8, 0.4, 500, "wolff", seed=6))
     assert np.array_equal(a.spins, b.spins)
     assert np.array_equal(a.energy, b.energy)
     assert not np.array_equal(a.spins, c.spins)
@@ -109,9 +109,9 @@ def test_thread_count_does_not_change_samples(algorithm):
     original = numba.get_num_threads()
     try:
         numba.set_num_threads(1)
-        one = sample(8, 0.42, 400, algorithm, seed=1)
+        one = sample(SampleOptions(8, 0.42, 400, algorithm, seed=1))
         numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
-        two = sample(8, 0.42, 400, algorithm, seed=1)
+        two = sample(SampleOptions(8, 0.42, 400, algorithm, seed=1))
     finally:
         numba.set_num_threads(original)
     assert np.array_equal(one.spins, two.spins)
@@ -182,7 +182,7 @@ def test_autocorrelation_time_of_ar1_process():
 
 
 def test_auto_spacing_is_twice_tau():
-    s = sample(16, K_C, 200, "metropolis", seed=0)
+    s = sample(SampleOptions(16, K_C, 200, "metropolis", seed=0))
     tau = max(s.tau_int_energy, s.tau_int_abs_magnetization)
     assert s.spacing_sweeps >= 2 * tau
     assert s.spacing_sweeps < 2 * tau + 1

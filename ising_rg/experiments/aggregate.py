@@ -64,17 +64,23 @@ def summarize(metrics: dict, extras: dict) -> dict[str, float | None]:
     return out
 
 
+def group_key(group: str, coupling: float) -> str:
+    """The key of a group of replicates in ``aggregate``'s output: ``"<group>@<K, 3 decimals>"``,
+    e.g. ``"sweep@0.500"``."""
+    return f"{group}@{coupling:.3f}"
+
+
 def aggregate(results: list[dict]) -> dict[str, Any]:
     """Mean, standard deviation and count over replicates of every summary metric.
 
     Results are grouped by (group, coupling); the paper group also stands as the sweep's
-    point at K = 0.408. Returns ``{"groups": {"<group>@K": {"job": ..., "n": ..,
-    "metrics": {name: {"mean", "std", "sem", "n"}}}}}``.
+    point at the paper's coupling. Returns ``{"groups": {group_key(group, K): {"job": ...,
+    "n": .., "metrics": {name: {"mean", "std", "sem", "n"}}}}}``.
     """
     grouped: dict[str, list[dict]] = defaultdict(list)
     for result in results:
         job = result["job"]
-        grouped[f"{job['group']}@{job['coupling']:.3f}"].append(result)
+        grouped[group_key(job["group"], job["coupling"])].append(result)
     out: dict[str, Any] = {"groups": {}}
     for key, members in sorted(grouped.items()):
         names = sorted({name for m in members for name in m["summary"]})

@@ -7,7 +7,7 @@ exists for the same specification is not recomputed.
 
 Variants answer the controls of the report:
 
-* ``paper``      the paper's recipe (L1 = 2e-4);
+* ``paper``      the paper's recipe (``ising_rg.paper``, L1 = 2e-4);
 * ``l1_zero``    the same without the L1 penalty: does locality come from L1?
 * ``permuted``   a fixed random permutation of the sites before training, measured in the
                  permuted coordinates and, mapped back, in the original ones;
@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from ising_rg import paper
 from ising_rg.io.jsonfile import to_json, write_json
 
 VARIANTS = ("paper", "l1_zero", "permuted", "untrained")
@@ -40,11 +41,11 @@ class Job:
     replicate: int
     data_seed: int
     train_seed: int
-    size: int = 40
-    n_samples: int = 20000
-    hidden: tuple[int, ...] = (400, 100, 25)
-    epochs: int = 200
-    l1: float = 2e-4
+    size: int = paper.SIZE
+    n_samples: int = paper.N_SAMPLES
+    hidden: tuple[int, ...] = paper.HIDDEN
+    epochs: int = paper.N_EPOCHS
+    l1: float = paper.L1
     n_generative: int = 1000
     n_gibbs: int = 200
     extras: tuple[str, ...] = field(default=("couplings", "flow", "hidden_correlations"))
@@ -94,9 +95,10 @@ def run_job(spec: dict[str, Any], root: str) -> dict[str, Any]:
     """
     # Imports here keep the worker start-up light and the module importable anywhere.
     from ising_rg.experiments.aggregate import summarize
-    from ising_rg.pipeline import SampleOptions, measure_network, sample_data
+    from ising_rg.pipeline import measure_network, sample_data
     from ising_rg.rg import controls
     from ising_rg.rg.receptive_fields import spins_to_visible
+    from ising_rg.sampling.sampler import SampleOptions
 
     job = Job.from_dict(spec)
     folder = Path(root) / job.name

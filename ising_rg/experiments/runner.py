@@ -21,13 +21,16 @@ from typing import Any
 
 import numpy as np
 
+from ising_rg import paper
+from ising_rg.checks import check_integer
 from ising_rg.errors import IsingRGError
 from ising_rg.experiments.aggregate import aggregate
 from ising_rg.experiments.jobs import Job, run_job
 from ising_rg.io.jsonfile import write_json
+from ising_rg.seeding import seed_sequence
 
-SWEEP_COUPLINGS = (0.2, 0.3, 0.408, 0.44, 0.5)
-PAPER_COUPLING = 0.408
+#: The coupling sweep: both phases around K_c = 0.4407, the paper's point included.
+SWEEP_COUPLINGS = (0.2, 0.3, paper.COUPLING, 0.44, 0.5)
 
 
 def replicate_seeds(root_seed: int, n_replicates: int) -> list[tuple[int, int]]:
@@ -38,7 +41,7 @@ def replicate_seeds(root_seed: int, n_replicates: int) -> list[tuple[int, int]]:
     network of replicate r.
     """
     out = []
-    for child in np.random.SeedSequence(root_seed).spawn(n_replicates):
+    for child in seed_sequence(root_seed).spawn(n_replicates):
         data, train = child.spawn(2)
         out.append((int(data.generate_state(1, np.uint32)[0]),
                     int(train.generate_state(1, np.uint32)[0])))
@@ -49,9 +52,9 @@ PRESETS: dict[str, dict[str, Any]] = {
     # The report's default scale: the paper's lattice, data and network, with fewer epochs
     # for the many control jobs (the "convergence" group trains the paper point for the
     # full 200 epochs to show that the metrics have converged).
-    "default": {"size": 40, "n_samples": 20000, "hidden": (400, 100, 25), "epochs": 100,
-                "full_epochs": 200, "paper_seeds": 5, "control_seeds": 3,
-                "n_generative": 1000, "n_gibbs": 200},
+    "default": {"size": paper.SIZE, "n_samples": paper.N_SAMPLES, "hidden": paper.HIDDEN,
+                "epochs": 100, "full_epochs": paper.N_EPOCHS, "paper_seeds": 5,
+                "control_seeds": 3, "n_generative": 1000, "n_gibbs": 200},
     # A few seconds per job, for tests and a dry run of the whole report.
     "tiny": {"size": 8, "n_samples": 600, "hidden": (16, 4), "epochs": 4, "full_epochs": 8,
              "paper_seeds": 2, "control_seeds": 2, "n_generative": 50, "n_gibbs": 5},
@@ -75,15 +78,15 @@ def build_jobs(preset: str = "default", root_seed: int = 0) -> list[Job]:
         return Job(group=group, variant=variant, coupling=coupling, replicate=replicate,
                    data_seed=data_seed, train_seed=train_seed, **kwargs)
 
-    jobs = [job("paper", "paper", PAPER_COUPLING, r) for r in range(p["paper_seeds"])]
+    jobs = [job("paper", "paper", paper.COUPLING, r) for r in range(p["paper_seeds"])]
     # Replicate 0 of the paper point at half and at the full number of epochs: have the
     # metrics of the report's runs converged?
-    jobs += [job("halfway", "paper", PAPER_COUPLING, 0, epochs=p["epochs"] // 2)]
-    jobs += [job("convergence", "paper", PAPER_COUPLING, 0, epochs=p["full_epochs"])]
+    jobs += [job("halfway", "paper", paper.COUPLING, 0, epochs=p["epochs"] // 2)]
+    jobs += [job("convergence", "paper", paper.COUPLING, 0, epochs=p["full_epochs"])]
     for variant in ("l1_zero", "permuted", "untrained"):
-        jobs += [job(variant, variant, PAPER_COUPLING, r) for r in range(p["control_seeds"])]
+        jobs += [job(variant, variant, paper.COUPLING, r) for r in range(p["control_seeds"])]
     for coupling in SWEEP_COUPLINGS:
-        if coupling == PAPER_COUPLING:
+        if coupling == paper.COUPLING:
             continue  # the paper group's first replicates are this point of the sweep
         jobs += [job("sweep", "paper", coupling, r, extras=("hidden_correlations",))
                  for r in range(p["control_seeds"])]
@@ -155,8 +158,7 @@ def run_experiment(preset: str, root: str | os.PathLike, *, workers: int = 1,
                    scheduler: str | None = None, root_seed: int = 0,
                    progress: Callable[[int, int, dict], None] | None = None) -> dict[str, Any]:
     """Build, run (resuming) and aggregate the experiment; writes ``root/aggregate.json``."""
-    if workers < 1:
-        raise IsingRGError(f"--workers must be at least 1, got {workers}")
+    check_integer(workers, "--workers", 1)
     jobs = build_jobs(preset, root_seed)
     context = dask_executor(scheduler) if scheduler else local_executor(workers)
     with context as executor:

@@ -1,1 +1,2 @@
-"""File formats: sample files and model files (SPEC section 3), written atomically."""
+"""File formats: sample, model, results and validation files (``docs/formats.md``), written
+atomically."""

@@ -28,6 +28,7 @@ import numpy as np
 from ising_rg import __version__
 from ising_rg.errors import IsingRGError, NotFittedError
 from ising_rg.io.atomic import atomic_output, check_output_path
+from ising_rg.io.jsonfile import to_json
 from ising_rg.rbm.dbn import DBN, LAYER_HYPERPARAMETERS
 from ising_rg.rbm.rbm import BernoulliRBM
 
@@ -49,18 +50,6 @@ def file_sha256(path: str | os.PathLike) -> str:
     return digest.hexdigest()
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, tuple | set):
-        return list(value)
-    raise TypeError(f"not JSON serializable: {type(value).__name__}")
-
-
 def save_dbn(
     dbn: DBN,
     path: str | os.PathLike,
@@ -79,7 +68,8 @@ def save_dbn(
     data_sha256 : str
         SHA-256 of the sample file the DBN was trained on (:func:`file_sha256`).
     hyperparameters : dict
-        JSON-serialisable training options (stored as a JSON string).
+        JSON-serialisable training options (numpy values and tuples allowed; stored as a JSON
+        string through :func:`ising_rg.io.jsonfile.to_json`).
     seed : int
         Master seed of the training run.
     overwrite : bool
@@ -94,8 +84,8 @@ def save_dbn(
     if not rbms:
         raise NotFittedError("cannot save an unfitted DBN")
     try:
-        hyper_json = json.dumps(hyperparameters, default=_json_default, sort_keys=True)
-        params_json = json.dumps(dbn.get_params(), default=_json_default, sort_keys=True)
+        hyper_json = json.dumps(to_json(hyperparameters), sort_keys=True)
+        params_json = json.dumps(to_json(dbn.get_params()), sort_keys=True)
     except (TypeError, ValueError) as exc:
         raise IsingRGError(f"hyper-parameters are not JSON-serialisable ({exc})") from None
     sizes = [int(rbms[0].weights_.shape[0])] + [int(r.weights_.shape[1]) for r in rbms]

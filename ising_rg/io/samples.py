@@ -1,4 +1,4 @@
-"""Sample files (SPEC section 3): HDF5 with spins, per-spin energy and magnetization.
+"""Sample files (``docs/formats.md``): HDF5 with spins, per-spin energy and magnetization.
 
 Layout::
 

@@ -143,6 +143,17 @@ def hidden_step_sample(z, bias, scale, column_sum, sample, s0, s1):
             column_sum[j] += p
 
 
+@nb.njit(inline="always")
+def _sigmoid_row_error(row, bias, target_row, error):
+    """row <- sigmoid(row + bias); returns error + sum_j (target_row - row)^2, in order."""
+    for j in range(row.size):
+        p = _sigmoid_f32(row[j] + bias[j])
+        d = target_row[j] - p
+        error += d * d
+        row[j] = p
+    return error
+
+
 @nb.njit(cache=True, fastmath=True, error_model="numpy", boundscheck=False)
 def visible_step_error(z, bias, target, column_sum):
     """z <- P(v=1|h) from z = h W^T; column_sum <- sum_i P; returns sum (target - P)^2."""
@@ -151,13 +162,9 @@ def visible_step_error(z, bias, target, column_sum):
     error = _F32(0.0)
     for i in range(n):
         row = z[i]
-        target_row = target[i]
+        error = _sigmoid_row_error(row, bias, target[i], error)
         for j in range(m):
-            p = _sigmoid_f32(row[j] + bias[j])
-            d = target_row[j] - p
-            error += d * d
-            row[j] = p
-            column_sum[j] += p
+            column_sum[j] += row[j]
     return error
 
 
@@ -173,12 +180,7 @@ def visible_step_sample(z, bias, target, with_error, column_sum, s0, s1):
     for i in range(n):
         row = z[i]
         if with_error:
-            target_row = target[i]
-            for j in range(m):
-                p = _sigmoid_f32(row[j] + bias[j])
-                d = target_row[j] - p
-                error += d * d
-                row[j] = p
+            error = _sigmoid_row_error(row, bias, target[i], error)
         else:
             for j in range(m):
                 row[j] = _sigmoid_f32(row[j] + bias[j])

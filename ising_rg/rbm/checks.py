@@ -1,68 +1,21 @@
-"""Input checks of the RBM package: arrays, hyper-parameters, parameters, seeds.
+"""Input checks specific to the RBM package: its hyper-parameters and its parameter arrays.
 
-Every check raises :class:`~ising_rg.errors.IsingRGError` with a one-line message naming the
-problem.
+The generic checks (integers, numbers, choices, unit-interval data) are
+:mod:`ising_rg.checks`. Every check raises :class:`~ising_rg.errors.IsingRGError` with a
+one-line message naming the problem.
 """
 
 from __future__ import annotations
 
-import math
-import numbers
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
+from ising_rg.checks import check_choice, check_integer, check_number
 from ising_rg.errors import IsingRGError
 
-__all__ = [
-    "as_generator",
-    "check_hyperparameters",
-    "check_integer",
-    "check_parameter_arrays",
-    "check_unit_interval",
-    "seed_sequence",
-]
-
-
-def as_generator(seed: Any) -> np.random.Generator:
-    """A PCG64 Generator from an int / SeedSequence / None (fresh entropy); a Generator as is."""
-    if isinstance(seed, np.random.Generator):
-        return seed
-    return np.random.Generator(np.random.PCG64(seed))
-
-
-def seed_sequence(random_state: Any) -> np.random.SeedSequence:
-    """SeedSequence of a non-negative integer seed (None: fresh entropy; a SeedSequence as is)."""
-    if isinstance(random_state, np.random.SeedSequence):
-        return random_state
-    if random_state is None:
-        return np.random.SeedSequence()
-    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
-        if random_state < 0:
-            raise IsingRGError(f"random_state must be a non-negative integer, got {random_state}")
-        return np.random.SeedSequence(int(random_state))
-    raise IsingRGError(f"random_state must be an integer seed, got {random_state!r}")
-
-
-def check_integer(value: Any, name: str, minimum: int) -> int:
-    """``value`` as an int, if it is an integer (not a bool) >= ``minimum``."""
-    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
-        raise IsingRGError(f"{name} must be an integer, got {value!r}")
-    if value < minimum:
-        raise IsingRGError(f"{name} must be >= {minimum}, got {value}")
-    return int(value)
-
-
-def _check_real(value: Any, name: str) -> float:
-    if not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise IsingRGError(f"{name} must be a finite number, got {value!r}")
-    return float(value)
-
-
-def _check_choice(value: Any, name: str, choices: tuple[str, str]) -> None:
-    if value not in choices:
-        raise IsingRGError(f"{name} must be {choices[0]!r} or {choices[1]!r}, got {value!r}")
+__all__ = ["check_hyperparameters", "check_parameter_arrays"]
 
 
 def check_hyperparameters(params: Mapping[str, Any]) -> tuple[float, float, int]:
@@ -80,11 +33,9 @@ def check_hyperparameters(params: Mapping[str, Any]) -> tuple[float, float, int]
     """
     for name in ("n_hidden", "n_epochs", "cd_k", "n_monitor", "batch_size"):
         check_integer(params[name], name, 1)
-    if _check_real(params["learning_rate"], "learning_rate") <= 0:
-        raise IsingRGError(f"learning_rate must be > 0, got {params['learning_rate']}")
+    check_number(params["learning_rate"], "learning_rate", above=0)
     for name in ("l1", "l2"):
-        if _check_real(params[name], name) < 0:
-            raise IsingRGError(f"{name} must be >= 0, got {params[name]}")
+        check_number(params[name], name, minimum=0)
     try:
         m0, m1, switch = params["momentum_schedule"]
     except (TypeError, ValueError):
@@ -93,50 +44,15 @@ def check_hyperparameters(params: Mapping[str, Any]) -> tuple[float, float, int]
             f"{params['momentum_schedule']!r}"
         ) from None
     for m in (m0, m1):
-        if not isinstance(m, numbers.Real) or not 0.0 <= m < 1.0:
-            raise IsingRGError(f"momentum must be in [0, 1), got {m!r}")
-    if not isinstance(switch, numbers.Integral) or switch < 0:
-        raise IsingRGError(f"n_initial_epochs must be an integer >= 0, got {switch!r}")
-    _check_choice(params["init"], "init", ("paper", "guide"))
-    _check_choice(params["negative_visible"], "negative_visible", ("probabilities", "samples"))
+        check_number(m, "momentum", minimum=0, below=1)
+    check_integer(switch, "n_initial_epochs", 0)
+    check_choice(params["init"], "init", ("paper", "guide"))
+    check_choice(params["negative_visible"], "negative_visible", ("probabilities", "samples"))
     if not isinstance(params["persistent"], bool | np.bool_):
         raise IsingRGError(f"persistent must be True or False, got {params['persistent']!r}")
     if params["n_persistent_chains"] is not None:
         check_integer(params["n_persistent_chains"], "n_persistent_chains", 1)
     return float(m0), float(m1), int(switch)
-
-
-def check_unit_interval(X: Any, name: str = "X", n_features: int | None = None) -> np.ndarray:
-    """Validate a 2-D finite array with values in [0, 1]; return it as C-ordered float32.
-
-    Raises
-    ------
-    IsingRGError
-        One-line message naming the problem (shape, non-finite entries, range, columns).
-    """
-    try:
-        arr = np.asarray(X)
-    except Exception as exc:  # ragged lists etc.
-        raise IsingRGError(f"{name} is not a numeric array ({exc})") from None
-    if arr.dtype == object or not (
-        np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)
-    ):
-        raise IsingRGError(f"{name} must be a numeric array, got dtype {arr.dtype}")
-    if arr.ndim != 2:
-        raise IsingRGError(f"{name} must be 2-D (n_samples, n_features), got shape {arr.shape}")
-    if arr.shape[0] == 0 or arr.shape[1] == 0:
-        raise IsingRGError(f"{name} is empty (shape {arr.shape})")
-    if n_features is not None and arr.shape[1] != n_features:
-        raise IsingRGError(
-            f"{name} has {arr.shape[1]} features but the model has {n_features} visible units"
-        )
-    arr = np.ascontiguousarray(arr, dtype=np.float32)
-    if not np.isfinite(arr).all():
-        raise IsingRGError(f"{name} contains NaN or infinite values")
-    lo, hi = float(arr.min()), float(arr.max())
-    if lo < 0.0 or hi > 1.0:
-        raise IsingRGError(f"{name} values must lie in [0, 1], found range [{lo:g}, {hi:g}]")
-    return arr
 
 
 def check_parameter_arrays(

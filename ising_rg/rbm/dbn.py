@@ -13,9 +13,11 @@ from typing import Any
 
 import numpy as np
 
+from ising_rg import paper
+from ising_rg.checks import check_choice, check_integer, check_number, check_unit_interval
 from ising_rg.errors import IsingRGError, NotFittedError
-from ising_rg.rbm.checks import as_generator, check_unit_interval, seed_sequence
 from ising_rg.rbm.rbm import HYPERPARAMETER_NAMES, BernoulliRBM
+from ising_rg.seeding import as_generator, bernoulli, seed_sequence
 
 __all__ = ["DBN", "LAYER_HYPERPARAMETERS"]
 
@@ -28,6 +30,10 @@ LAYER_HYPERPARAMETERS = tuple(
 
 class DBN:
     """Greedy layer-wise stack of :class:`~ising_rg.rbm.rbm.BernoulliRBM`.
+
+    The defaults are the paper's (:mod:`ising_rg.paper`): layers 400, 100, 25, each trained on
+    the hidden probabilities of the one below, every layer with BernoulliRBM's defaults (the
+    paper's recipe).
 
     Parameters
     ----------
@@ -65,9 +71,9 @@ class DBN:
 
     def __init__(
         self,
-        hidden: Sequence[int] = (400, 100, 25),
+        hidden: Sequence[int] = paper.HIDDEN,
         *,
-        propagate: str = "probabilities",
+        propagate: str = paper.PROPAGATE,
         random_state: int = 0,
         **rbm_kwargs: Any,
     ) -> None:
@@ -107,17 +113,9 @@ class DBN:
         if not sizes:
             raise IsingRGError("hidden must name at least one layer")
         for size in sizes:
-            if not isinstance(size, numbers.Integral) or isinstance(size, bool) or size < 1:
-                raise IsingRGError(f"hidden layer sizes must be positive integers, got {hidden!r}")
-        if self.propagate not in ("probabilities", "samples"):
-            raise IsingRGError(
-                f"propagate must be 'probabilities' or 'samples', got {self.propagate!r}"
-            )
-        if isinstance(self.random_state, bool) or not isinstance(
-            self.random_state, numbers.Integral
-        ):
-            raise IsingRGError(f"random_state must be an integer seed, got {self.random_state!r}")
-        seed_sequence(self.random_state)  # validates >= 0
+            check_integer(size, "every hidden layer size", 1)
+        check_choice(self.propagate, "propagate", ("probabilities", "samples"))
+        check_integer(self.random_state, "random_state", 0)
         return tuple(int(s) for s in sizes)
 
     def _seeds(self, n_layers: int) -> tuple[np.random.SeedSequence, np.random.SeedSequence,
@@ -263,12 +261,7 @@ class DBN:
         sizes = self._check_parameters()
         X = check_unit_interval(X, "X")
         n_samples = X.shape[0]
-        if not isinstance(validation_fraction, numbers.Real) or not (
-            0.0 <= validation_fraction < 1.0
-        ):
-            raise IsingRGError(
-                f"validation_fraction must be in [0, 1), got {validation_fraction!r}"
-            )
+        check_number(validation_fraction, "validation_fraction", minimum=0, below=1)
         n_val = int(round(validation_fraction * n_samples))
         if n_val and n_samples - n_val < 1:
             raise IsingRGError("validation_fraction leaves no training samples")
@@ -302,9 +295,7 @@ class DBN:
     ) -> np.ndarray:
         probabilities = rbm.transform(data)
         if self.propagate == "samples":
-            return (rng.random(probabilities.shape, dtype=np.float32) < probabilities).astype(
-                np.float32
-            )
+            return bernoulli(probabilities, rng, uniform_dtype=np.float32)
         return probabilities
 
     # -- inference ---------------------------------------------------------------------------
@@ -319,13 +310,7 @@ class DBN:
         self._check_fitted()
         if depth is None:
             return self.n_layers_
-        if (
-            not isinstance(depth, numbers.Integral)
-            or isinstance(depth, bool)
-            or not 1 <= depth <= self.n_layers_
-        ):
-            raise IsingRGError(f"depth must be an integer in 1..{self.n_layers_}, got {depth!r}")
-        return int(depth)
+        return check_integer(depth, "depth", 1, self.n_layers_)
 
     def transform(self, X: Any, depth: int | None = None) -> np.ndarray:
         """Hidden probabilities of layer ``depth`` (1-based; default the top), propagated up.
@@ -397,8 +382,7 @@ class DBN:
         samples : ndarray, shape (n, n_visible), float32 {0, 1}; only if return_binary
         """
         self._check_fitted()
-        if not isinstance(n_gibbs, numbers.Integral) or n_gibbs < 0:
-            raise IsingRGError(f"n_gibbs must be an integer >= 0, got {n_gibbs!r}")
+        n_gibbs = check_integer(n_gibbs, "n_gibbs", 0)
         rng = as_generator(seed)
         top = self.rbms_[-1]
         if X_init is not None:
@@ -407,23 +391,18 @@ class DBN:
                 if self.n_layers_ > 1
                 else (check_unit_interval(X_init, "X_init", n_features=self.n_features_in_))
             )
-            v_top = (rng.random(below_top.shape, dtype=np.float32) < below_top).astype(np.float32)
+            v_top = bernoulli(below_top, rng, uniform_dtype=np.float32)
         else:
-            if not isinstance(n_samples, numbers.Integral) or n_samples < 1:
-                raise IsingRGError(f"n_samples must be an integer >= 1, got {n_samples!r}")
-            v_top = (rng.random((int(n_samples), top.n_visible)) < 0.5).astype(np.float32)
+            n_samples = check_integer(n_samples, "n_samples", 1)
+            v_top = bernoulli(0.5, rng, shape=(n_samples, top.n_visible))
         if n_gibbs > 0:
-            v_top = top.gibbs(v_top, int(n_gibbs), rng)
+            v_top = top.gibbs(v_top, n_gibbs, rng)
         # mean-field last half-step: P(v_top | h) with h sampled from the final state
-        h = top.transform(v_top)
-        h = (rng.random(h.shape, dtype=np.float32) < h).astype(np.float32)
+        h = bernoulli(top.transform(v_top), rng, uniform_dtype=np.float32)
         v_top_probabilities = top.propagate_down(h)
         probabilities = self._down(v_top_probabilities, self.n_layers_ - 1)
         if return_binary:
-            binary = (rng.random(probabilities.shape, dtype=np.float32) < probabilities).astype(
-                np.float32
-            )
-            return probabilities, binary
+            return probabilities, bernoulli(probabilities, rng, uniform_dtype=np.float32)
         return probabilities
 
 

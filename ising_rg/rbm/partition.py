@@ -14,15 +14,15 @@ Z = sum_{v,h} exp(-E(v, h)). All results are natural logarithms (nats).
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any
 
 import numpy as np
 
+from ising_rg.checks import check_integer, check_unit_interval
 from ising_rg.errors import IsingRGError, NotFittedError
 from ising_rg.rbm._enumerate import gray_code_log_partition
-from ising_rg.rbm.checks import check_unit_interval
 from ising_rg.rbm.rbm import softplus
+from ising_rg.seeding import as_generator, bernoulli
 
 __all__ = [
     "ais_beta_schedule",
@@ -98,8 +98,7 @@ def exact_log_partition(model: Any, *, max_units: int = 25, chunk_bits: int = 12
     """
     W, b, c = rbm_parameters(model)
     n_visible, n_hidden = W.shape
-    if not isinstance(max_units, numbers.Integral) or not 1 <= max_units <= 40:
-        raise IsingRGError(f"max_units must be an integer in [1, 40], got {max_units!r}")
+    check_integer(max_units, "max_units", 1, 40)
     if n_hidden <= n_visible:  # enumerate h, sum v out
         coupling, enum_bias, other_bias = np.ascontiguousarray(W.T), c, b
     else:  # enumerate v, sum h out
@@ -130,8 +129,7 @@ def ais_beta_schedule(n_betas: int) -> np.ndarray:
     steps on [0, 0.5], [0.5, 0.9], [0.9, 1] in the proportions 500 : 4000 : 10000 of their
     14,500 intermediate distributions (finer where the distributions change fastest).
     """
-    if not isinstance(n_betas, numbers.Integral) or n_betas < 3:
-        raise IsingRGError(f"n_betas must be an integer >= 3, got {n_betas!r}")
+    check_integer(n_betas, "n_betas", 3)
     n1 = max(1, round((n_betas - 1) * 500 / 14500))
     n2 = max(1, round((n_betas - 1) * 4000 / 14500))
     n3 = max(1, n_betas - 1 - n1 - n2)
@@ -214,13 +212,12 @@ def ais_log_partition(
     """
     W, b, c = rbm_parameters(model)
     n_visible, n_hidden = W.shape
-    for name, value, minimum in (("n_runs", n_runs, 2), ("n_betas", n_betas, 3)):
-        if not isinstance(value, numbers.Integral) or value < minimum:
-            raise IsingRGError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    check_integer(n_runs, "n_runs", 2)
+    check_integer(n_betas, "n_betas", 3)
     if dtype not in (np.float32, np.float64):
         raise IsingRGError("dtype must be numpy.float32 or numpy.float64")
     base_bias = _base_visible_bias(base, data, n_visible)
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = as_generator(seed)
     betas = ais_beta_schedule(int(n_betas))
 
     log_z_base = n_hidden * math.log(2.0) + float(softplus(base_bias).sum())
@@ -229,7 +226,7 @@ def ais_log_partition(
     bias_shift = b - base_bias  # (b - b_A) . v is the beta-linear part of log p*_k
 
     p_base = 1.0 / (1.0 + np.exp(-base_bias))
-    v = (rng.random((n_runs, n_visible)) < p_base).astype(dtype)
+    v = bernoulli(p_base, rng, dtype=dtype, shape=(n_runs, n_visible))
     log_w = np.zeros(n_runs)
     x = (v @ Wd).astype(np.float64) + c  # hidden input at the current v
     log_p_prev = softplus(betas[0] * x).sum(axis=1) + betas[0] * (v @ bias_shift)
@@ -239,9 +236,9 @@ def ais_log_partition(
             log_w += log_p_next - log_p_prev
             # one Gibbs step at beta: h ~ p(h | v), v ~ p(v | h)
             p_h = 1.0 / (1.0 + np.exp(-beta * x))
-            h = (rng.random(p_h.shape) < p_h).astype(dtype)
+            h = bernoulli(p_h, rng, dtype=dtype)
             field = (1.0 - beta) * base_bias + beta * (b + (h @ WTd))
-            v = (rng.random(field.shape) < 1.0 / (1.0 + np.exp(-field))).astype(dtype)
+            v = bernoulli(1.0 / (1.0 + np.exp(-field)), rng, dtype=dtype)
             x = (v @ Wd).astype(np.float64) + c
             log_p_prev = softplus(beta * x).sum(axis=1) + beta * (v @ bias_shift)
 

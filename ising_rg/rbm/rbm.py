@@ -16,23 +16,18 @@ Modules: :mod:`~ising_rg.rbm.trainer` (the CD/PCD training loop, its performance
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 
+from ising_rg import paper
+from ising_rg.checks import check_integer, check_unit_interval
 from ising_rg.errors import IsingRGError, NotFittedError
 from ising_rg.rbm._kernels import free_energy_from_input, sigmoid_rows
-from ising_rg.rbm.checks import (
-    as_generator,
-    check_hyperparameters,
-    check_integer,
-    check_parameter_arrays,
-    check_unit_interval,
-    seed_sequence,
-)
+from ising_rg.rbm.checks import check_hyperparameters, check_parameter_arrays
 from ising_rg.rbm.trainer import CHUNK_ROWS, HISTORY_KEYS, train_cd
+from ising_rg.seeding import as_generator, bernoulli, seed_sequence
 
 __all__ = ["HISTORY_KEYS", "HYPERPARAMETER_NAMES", "BernoulliRBM", "sigmoid", "softplus"]
 
@@ -73,6 +68,11 @@ class BernoulliRBM:
     scikit-learn conventions by duck typing: ``__init__`` only stores hyper-parameters,
     ``fit`` validates them and returns ``self``, fitted attributes end in ``_``.
 
+    The defaults are the paper's recipe (:mod:`ising_rg.paper`): Hinton & Salakhutdinov's
+    ``rbm.m`` (CD-1, learning rate 0.1, momentum 0.5 then 0.9, batch 100, W ~ 0.1 N(0, 1),
+    200 epochs) with Mehta & Schwab's L1 penalty 2e-4 in place of its L2 weight cost. The
+    ``ising-rg train`` command has the same defaults.
+
     Parameters
     ----------
     n_hidden : int
@@ -103,10 +103,11 @@ class BernoulliRBM:
         Intermediate steps (k > 1) always sample both layers. PCD negative statistics always
         use the binary chain states.
     l1 : float
-        L1 weight penalty; its gradient ``l1 * sign(W)`` enters the momentum update (see the
-        module docstring). The paper: 2e-4.
+        L1 weight penalty; its gradient ``l1 * sign(W)`` enters the momentum update (see
+        :mod:`ising_rg.rbm.trainer`). The paper: 2e-4; 0 switches it off.
     l2 : float
-        L2 weight penalty (rbm.m's weightcost, 2e-4 there); gradient ``l2 * W``.
+        L2 weight penalty (rbm.m's weightcost, 2e-4 there; 0 in the paper, whose L1 replaces
+        it); gradient ``l2 * W``.
     init : {'paper', 'guide'}
         'paper' (rbm.m): W ~ 0.1 N(0,1), biases 0. 'guide' (Hinton's practical guide, 2010):
         W ~ 0.01 N(0,1), visible bias = logit(training mean clipped to [1e-3, 1 - 1e-3]),
@@ -147,17 +148,17 @@ class BernoulliRBM:
         self,
         n_hidden: int,
         *,
-        learning_rate: float = 0.1,
-        momentum_schedule: tuple[float, float, int] = (0.5, 0.9, 5),
-        batch_size: int = 100,
-        n_epochs: int = 200,
-        cd_k: int = 1,
+        learning_rate: float = paper.LEARNING_RATE,
+        momentum_schedule: tuple[float, float, int] = paper.MOMENTUM_SCHEDULE,
+        batch_size: int = paper.BATCH_SIZE,
+        n_epochs: int = paper.N_EPOCHS,
+        cd_k: int = paper.CD_K,
         persistent: bool = False,
         n_persistent_chains: int | None = None,
-        negative_visible: str = "probabilities",
-        l1: float = 0.0,
-        l2: float = 0.0,
-        init: str = "paper",
+        negative_visible: str = paper.NEGATIVE_VISIBLE,
+        l1: float = paper.L1,
+        l2: float = paper.L2,
+        init: str = paper.INIT,
         n_monitor: int = 1000,
         random_state: Any = 0,
     ) -> None:
@@ -465,15 +466,12 @@ class BernoulliRBM:
         ndarray, shape (n, n_visible), float32 binary {0, 1}
         """
         V = self._check_input(v, "v")
-        if not isinstance(k, numbers.Integral) or k < 1:
-            raise IsingRGError(f"k must be an integer >= 1, got {k!r}")
+        k = check_integer(k, "k", 1)
         rng = as_generator(rng)
         with np.errstate(over="ignore", under="ignore"):
-            for _ in range(int(k)):
-                H = self._hidden_probabilities(V)
-                H = (rng.random(H.shape, dtype=np.float32) < H).astype(np.float32)
-                V = self._visible_probabilities(H)
-                V = (rng.random(V.shape, dtype=np.float32) < V).astype(np.float32)
+            for _ in range(k):
+                H = bernoulli(self._hidden_probabilities(V), rng, uniform_dtype=np.float32)
+                V = bernoulli(self._visible_probabilities(H), rng, uniform_dtype=np.float32)
         return V
 
     def sample(self, n_samples: int, n_steps: int = 1000, seed: Any = 0) -> np.ndarray:
@@ -483,8 +481,7 @@ class BernoulliRBM:
         -------
         ndarray, shape (n_samples, n_visible), float32 binary
         """
-        if not isinstance(n_samples, numbers.Integral) or n_samples < 1:
-            raise IsingRGError(f"n_samples must be an integer >= 1, got {n_samples!r}")
+        n_samples = check_integer(n_samples, "n_samples", 1)
         rng = as_generator(seed)
-        v0 = (rng.random((int(n_samples), self.n_visible)) < 0.5).astype(np.float32)
+        v0 = bernoulli(0.5, rng, shape=(n_samples, self.n_visible))
         return self.gibbs(v0, n_steps, rng)

@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from ising_rg.checks import check_unit_interval
 from ising_rg.errors import IsingRGError
 from ising_rg.rbm._kernels import (
     apply_updates,
@@ -52,13 +53,15 @@ from ising_rg.rbm._kernels import (
     visible_step_sample,
     weight_statistics,
 )
-from ising_rg.rbm.checks import as_generator, check_unit_interval
+from ising_rg.seeding import as_generator, bernoulli
 
 __all__ = [
     "CHUNK_ROWS",
+    "DEAD_ACTIVATION_BOUNDS",
     "HISTORY_KEYS",
     "CDTrainer",
     "cd_gradient",
+    "dead_units",
     "epoch_metrics",
     "start_trainer",
     "train_cd",
@@ -79,6 +82,29 @@ HISTORY_KEYS = (
     "epoch_seconds",
 )
 CHUNK_ROWS = 2048  # rows per GEMM chunk in inference: bounded memory, still BLAS-efficient
+#: (low, high): a hidden unit whose mean activation P(h = 1 | v) over the data is below low or
+#: above high is dead (always off or always on). Used by the training history's
+#: ``hidden_dead_fraction`` and by the RG analysis, which measures live units only.
+DEAD_ACTIVATION_BOUNDS = (0.01, 0.99)
+
+
+def dead_units(
+    mean_activation: np.ndarray,
+    low: float = DEAD_ACTIVATION_BOUNDS[0],
+    high: float = DEAD_ACTIVATION_BOUNDS[1],
+) -> np.ndarray:
+    """Units whose mean activation over the data is < low or > high (always off or always on).
+
+    Parameters
+    ----------
+    mean_activation : ndarray, shape (n_units,), mean over the data of P(h=1|v)
+
+    Returns
+    -------
+    bool array, shape (n_units,), True for dead units.
+    """
+    m = np.asarray(mean_activation, dtype=np.float64)
+    return (m < low) | (m > high)
 
 
 class CDTrainer:
@@ -157,8 +183,7 @@ class CDTrainer:
     def init_chains(self, X: np.ndarray) -> None:
         """PCD: start the persistent chains at random training vectors, made binary."""
         rows = self.rng.integers(0, X.shape[0], size=self.M)
-        u = self.rng.random((self.M, X.shape[1]), dtype=_F32)
-        self.v_neg[...] = u < X[rows]
+        self.v_neg[...] = bernoulli(X[rows], self.rng, uniform_dtype=_F32)
 
     def gradient(self, X: np.ndarray, rows: np.ndarray) -> float:
         """Fill grad_W and the column sums (times the learning rate) for minibatch ``rows``.
@@ -332,9 +357,7 @@ def epoch_metrics(
         "free_energy_train": float(f_train.mean()),
         "weight_norm": float(norm),
         "weight_abs_mean": float(abs_mean),
-        "hidden_dead_fraction": float(
-            np.mean((mean_activation < 0.01) | (mean_activation > 0.99))
-        ),
+        "hidden_dead_fraction": float(np.mean(dead_units(mean_activation))),
     }
     if persistent:
         v = x @ W.T

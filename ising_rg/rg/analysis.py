@@ -12,8 +12,9 @@ The DBN is duck-typed (see ising_rg.rg.receptive_fields): ``rbms_`` (each with `
 ``visible_bias_``, ``hidden_bias_``, ``transform``), ``reconstruct(X, depth)`` and
 ``sample(n_samples=, n_gibbs=, seed=)``.
 
-Random streams: every random choice draws from ``SeedSequence(seed, spawn_key=(stream, layer))``
-with a fixed stream number per purpose (below), so results do not depend on evaluation order.
+Random streams: every random choice draws from ``seed_stream(seed, stream, layer)`` =
+``SeedSequence(seed, spawn_key=(stream, layer))`` (:mod:`ising_rg.seeding`) with a fixed stream
+number per purpose (below), so results do not depend on evaluation order.
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ from typing import Any
 
 import numpy as np
 
+from ising_rg.checks import check_integer
 from ising_rg.errors import IsingRGError
 from ising_rg.io.jsonfile import to_json
+from ising_rg.rbm.trainer import DEAD_ACTIVATION_BOUNDS
 from ising_rg.rg.blockcorr import (
     block_spin_correlation,
     block_spin_correlation_chance,
@@ -49,16 +52,12 @@ from ising_rg.rg.shape import (
     radius_of_gyration,
 )
 from ising_rg.sampling.observables import correlation_length
+from ising_rg.seeding import seed_stream
 
-# Stream numbers of the random choices (see module docstring).
+# Stream numbers of the random choices (see module docstring; ising_rg.rg.quality uses 7).
 _TIES, _SHUFFLE, _RANDOM_BLOCKS, _DBN_SAMPLE, _BINARIZE_SAMPLES, _BINARIZE_RECON, _COARSE = range(7)
 
-DEAD_LOW, DEAD_HIGH = 0.01, 0.99
 N_ANALYSIS = 5000  # evenly spaced data samples for the receptive-field and correlation metrics
-
-
-def _stream(seed: int, *key: int) -> np.random.SeedSequence:
-    return np.random.SeedSequence(seed, spawn_key=key)
 
 
 def analysis_subset(n_samples: int, n_analysis: int | None) -> np.ndarray:
@@ -130,7 +129,7 @@ def receptive_field_arrays(
         "weight_product": weight_fields,
         "activation_weighted": weighted_fields,
         "mean_activation": mean_activation,
-        "live": [~dead_units(m, DEAD_LOW, DEAD_HIGH) for m in mean_activation],
+        "live": [~dead_units(m) for m in mean_activation],
         "centroids": [periodic_centroid(f) for f in weight_fields],
         "activation_weighted_centroids": [periodic_centroid(f) for f in weighted_fields],
         "block_size": layer_block_sizes(len(weight_fields), size),
@@ -166,11 +165,11 @@ def _field_metrics(
         }
     centroids = periodic_centroid(fields)
     locality_values, _ = best_window_fraction(fields, block_size)
-    chance_locality = locality_chance(fields, block_size, seed=_stream(seed, _SHUFFLE, layer))
+    chance_locality = locality_chance(fields, block_size, seed=seed_stream(seed, _SHUFFLE, layer))
 
     def chance(window: np.ndarray) -> np.ndarray:  # the same random blocks for any block spin
         return block_spin_correlation_chance(
-            activations, spins, block_size, seed=_stream(seed, _RANDOM_BLOCKS, layer),
+            activations, spins, block_size, seed=seed_stream(seed, _RANDOM_BLOCKS, layer),
             n_draws=chance_draws, window_spins=window)
 
     correlation = block_spin_correlation(
@@ -292,25 +291,25 @@ def analyze(
     compact example.
     """
     s, size = _check_inputs(dbn, spins)
-    if n_generative < 2:
-        raise IsingRGError(f"n_generative must be >= 2, got {n_generative}")
+    check_integer(n_generative, "n_generative", 2)
     arrays = fields if fields is not None else receptive_field_arrays(dbn, s, n_analysis=n_analysis)
     layers = [_layer_metrics(arrays, index, seed=seed, chance_draws=chance_draws)
               for index in range(1, len(arrays["block_size"]) + 1)]
     generative = generative_quality(
         dbn, s, coupling, n_generative=n_generative, n_gibbs=n_gibbs, exact=exact,
-        sample_seed=_stream(seed, _DBN_SAMPLE), binarize_seed=_stream(seed, _BINARIZE_SAMPLES))
+        sample_seed=seed_stream(seed, _DBN_SAMPLE),
+        binarize_seed=seed_stream(seed, _BINARIZE_SAMPLES))
     # Reconstructions: data -> layer depth -> back down, from evenly spaced data configurations.
     generative["reconstructions"] = reconstruction_quality(
         dbn, s[analysis_subset(s.shape[0], n_generative)], coupling,
-        [_stream(seed, _BINARIZE_RECON, depth) for depth in range(1, len(dbn.rbms_) + 1)])
+        [seed_stream(seed, _BINARIZE_RECON, depth) for depth in range(1, len(dbn.rbms_) + 1)])
     settings = {
         "seed": int(seed),
         "n_analysis": arrays["n_analysed"],
         "n_generative": int(n_generative),
         "n_gibbs": int(n_gibbs),
         "chance_draws": int(chance_draws),
-        "dead_activation_bounds": [DEAD_LOW, DEAD_HIGH],
+        "dead_activation_bounds": list(DEAD_ACTIVATION_BOUNDS),
         "block_spin_window": "centred on the receptive-field centroid",
         "locality_chance": "pixel positions of each unit's field permuted",
         "block_spin_chance": "random block positions per unit",
@@ -328,7 +327,7 @@ def _layer_metrics(arrays: dict[str, Any], index: int, *, seed: int,
     block_size = arrays["block_size"][index - 1]
     live = arrays["live"][index - 1]
     window_spins = window_block_spins(
-        subset, block_size, "majority", seed=_stream(seed, _TIES, index)
+        subset, block_size, "majority", seed=seed_stream(seed, _TIES, index)
     )
     common = {
         "activations": arrays["activations"][index - 1][:, live],
@@ -373,7 +372,7 @@ def _data_summary(spins: np.ndarray, coupling: float, arrays: dict[str, Any], n_
         "correlation_length": xi,
         "correlation_length_error": xi_error,
         "block_spin": coarse_grained_observables(
-            arrays["spins"], block_size=2, levels=levels, seed=_stream(seed, _COARSE)
+            arrays["spins"], block_size=2, levels=levels, seed=seed_stream(seed, _COARSE)
         ),
     }
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ising_rg.checks import check_choice
 from ising_rg.errors import IsingRGError
-from ising_rg.rg.blockspin import SeedLike, periodic_window_sums, window_majority_spins
+from ising_rg.rg.blockspin import periodic_window_sums, window_majority_spins
+from ising_rg.seeding import SeedLike, as_generator
 
 
 def centred_window_corners(centroids: np.ndarray, block_size: int, size: int) -> np.ndarray:
@@ -86,11 +88,9 @@ def window_block_spins(
     free of the tie noise of even b (for independent spins and b = 2, 3/8 of the blocks tie and
     even a unit equal to the block sum correlates only 0.75 with the majority spin).
     """
-    if rule == "majority":
+    if check_choice(rule, "block-spin rule", ("majority", "mean")) == "majority":
         return window_majority_spins(spins, block_size, seed)
-    if rule == "mean":
-        return periodic_window_sums(np.asarray(spins), block_size) / block_size**2
-    raise IsingRGError(f"unknown block-spin rule {rule!r} (use 'majority' or 'mean')")
+    return periodic_window_sums(np.asarray(spins), block_size) / block_size**2
 
 
 def block_spin_correlation(
@@ -163,6 +163,5 @@ def block_spin_correlation_chance(
     n_units = np.shape(activations)[1]
     if window_spins is None:
         window_spins = window_block_spins(spins, block_size, rule, seed)
-    rng = np.random.default_rng(seed)
-    corners = rng.integers(0, size, size=(n_units, n_draws, 2))
+    corners = as_generator(seed).integers(0, size, size=(n_units, n_draws, 2))
     return window_correlations(activations, window_spins, corners)

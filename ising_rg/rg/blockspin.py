@@ -1,12 +1,12 @@
 """Kadanoff block spins: majority-rule coarse-graining of periodic Ising configurations.
 
-Conventions (SPEC section 2): spins in {-1, +1}, arrays shaped (n_samples, L, L), row-major,
-periodic boundaries. A block of size b covers b x b sites; the *aligned* blocks of a lattice
-are the (L/b)^2 blocks whose top-left corners sit at multiples of b.
+Conventions (``docs/formats.md``): spins in {-1, +1}, arrays shaped (n_samples, L, L),
+row-major, periodic boundaries. A block of size b covers b x b sites; the *aligned* blocks of a
+lattice are the (L/b)^2 blocks whose top-left corners sit at multiples of b.
 
 Tie rule (even b only, where a block can sum to zero): every block gets its own fair coin,
 +1 or -1 with probability 1/2. The coins are drawn as one array shaped like the output,
-``np.random.default_rng(seed).integers(0, 2, size=output_shape)``, and used only where the
+``as_generator(seed).integers(0, 2, size=output_shape)`` (PCG64), and used only where the
 block sum is zero; so the tie-break of a given block depends on (seed, position) alone,
 not on how many other blocks happened to tie.
 """
@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ising_rg.checks import check_integer
 from ising_rg.errors import IsingRGError
 from ising_rg.sampling.observables import binned_error, energy_per_spin, magnetization_per_spin
-
-SeedLike = int | np.random.SeedSequence | None
+from ising_rg.seeding import SeedLike, as_generator, seed_sequence
 
 
 def as_spin_batch(spins: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -42,9 +42,7 @@ def as_spin_batch(spins: np.ndarray) -> tuple[np.ndarray, bool]:
 
 
 def _check_block_size(size: int, block_size: int) -> None:
-    if not isinstance(block_size, int | np.integer) or block_size < 1:
-        raise IsingRGError(f"block size must be a positive integer, got {block_size!r}")
-    if size % block_size:
+    if size % check_integer(block_size, "block size", 1):
         raise IsingRGError(f"lattice size {size} is not divisible by block size {block_size}")
 
 
@@ -53,7 +51,7 @@ def _break_ties(block_sums: np.ndarray, seed: SeedLike) -> np.ndarray:
     out = np.sign(block_sums).astype(np.int8)
     ties = block_sums == 0
     if ties.any():
-        coins = np.random.default_rng(seed).integers(0, 2, size=out.shape, dtype=np.int8)
+        coins = as_generator(seed).integers(0, 2, size=out.shape, dtype=np.int8)
         out[ties] = 2 * coins[ties] - 1
     return out
 
@@ -165,12 +163,10 @@ def block_spin_hierarchy(
     list of levels + 1 int8 arrays; entry l is shaped (n, L / b^l, L / b^l), entry 0 is the input.
     """
     s, single = as_spin_batch(spins)
-    if levels < 0:
-        raise IsingRGError(f"levels must be >= 0, got {levels}")
-    _check_block_size(s.shape[1], block_size**levels)
-    sequence = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    levels = check_integer(levels, "levels", 0)
+    _check_block_size(s.shape[1], check_integer(block_size, "block size", 1) ** levels)
     hierarchy = [s]
-    for child in sequence.spawn(levels):
+    for child in seed_sequence(seed).spawn(levels):
         hierarchy.append(majority_block_spins(hierarchy[-1], block_size, seed=child))
     return [h[0] for h in hierarchy] if single else hierarchy
 

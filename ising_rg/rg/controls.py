@@ -19,15 +19,17 @@ site perm[k], so ``original = permuted[..., inverse_permutation(perm)]``.
 from __future__ import annotations
 
 import copy
-import numbers
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from ising_rg import paper
+from ising_rg.checks import check_choice, check_integer
 from ising_rg.errors import IsingRGError, NotFittedError
 from ising_rg.rbm.dbn import DBN
 from ising_rg.rbm.rbm import BernoulliRBM
+from ising_rg.seeding import as_generator
 
 __all__ = [
     "inverse_permutation",
@@ -46,9 +48,8 @@ def site_permutation(n_sites: int, seed: int = 0) -> np.ndarray:
     -------
     int64 array, shape (n_sites,): permuted column k holds original site perm[k].
     """
-    if isinstance(n_sites, bool) or not isinstance(n_sites, numbers.Integral) or n_sites < 1:
-        raise IsingRGError(f"n_sites must be an integer >= 1, got {n_sites!r}")
-    return np.random.default_rng(seed).permutation(int(n_sites)).astype(np.int64)
+    n_sites = check_integer(n_sites, "n_sites", 1)
+    return as_generator(seed).permutation(n_sites).astype(np.int64)
 
 
 def _check_permutation(perm: Any, n_sites: int | None = None) -> np.ndarray:
@@ -160,8 +161,8 @@ def permuted_dbn_in_original_coordinates(dbn: DBN, perm: Any) -> DBN:
 
 def untrained_dbn(
     n_visible: int,
-    hidden: Sequence[int] = (400, 100, 25),
-    init: str = "paper",
+    hidden: Sequence[int] = paper.HIDDEN,
+    init: str = paper.INIT,
     seed: int = 0,
     data: Any = None,
     **rbm_kwargs: Any,
@@ -196,11 +197,9 @@ def untrained_dbn(
     -------
     DBN
     """
-    if isinstance(n_visible, bool) or not isinstance(n_visible, numbers.Integral) or n_visible < 1:
-        raise IsingRGError(f"n_visible must be an integer >= 1, got {n_visible!r}")
-    if init not in ("paper", "guide"):
-        raise IsingRGError(f"init must be 'paper' or 'guide', got {init!r}")
+    n_visible = check_integer(n_visible, "n_visible", 1)
+    check_choice(init, "init", ("paper", "guide"))
     clash = sorted({"init", "random_state", "n_hidden"} & set(rbm_kwargs))
     if clash:
         raise IsingRGError(f"pass {', '.join(clash)} as untrained_dbn arguments, not RBM kwargs")
-    return DBN(hidden, random_state=seed, init=init, **rbm_kwargs).initialize(int(n_visible), data)
+    return DBN(hidden, random_state=seed, init=init, **rbm_kwargs).initialize(n_visible, data)

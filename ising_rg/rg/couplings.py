@@ -30,12 +30,14 @@ float64. c + x W is clipped to [-200, 200] (a hidden unit that saturated contrib
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any
 
 import numpy as np
 
+from ising_rg.checks import check_integer, check_number
 from ising_rg.errors import IsingRGError
+from ising_rg.io.jsonfile import to_json
+from ising_rg.seeding import as_generator
 
 __all__ = [
     "couplings_by_displacement",
@@ -191,8 +193,7 @@ def lattice_displacements(max_distance: float) -> list[tuple[int, int]]:
     -------
     list of (int, int), in lattice spacings.
     """
-    if not isinstance(max_distance, numbers.Real) or not max_distance > 0:
-        raise IsingRGError(f"max_distance must be a positive number, got {max_distance!r}")
+    check_number(max_distance, "max_distance", above=0)
     reach = int(math.floor(max_distance))
     limit = float(max_distance) ** 2 + 1e-9
     out = [
@@ -217,8 +218,85 @@ def _mean_stderr(per_context: np.ndarray) -> tuple[float, float]:
     return float(per_context.mean()), error
 
 
-def _finite_or_none(value: float | None) -> float | None:
-    return float(value) if value is not None and math.isfinite(value) else None
+def _check_lattice_inputs(rbm: Any, visible_data: Any, size: Any, max_distance: Any,
+                          n_contexts: Any) -> tuple[np.ndarray, np.ndarray, int]:
+    """(weights, visible data, L) after checking that they describe one L x L lattice."""
+    size = check_integer(size, "size", 2)
+    check_number(max_distance, "max_distance", above=0, below=size / 2)
+    check_integer(n_contexts, "n_contexts", 1)
+    weights = np.asarray(rbm.weights_)
+    if weights.ndim != 2 or weights.shape[0] != size * size:
+        raise IsingRGError(
+            f"the RBM has {weights.shape[0] if weights.ndim == 2 else '?'} visible units, "
+            f"expected {size * size} for a {size}x{size} lattice"
+        )
+    data = np.asarray(visible_data)
+    if data.ndim != 2 or data.shape[1] != size * size or data.shape[0] == 0:
+        raise IsingRGError(
+            f"visible_data must be shaped (n_samples, {size * size}), got {data.shape}"
+        )
+    return weights, data, size
+
+
+def _displacement_entries(
+    kernel: _PairCouplingKernel, size: int, max_distance: float
+) -> tuple[list[dict[str, Any]], dict[tuple[int, int], list[np.ndarray]]]:
+    """One entry per displacement (``couplings_by_displacement``), and each shell's members:
+    the per-context site averages of its displacements."""
+    n_contexts = kernel.x.shape[0]
+    entries = []
+    shell_members: dict[tuple[int, int], list[np.ndarray]] = {}
+    for displacement in lattice_displacements(max_distance):
+        samples = kernel(_shifted_sites(size, displacement))  # (n_contexts, L*L)
+        per_context = samples.mean(axis=1)
+        mean, stderr = _mean_stderr(per_context)
+        context_std = samples.std(axis=0, ddof=1).mean() if n_contexts > 1 else float("nan")
+        entries.append(
+            {
+                "displacement": [int(displacement[0]), int(displacement[1])],
+                "distance": float(math.hypot(*displacement)),
+                "mean": mean,
+                "stderr": stderr,
+                "context_std": context_std,
+                "site_std": float(samples.mean(axis=0).std()),
+            }
+        )
+        shell = tuple(sorted((abs(displacement[0]), abs(displacement[1]))))
+        shell_members.setdefault(shell, []).append(per_context)
+    return entries, shell_members
+
+
+def _shell_entries(shell_members: dict[tuple[int, int], list[np.ndarray]]) -> list[dict]:
+    """The displacement entries averaged over each shell of symmetry-equivalent ones."""
+    shells = []
+    for shell, members in shell_members.items():
+        mean, stderr = _mean_stderr(np.mean(members, axis=0))  # each member covers L*L pairs
+        shells.append(
+            {
+                "shell": [int(shell[0]), int(shell[1])],
+                "distance": float(math.hypot(*shell)),
+                "n_displacements": len(members),
+                "mean": mean,
+                "stderr": stderr,
+            }
+        )
+    return shells
+
+
+def _ratios(nearest: dict | None, next_nearest: dict | None,
+            true_coupling: float | None) -> dict[str, float | None]:
+    """Nearest-neighbour coupling over the true K (with its error), next-nearest over nearest."""
+    ratio = ratio_error = ratio_nnn = None
+    if true_coupling is not None and nearest is not None and true_coupling != 0:
+        ratio = nearest["mean"] / true_coupling
+        ratio_error = nearest["stderr"] / abs(true_coupling)
+    if nearest is not None and next_nearest is not None and nearest["mean"] != 0:
+        ratio_nnn = next_nearest["mean"] / nearest["mean"]
+    return {
+        "ratio_nearest_to_true": ratio,
+        "ratio_nearest_to_true_error": ratio_error,
+        "ratio_next_nearest_to_nearest": ratio_nnn,
+    }
 
 
 def couplings_by_displacement(
@@ -274,83 +352,24 @@ def couplings_by_displacement(
         ``ratio_next_nearest_to_nearest`` (None when undefined);
         ``settings``: size, max_distance, n_contexts used, seed, n_hidden.
     """
-    if not isinstance(size, int | np.integer) or size < 2:
-        raise IsingRGError(f"size must be an integer >= 2, got {size!r}")
-    size = int(size)
-    if not isinstance(max_distance, numbers.Real) or not 0 < max_distance < size / 2:
-        raise IsingRGError(
-            f"max_distance must be in (0, L/2) = (0, {size / 2:g}), got {max_distance!r}"
-        )
-    if not isinstance(n_contexts, int | np.integer) or n_contexts < 1:
-        raise IsingRGError(f"n_contexts must be an integer >= 1, got {n_contexts!r}")
-    weights = np.asarray(rbm.weights_)
-    if weights.ndim != 2 or weights.shape[0] != size * size:
-        raise IsingRGError(
-            f"the RBM has {weights.shape[0] if weights.ndim == 2 else '?'} visible units, "
-            f"expected {size * size} for a {size}x{size} lattice"
-        )
-    data = np.asarray(visible_data)
-    if data.ndim != 2 or data.shape[1] != size * size or data.shape[0] == 0:
-        raise IsingRGError(
-            f"visible_data must be shaped (n_samples, {size * size}), got {data.shape}"
-        )
-    rng = np.random.default_rng(seed)  # int seed: PCG64, bit-reproducible
+    weights, data, size = _check_lattice_inputs(rbm, visible_data, size, max_distance,
+                                                n_contexts)
+    rng = as_generator(seed)  # int seed: PCG64, bit-reproducible
     n_used = min(int(n_contexts), data.shape[0])
     rows = np.sort(rng.choice(data.shape[0], size=n_used, replace=False))
     kernel = _PairCouplingKernel(weights, rbm.hidden_bias_, data[rows])
-
-    entries = []
-    shell_members: dict[tuple[int, int], list[np.ndarray]] = {}
-    for displacement in lattice_displacements(max_distance):
-        samples = kernel(_shifted_sites(size, displacement))  # (n_contexts, L*L)
-        per_context = samples.mean(axis=1)
-        mean, stderr = _mean_stderr(per_context)
-        context_std = samples.std(axis=0, ddof=1).mean() if n_used > 1 else float("nan")
-        entries.append(
-            {
-                "displacement": [int(displacement[0]), int(displacement[1])],
-                "distance": float(math.hypot(*displacement)),
-                "mean": mean,
-                "stderr": _finite_or_none(stderr),
-                "context_std": _finite_or_none(context_std),
-                "site_std": float(samples.mean(axis=0).std()),
-            }
-        )
-        shell = tuple(sorted((abs(displacement[0]), abs(displacement[1]))))
-        shell_members.setdefault(shell, []).append(per_context)
-
-    shells = []
-    for shell, members in shell_members.items():
-        mean, stderr = _mean_stderr(np.mean(members, axis=0))  # each member covers L*L pairs
-        shells.append(
-            {
-                "shell": [int(shell[0]), int(shell[1])],
-                "distance": float(math.hypot(*shell)),
-                "n_displacements": len(members),
-                "mean": mean,
-                "stderr": _finite_or_none(stderr),
-            }
-        )
+    entries, shell_members = _displacement_entries(kernel, size, max_distance)
+    shells = _shell_entries(shell_members)
     by_shell = {tuple(s["shell"]): {"mean": s["mean"], "stderr": s["stderr"]} for s in shells}
     nearest = by_shell.get((0, 1))
     next_nearest = by_shell.get((1, 1))
-
-    ratio = ratio_error = ratio_nnn = None
-    if true_coupling is not None and nearest is not None and true_coupling != 0:
-        ratio = _finite_or_none(nearest["mean"] / true_coupling)
-        if nearest["stderr"] is not None:
-            ratio_error = _finite_or_none(nearest["stderr"] / abs(true_coupling))
-    if nearest is not None and next_nearest is not None and nearest["mean"] != 0:
-        ratio_nnn = _finite_or_none(next_nearest["mean"] / nearest["mean"])
-    return {
+    return to_json({
         "displacements": entries,
         "shells": shells,
         "nearest_neighbour": nearest,
         "next_nearest_neighbour": next_nearest,
         "true_coupling": None if true_coupling is None else float(true_coupling),
-        "ratio_nearest_to_true": ratio,
-        "ratio_nearest_to_true_error": ratio_error,
-        "ratio_next_nearest_to_nearest": ratio_nnn,
+        **_ratios(nearest, next_nearest, true_coupling),
         "settings": {
             "size": size,
             "max_distance": float(max_distance),
@@ -358,4 +377,4 @@ def couplings_by_displacement(
             "seed": int(seed),
             "n_hidden": int(weights.shape[1]),
         },
-    }
+    })

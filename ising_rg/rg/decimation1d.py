@@ -26,6 +26,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ising_rg.checks import check_integer
 from ising_rg.errors import IsingRGError
 
 
@@ -68,8 +69,7 @@ def ring_states(n_spins: int) -> np.ndarray:
 
     Row k has s_i = 1 - 2 * bit_i(k) (bit 0 the least significant).
     """
-    if not 1 <= n_spins <= 24:
-        raise IsingRGError(f"enumeration needs 1 <= n_spins <= 24, got {n_spins}")
+    n_spins = check_integer(n_spins, "n_spins (enumerated)", 1, 24)
     bits = (np.arange(2**n_spins)[:, np.newaxis] >> np.arange(n_spins)) & 1
     return (1 - 2 * bits).astype(np.int8)
 
@@ -187,7 +187,7 @@ def spin_rbm_to_bernoulli(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """Rewrite a spin RBM, weight exp(a.s + d.sigma + s.W.sigma), in {0,1} units v = (s+1)/2.
 
-    s.W.sigma = 4 v.W.h - 2 v.(W 1) - 2 (1 W).h + sum W, so the {0,1} RBM (SPEC section 2,
+    s.W.sigma = 4 v.W.h - 2 v.(W 1) - 2 (1 W).h + sum W, so the {0,1} RBM (``docs/formats.md``,
     E = -b.v - c.h - v.W'.h) has W' = 4W, b = 2a - 2 W 1, c = 2d - 2 W^T 1, and the two
     weights differ by the constant exp(sum W - sum a - sum d).
 

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from ising_rg.errors import IsingRGError
+from ising_rg.io.jsonfile import to_json
 from ising_rg.rbm.partition import ais_log_partition, average_log_likelihood, exact_log_partition
 from ising_rg.rg.receptive_fields import spins_to_visible
 from ising_rg.sampling.observables import (
@@ -23,6 +24,7 @@ from ising_rg.sampling.observables import (
     magnetization_per_spin,
     thermodynamics,
 )
+from ising_rg.seeding import as_generator, bernoulli, seed_stream
 
 THERMO_NAMES = (
     "energy_per_spin",
@@ -43,7 +45,7 @@ def _binarize(probabilities: np.ndarray, size: int, rng: np.random.Generator) ->
     p = np.asarray(probabilities, dtype=np.float64).reshape(-1, size, size)
     if np.any((p < 0) | (p > 1)) or not np.all(np.isfinite(p)):
         raise IsingRGError("the model returned visible probabilities outside [0, 1]")
-    return (2 * (rng.random(p.shape) < p) - 1).astype(np.int8)
+    return 2 * bernoulli(p, rng, dtype=np.int8) - 1
 
 
 def _thermo(spins: np.ndarray, coupling: float) -> dict[str, dict[str, float]]:
@@ -82,7 +84,7 @@ def generative_quality(
     monte_carlo = _thermo(spins, coupling)
     dbn_seed = int(sample_seed.generate_state(1)[0])
     generated = dbn.sample(n_samples=n_generative, n_gibbs=n_gibbs, seed=dbn_seed)
-    generated_spins = _binarize(generated, size, np.random.default_rng(binarize_seed))
+    generated_spins = _binarize(generated, size, as_generator(binarize_seed))
     dbn_thermo = _thermo(generated_spins, coupling)
     exact = exact or {}
     generative: dict[str, Any] = {
@@ -121,9 +123,7 @@ def reconstruction_quality(
     reconstructions = {}
     for depth in range(1, len(dbn.rbms_) + 1):
         probabilities = np.asarray(dbn.reconstruct(original_visible, depth), dtype=np.float64)
-        recon_spins = _binarize(
-            probabilities, size, np.random.default_rng(binarize_seeds[depth - 1])
-        )
+        recon_spins = _binarize(probabilities, size, as_generator(binarize_seeds[depth - 1]))
         reconstructions[str(depth)] = {
             **_thermo(recon_spins, coupling),
             "spin_agreement": float(np.mean(recon_spins == originals)),
@@ -134,9 +134,9 @@ def reconstruction_quality(
 
 
 def _last(history: dict, name: str) -> float | None:
-    """The final value of a training-history series (None if absent or not finite)."""
+    """The final value of a training-history series (None if absent)."""
     values = np.asarray(history.get(name, []), dtype=float)
-    return float(values[-1]) if values.size and np.isfinite(values[-1]) else None
+    return float(values[-1]) if values.size else None
 
 
 def _log_partition(rbm, train_inputs: np.ndarray, seed: int) -> tuple[float, float, str]:
@@ -171,11 +171,12 @@ def training_health(dbn, visible: np.ndarray, *, seed: int = 0,
 
     Returns
     -------
-    list of dicts, one per layer: ``reconstruction_error``, ``free_energy_gap``,
-    ``dead_fraction`` (final epoch), ``log_z``, ``log_z_error``, ``log_z_method``,
-    ``log_likelihood_train``, ``log_likelihood_validation`` (nats per configuration).
+    list of dicts (JSON-ready: None where a value is absent or not finite), one per layer:
+    ``reconstruction_error``, ``free_energy_gap``, ``dead_fraction`` (final epoch), ``log_z``,
+    ``log_z_error``, ``log_z_method``, ``log_likelihood_train``, ``log_likelihood_validation``
+    (nats per configuration).
     """
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(_TRAINING_STREAM,)))
+    rng = as_generator(seed_stream(seed, _TRAINING_STREAM))
     validation = np.asarray(getattr(dbn, "validation_indices_", np.array([], dtype=int)))
     train = np.setdiff1d(np.arange(len(visible)), validation)
     rows = {"train": rng.choice(train, size=min(n_rows, train.size), replace=False),
@@ -197,7 +198,5 @@ def training_health(dbn, visible: np.ndarray, *, seed: int = 0,
                 float(average_log_likelihood(rbm, x, log_z)) if len(x) else None)
         out.append(entry)
         # Binary samples of this layer's hidden units are the next layer's input.
-        n_hidden = rbm.weights_.shape[1]
-        inputs = {name: (rng.random((len(x), n_hidden)) < rbm.transform(x)).astype(np.float32)
-                  for name, x in inputs.items()}
-    return out
+        inputs = {name: bernoulli(rbm.transform(x), rng) for name, x in inputs.items()}
+    return to_json(out)

@@ -10,7 +10,8 @@ so every size/position metric below ignores the sign of the field (a learned uni
 well couple negatively to its block). An all-zero field gets the uniform p (it is "nowhere").
 
 Layer l is compared with Kadanoff blocks of side b_l = 2^l (each layer has 4x fewer units).
-Metrics should be averaged over *live* units only (see ``dead_units``). What a unit's activation
+Metrics should be averaged over *live* units only (see ``dead_units``, defined with the
+trainer's history in ``ising_rg.rbm.trainer`` and re-exported here). What a unit's activation
 means (its correlation with the block spin under its field) is in ``ising_rg.rg.blockcorr``.
 """
 
@@ -19,7 +20,23 @@ from __future__ import annotations
 import numpy as np
 
 from ising_rg.errors import IsingRGError
-from ising_rg.rg.blockspin import SeedLike, periodic_window_sums
+from ising_rg.rbm.trainer import dead_units
+from ising_rg.rg.blockspin import periodic_window_sums
+from ising_rg.seeding import SeedLike, as_generator
+
+__all__ = [
+    "best_window_fraction",
+    "centroid_coverage",
+    "dead_units",
+    "locality",
+    "locality_chance",
+    "minimum_image",
+    "participation_ratio",
+    "periodic_centroid",
+    "radius_of_gyration",
+    "shuffled_fields",
+    "weight_distribution",
+]
 
 
 # --------------------------------------------------------------------------- weight distribution
@@ -67,7 +84,8 @@ def participation_ratio(fields: np.ndarray) -> np.ndarray:
 
 
 def minimum_image(displacement: np.ndarray, size: int | np.ndarray) -> np.ndarray:
-    """Map displacements on a ring of ``size`` sites into [-size/2, size/2)."""
+    """Map displacements on a ring of ``size`` sites into [-size/2, size/2): the one periodic
+    distance of the package (fields, centroids, unit positions)."""
     return (displacement + 0.5 * size) % size - 0.5 * size
 
 
@@ -166,7 +184,7 @@ def shuffled_fields(fields: np.ndarray, seed: SeedLike = 0) -> np.ndarray:
     """
     r = _as_fields(fields)
     flat = r.reshape(r.shape[0], -1)
-    return np.random.default_rng(seed).permuted(flat, axis=1).reshape(r.shape)
+    return as_generator(seed).permuted(flat, axis=1).reshape(r.shape)
 
 
 def locality_chance(fields: np.ndarray, block_size: int, seed: SeedLike = 0) -> np.ndarray:
@@ -224,19 +242,3 @@ def centroid_coverage(centroids: np.ndarray, size: int, block_size: int) -> dict
     out["square_grid_spacing"] = float(size / np.sqrt(n)) if n else float("nan")
     out["random_spacing"] = float(size / (2 * np.sqrt(n))) if n else float("nan")
     return out
-
-
-# ------------------------------------------------------------------------------- unit health
-def dead_units(mean_activation: np.ndarray, low: float = 0.01, high: float = 0.99) -> np.ndarray:
-    """Units whose mean activation over the data is < low or > high (always off or always on).
-
-    Parameters
-    ----------
-    mean_activation : ndarray, shape (n_units,), mean over the data of P(h=1|v)
-
-    Returns
-    -------
-    bool array, shape (n_units,), True for dead units.
-    """
-    m = np.asarray(mean_activation, dtype=np.float64)
-    return (m < low) | (m > high)

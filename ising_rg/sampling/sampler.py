@@ -1,8 +1,9 @@
 """Equilibrium sampling of the 2D Ising model: thermalization, automatic spacing, SampleSet.
 
-``sample`` is the library behind ``ising-rg sample``. It runs a pilot chain to measure the
-integrated autocorrelation times of E and |m| (Sokal's automatic window), thermalizes, and
-then runs independent chains in parallel that store a configuration every ``spacing`` steps.
+``sample(SampleOptions(...))`` is the library behind ``ising-rg sample``. It runs a pilot chain
+to measure the integrated autocorrelation times of E and |m| (Sokal's automatic window),
+thermalizes, and then runs independent chains in parallel that store a configuration every
+``spacing`` steps. The options default to the paper's data set (:mod:`ising_rg.paper`).
 
 Units of Monte Carlo time: a Metropolis step is one checkerboard sweep (N attempted flips);
 a Wolff step is one cluster. Wolff times are reported in sweep equivalents, steps times the
@@ -15,14 +16,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from ising_rg import paper
+from ising_rg.checks import check_choice, check_integer, check_number
 from ising_rg.errors import IsingRGError
 from ising_rg.sampling import metropolis, wolff
 from ising_rg.sampling.observables import integrated_autocorrelation_time
 from ising_rg.sampling.rng import new_streams
+from ising_rg.seeding import as_generator, bernoulli, seed_sequence
 
 ALGORITHMS = ("wolff", "metropolis")
 DEFAULT_CHAINS = 8  # fixed, not the thread count, so results do not depend on the machine
@@ -71,42 +75,65 @@ class SampleSet:
         return int(self.spins.shape[0])
 
 
+@dataclass(frozen=True)
+class SampleOptions:
+    """What to sample: the L x L torus at coupling K (default: the paper's data set).
+
+    Attributes
+    ----------
+    size : int, L (even, >= 4)
+    coupling : float, K = J / k_B T > 0
+    n_samples : int, configurations to store
+    algorithm : {"wolff", "metropolis"}
+    seed : int, root seed; the same seed gives bit-identical output on any number of threads
+    thermalization, spacing : int or "auto"
+        Sweeps (sweep equivalents for Wolff). ``"auto"`` thermalizes for max(1000, 20 tau)
+        sweeps and spaces samples by ceil(2 tau) steps, tau the larger integrated
+        autocorrelation time of E and |m| from the pilot run.
+    n_chains : int
+        Independent chains run in parallel, each from the pilot's equilibrated state and
+        thermalized again with its own random stream.
+    """
+
+    size: int = paper.SIZE
+    coupling: float = paper.COUPLING
+    n_samples: int = paper.N_SAMPLES
+    algorithm: str = "wolff"
+    seed: int = 0
+    thermalization: int | str = "auto"
+    spacing: int | str = "auto"
+    n_chains: int = DEFAULT_CHAINS
+
+
 def resolve_coupling(coupling: float | None, temperature: float | None) -> float:
     """K from exactly one of ``coupling`` (K = J / k_B T) or ``temperature`` (T = 1 / K)."""
     if coupling is not None and temperature is not None:
         raise IsingRGError("give either --coupling or --temperature, not both")
     if temperature is not None:
-        if not (math.isfinite(temperature) and temperature > 0):
-            raise IsingRGError(f"temperature must be a positive number, got {temperature}")
-        return 1.0 / temperature
+        return 1.0 / check_number(temperature, "temperature", above=0)
     if coupling is None:
         raise IsingRGError("a coupling or a temperature is required")
-    if not (math.isfinite(coupling) and coupling > 0):
-        raise IsingRGError(f"coupling must be a positive number (ferromagnet), got {coupling}")
-    return float(coupling)
+    return check_number(coupling, "coupling", above=0)
 
 
-def validate_options(size: int, coupling: float, n_samples: int, algorithm: str, seed: int,
-                     n_chains: int, thermalization, spacing) -> None:
+def check_options(options: SampleOptions) -> None:
     """Raise IsingRGError (one line) for any impossible sampling option."""
-    if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 4 or size % 2:
-        raise IsingRGError(f"size must be an even integer >= 4, got {size}")
-    if not (math.isfinite(coupling) and coupling > 0):
-        raise IsingRGError(f"coupling must be a positive number (ferromagnet), got {coupling}")
-    if n_samples < 1:
-        raise IsingRGError(f"the number of samples must be at least 1, got {n_samples}")
-    if algorithm not in ALGORITHMS:
-        choices = ", ".join(ALGORITHMS)
-        raise IsingRGError(f"unknown algorithm {algorithm!r}; choose one of {choices}")
-    if not 0 <= seed < 2**63:
-        raise IsingRGError(f"seed must be a non-negative integer below 2**63, got {seed}")
-    if n_chains < 1:
-        raise IsingRGError(f"the number of chains must be at least 1, got {n_chains}")
-    for name, value in (("thermalization", thermalization), ("spacing", spacing)):
-        if value != "auto" and (not isinstance(value, int | np.integer) or value < 0):
-            raise IsingRGError(f"{name} must be 'auto' or a non-negative number of sweeps")
-    if spacing != "auto" and spacing < 1:
-        raise IsingRGError("spacing must be at least 1 sweep")
+    if check_integer(options.size, "size", 4) % 2:  # the checkerboard needs even rows
+        raise IsingRGError(f"size must be an even integer >= 4, got {options.size}")
+    check_number(options.coupling, "coupling", above=0)
+    check_integer(options.n_samples, "n_samples", 1)
+    check_choice(options.algorithm, "algorithm", ALGORITHMS)
+    check_integer(options.seed, "seed", 0, 2**63 - 1)
+    check_integer(options.n_chains, "n_chains", 1)
+    for name, minimum in (("thermalization", 0), ("spacing", 1)):
+        value = getattr(options, name)
+        if value != "auto":
+            check_integer(value, f"{name} (sweeps, or 'auto')", minimum)
+
+
+def random_start(size: int, rng: np.random.Generator) -> np.ndarray:
+    """Independent uniformly random spins, int8 shaped (L, L) (-1 where a uniform u < 1/2)."""
+    return 1 - 2 * bernoulli(0.5, rng, dtype=np.int8, shape=(size, size))
 
 
 class _Chains:
@@ -116,9 +143,8 @@ class _Chains:
         self.algorithm = algorithm
         self.size = size
         self.n_sites = size * size
-        seeds = np.random.SeedSequence(seed).spawn(n_chains + 2)
-        start_rng = np.random.default_rng(seeds[0])
-        start = np.where(start_rng.random((size, size)) < 0.5, -1, 1).astype(np.int8)
+        seeds = seed_sequence(seed).spawn(n_chains + 2)
+        start = random_start(size, as_generator(seeds[0]))
         self.pilot_seed = int(seeds[1].generate_state(1, np.uint64)[0])
         self.chain_seeds = [int(s.generate_state(1, np.uint64)[0]) for s in seeds[2:]]
         self.start = start
@@ -220,47 +246,24 @@ def measure_autocorrelation(chains: _Chains, thermalize_sweeps: int):
         thermalize_sweeps = 0  # continue from the equilibrated state
 
 
-def draw(
-    size: int = 40,
-    coupling: float = 0.408,
-    n_samples: int = 20000,
-    algorithm: str = "wolff",
-    seed: int = 0,
-    thermalization: int | str = "auto",
-    spacing: int | str = "auto",
-    n_chains: int = DEFAULT_CHAINS,
-    progress: Callable[[int, int], None] | None = None,
-) -> SampleSet:
+def draw(options: SampleOptions, progress: Callable[[int, int], None] | None = None) -> SampleSet:
     """Draw equilibrium configurations of the L x L periodic Ising model (no validation).
 
-    ``sample`` checks its options and calls this. Called directly (tests on tiny lattices),
+    ``sample`` checks the options and calls this. Called directly (tests on tiny lattices),
     the kernels only need L >= 2, even for Metropolis.
 
     Parameters
     ----------
-    size : int
-        L, even and >= 4.
-    coupling : float
-        K = J / k_B T > 0.
-    n_samples : int
-        Number of configurations to store.
-    algorithm : {"wolff", "metropolis"}
-    seed : int
-        Root seed; the same seed gives bit-identical output on any number of threads.
-    thermalization, spacing : int or "auto"
-        Sweeps (sweep equivalents for Wolff). ``"auto"`` thermalizes for
-        max(1000, 20 tau) sweeps and spaces samples by ceil(2 tau) steps, tau the larger
-        integrated autocorrelation time of E and |m| from the pilot run.
-    n_chains : int
-        Independent chains run in parallel, each from the pilot's equilibrated state and
-        thermalized again with its own random stream.
+    options : SampleOptions
     progress : callable(done, total), optional
 
     Returns
     -------
     SampleSet
     """
-    chains = _Chains(algorithm, size, coupling, n_chains, seed)
+    size, n_samples, n_chains = options.size, options.n_samples, options.n_chains
+    thermalization, spacing = options.thermalization, options.spacing
+    chains = _Chains(options.algorithm, size, options.coupling, n_chains, options.seed)
     start, tau_energy, tau_abs_m, sweeps_per_step = measure_autocorrelation(
         chains, INITIAL_THERMALIZATION_SWEEPS
     )
@@ -279,38 +282,26 @@ def draw(
     n_per_chain = -(-n_samples // n_chains)
     spins, energy, magnetization = chains.run(start, thermalize_steps, spacing_steps,
                                               n_per_chain, progress)
-    options = {
-        "size": size, "coupling": coupling, "n_samples": n_samples, "algorithm": algorithm,
-        "seed": seed, "thermalization": thermalization, "spacing": spacing,
-        "n_chains": n_chains, "thermalization_steps": thermalize_steps,
+    resolved = {
+        **asdict(options), "thermalization_steps": thermalize_steps,
         "spacing_steps": spacing_steps, "sweeps_per_step": sweeps_per_step,
         "tau_int_estimator": "Sokal automatic window, c = 6, on a pilot chain",
     }
     return SampleSet(
         spins=spins[:n_samples], energy=energy[:n_samples],
-        magnetization=magnetization[:n_samples], size=size, coupling=float(coupling),
-        algorithm=algorithm, seed=seed,
+        magnetization=magnetization[:n_samples], size=size, coupling=float(options.coupling),
+        algorithm=options.algorithm, seed=options.seed,
         thermalization_sweeps=thermalize_steps * sweeps_per_step,
         spacing_sweeps=spacing_steps * sweeps_per_step,
         tau_int_energy=tau_energy * sweeps_per_step,
         tau_int_abs_magnetization=tau_abs_m * sweeps_per_step,
-        options=options,
+        options=resolved,
     )
 
 
-def sample(
-    size: int = 40,
-    coupling: float = 0.408,
-    n_samples: int = 20000,
-    algorithm: str = "wolff",
-    seed: int = 0,
-    thermalization: int | str = "auto",
-    spacing: int | str = "auto",
-    n_chains: int = DEFAULT_CHAINS,
-    progress: Callable[[int, int], None] | None = None,
-) -> SampleSet:
-    """Validated ``draw``: L even and >= 4, K > 0, and so on (parameters as in ``draw``)."""
-    validate_options(size, coupling, n_samples, algorithm, seed, n_chains, thermalization,
-                     spacing)
-    return draw(size, coupling, n_samples, algorithm, seed, thermalization, spacing, n_chains,
-                progress)
+def sample(options: SampleOptions | None = None,
+           progress: Callable[[int, int], None] | None = None) -> SampleSet:
+    """Validated ``draw`` (L even and >= 4, K > 0, ...); default options: the paper's data set."""
+    options = SampleOptions() if options is None else options
+    check_options(options)
+    return draw(options, progress)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ising_rg import exact
+from ising_rg import exact, paper
 from ising_rg.sampling.observables import thermodynamics
-from ising_rg.sampling.sampler import sample
+from ising_rg.sampling.sampler import SampleOptions, sample
 
 
 def temperature_scan(
-    size: int = 40,
+    size: int = paper.SIZE,
     temperatures: np.ndarray | None = None,
     n_samples: int = 2000,
     algorithm: str = "wolff",
@@ -25,7 +25,7 @@ def temperature_scan(
     temperatures : ndarray, shape (n_t,), optional
         Temperatures in units of J / k_B; default 13 points from 1.8 to 3.0.
     n_samples, algorithm, seed
-        Passed to ``sample``; temperature i uses seed ``seed + i``.
+        Sampler options (``SampleOptions``); temperature i uses seed ``seed + i``.
 
     Returns
     -------
@@ -39,7 +39,7 @@ def temperature_scan(
     out: dict[str, list[float]] = {k: [] for k in (
         "temperature", "energy", "energy_error", "specific_heat", "specific_heat_error")}
     for i, t in enumerate(temperatures):
-        samples = sample(size, 1.0 / t, n_samples, algorithm, seed=seed + i)
+        samples = sample(SampleOptions(size, 1.0 / t, n_samples, algorithm, seed=seed + i))
         stats = thermodynamics(samples.energy, samples.magnetization, 1.0 / t, size * size)
         out["temperature"].append(float(t))
         out["energy"].append(stats["energy_per_spin"]["mean"])

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import numpy as np
 
-PAPER_KEY = "paper@0.408"
+from ising_rg import paper
+from ising_rg.experiments.aggregate import group_key
+
+#: The aggregate's groups at the paper's coupling: the paper recipe and each control.
+PAPER_KEY, L1_ZERO_KEY, PERMUTED_KEY, UNTRAINED_KEY = (
+    group_key(group, paper.COUPLING) for group in ("paper", "l1_zero", "permuted", "untrained")
+)
 
 
 @dataclass(frozen=True)
@@ -59,6 +65,12 @@ def layer_indices(agg: dict, group_key: str) -> list[int]:
     """Layer indices that appear in a group's metric names ("layer<l>.<name>")."""
     names = agg["groups"].get(group_key, {}).get("metrics", {})
     return sorted({int(n.split(".")[0][5:]) for n in names if n.startswith("layer")})
+
+
+def sci(value: float) -> str:
+    """A small number in short scientific notation: 2e-4, not 0.0002 or 2e-04."""
+    mantissa, exponent = f"{value:.0e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
 
 
 def differs(a: tuple, b: tuple, sigmas: float = 3.0) -> bool | None:

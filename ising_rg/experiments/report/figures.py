@@ -12,11 +12,15 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from ising_rg import exact  # noqa: E402
+from ising_rg import exact, paper  # noqa: E402
 from ising_rg.experiments.report.common import (  # noqa: E402
+    L1_ZERO_KEY,
     PAPER_KEY,
+    PERMUTED_KEY,
+    UNTRAINED_KEY,
     layer_indices,
     metric,
+    sci,
     sweep_rows,
 )
 from ising_rg.figures import OKABE_ITO  # noqa: E402
@@ -32,17 +36,16 @@ def _save(fig: plt.Figure, path: Path) -> str:
 
 
 def locality_figure(agg: dict, out: Path) -> str:
-    """Locality per layer at K = 0.408 for the paper recipe and every control."""
+    """Locality per layer at the paper's coupling for the paper recipe and every control."""
     fig, ax = plt.subplots(figsize=(7, 4.2), layout="constrained")
     layers = layer_indices(agg, PAPER_KEY)
     series = [
-        ("paper@0.408", "layer{}.locality", "paper recipe (L1 = 2e-4)"),
-        ("l1_zero@0.408", "layer{}.locality", "L1 = 0"),
-        ("permuted@0.408", "layer{}.locality", "site-permuted, mapped back"),
-        ("permuted@0.408", "layer{}.permuted_coordinates.locality",
-         "site-permuted, as trained"),
-        ("untrained@0.408", "layer{}.locality", "untrained network"),
-        ("paper@0.408", "layer{}.locality_chance", "shuffled-field chance (paper)"),
+        (PAPER_KEY, "layer{}.locality", f"paper recipe (L1 = {sci(paper.L1)})"),
+        (L1_ZERO_KEY, "layer{}.locality", "L1 = 0"),
+        (PERMUTED_KEY, "layer{}.locality", "site-permuted, mapped back"),
+        (PERMUTED_KEY, "layer{}.permuted_coordinates.locality", "site-permuted, as trained"),
+        (UNTRAINED_KEY, "layer{}.locality", "untrained network"),
+        (PAPER_KEY, "layer{}.locality_chance", "shuffled-field chance (paper)"),
     ]
     for i, (key, pattern, label) in enumerate(series):
         values = np.array([metric(agg, key, pattern.format(layer))[:2] for layer in layers])
@@ -55,8 +58,8 @@ def locality_figure(agg: dict, out: Path) -> str:
     ax.set_xticks(layers)
     ax.set_xlabel("layer l (Kadanoff block b = 2^l)")
     ax.set_ylabel("weight fraction in best b x b window")
-    ax.set_title("Locality of receptive fields r(l) at K = 0.408 (mean ± sem over seeds)",
-                 fontsize=10)
+    ax.set_title(f"Locality of receptive fields r(l) at K = {paper.COUPLING:g} "
+                 "(mean ± sem over seeds)", fontsize=10)
     ax.legend(fontsize=7)
     return _save(fig, out / "locality_controls.png")
 
@@ -134,7 +137,7 @@ def flow_figure(results: list[dict], out: Path, size: int) -> str | None:
             axes[0].plot(steps, run["energy_per_spin"], style, color=OKABE_ITO[i % 7],
                          label=f"seed {i}, start {start}")
             axes[1].plot(steps, run["abs_magnetization"], style, color=OKABE_ITO[i % 7])
-    for coupling, label, colour in ((0.408, "training T", "k"),
+    for coupling, label, colour in ((paper.COUPLING, "training T", "k"),
                                     (exact.critical_coupling(), "T_c", "0.5")):
         axes[0].axhline(float(exact.energy_per_spin(coupling, size)), color=colour, ls=":",
                         label=f"exact E at {label}")
