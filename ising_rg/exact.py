@@ -311,8 +311,8 @@ def dual_coupling(coupling: ArrayLike) -> float | NDArray[np.float64]:
     -------
     float or ndarray (same shape), K* > 0 (dimensionless).
     """
-    k, scalar = _couplings(coupling)
-    return _out(-0.5 * np.log(np.tanh(k)), scalar)
+    k, scalar = check_couplings(coupling)
+    return float_or_array(-0.5 * np.log(np.tanh(k)), scalar)
 
 
 def onsager_correlation_length(coupling: ArrayLike) -> float | NDArray[np.float64]:
@@ -338,13 +338,13 @@ def onsager_correlation_length(coupling: ArrayLike) -> float | NDArray[np.float6
     -------
     float or ndarray (same shape), lattice spacings; ``inf`` exactly at ``critical_coupling()``.
     """
-    k, scalar = _couplings(coupling)
+    k, scalar = check_couplings(coupling)
     gap = 2.0 * k + np.log(np.tanh(k))  # < 0 above T_c, > 0 below, 0 at K_c
     inverse = np.where(k < _KC, -gap, 2.0 * gap)
     # Exactly at K_c (and in rounding around it) the gap vanishes: xi diverges.
     usable = (k != _KC) & (inverse > 0.0)
     xi = np.where(usable, 1.0 / np.where(usable, inverse, 1.0), np.inf)
-    return _out(xi, scalar)
+    return float_or_array(xi, scalar)
 
 
 # ----------------------------------------------------------------------------------------------

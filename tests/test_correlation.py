@@ -24,7 +24,7 @@ from ising_rg.sampling.correlation import (
     two_particle_correlator,
     wall_correlation_length,
 )
-from ising_rg.sampling.sampler import sample
+from ising_rg.sampling.sampler import SampleOptions, sample
 
 KC = ex.critical_coupling()
 SIZE = 40
@@ -220,7 +220,8 @@ _SAMPLES: dict[float, np.ndarray] = {}
 
 def _spins(coupling: float, n_samples: int = 20000) -> np.ndarray:
     if coupling not in _SAMPLES:
-        _SAMPLES[coupling] = sample(SIZE, coupling, n_samples, ALGORITHM[coupling], seed=0).spins
+        options = SampleOptions(SIZE, coupling, n_samples, ALGORITHM[coupling], seed=0)
+        _SAMPLES[coupling] = sample(options).spins
     return _SAMPLES[coupling]
 
 

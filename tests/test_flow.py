@@ -18,7 +18,7 @@ from ising_rg.rg.flow import (
 from ising_rg.rg.thermometry import abs_magnetization_calibration
 from ising_rg.sampling.convergence import split_rhat
 from ising_rg.sampling.observables import energy_per_spin
-from ising_rg.sampling.sampler import sample
+from ising_rg.sampling.sampler import SampleOptions, sample
 
 
 def make_rbm(weights, visible_bias, hidden_bias):
@@ -219,7 +219,8 @@ def table_l8():
 
 def monte_carlo_starts(size, temperatures, n_per_temperature, seed):
     return {
-        f"T={t:g}": sample(size, 1 / t, n_per_temperature, "wolff", seed=seed + i).spins
+        f"T={t:g}": sample(
+            SampleOptions(size, 1 / t, n_per_temperature, "wolff", seed=seed + i)).spins
         for i, t in enumerate(temperatures)
     }
 

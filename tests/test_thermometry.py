@@ -16,7 +16,7 @@ from ising_rg.rg.thermometry import (
     temperature_from_specific_heat,
 )
 from ising_rg.sampling.observables import thermodynamics
-from ising_rg.sampling.sampler import sample
+from ising_rg.sampling.sampler import SampleOptions, sample
 
 
 def exact_fluctuation(temperature, size):
@@ -109,7 +109,7 @@ def test_abs_magnetization_readout(table_l4):
 
 
 def monte_carlo_state(size, temperature, seed):
-    samples = sample(size, 1 / temperature, 4000, "wolff", seed=seed)
+    samples = sample(SampleOptions(size, 1 / temperature, 4000, "wolff", seed=seed))
     stats = thermodynamics(samples.energy, samples.magnetization, 1 / temperature, size * size)
     c = stats["specific_heat"]
     return (

@@ -17,7 +17,7 @@ Method (``hidden_correlation_length``)
    activation standard deviation is at most ``min_std`` (dead or saturated: no correlation is
    defined) and units outside ``live`` are dropped.
 3. **Binning.** Each unit is placed at its periodic receptive-field centroid
-   (``ising_rg.rg.metrics.periodic_centroid``) and assigned to the bin
+   (``ising_rg.rg.shape.periodic_centroid``) and assigned to the bin
    (floor(row / b), floor(col / b)) of an (L/b) x (L/b) coarse lattice (bin width b, bin edges
    at multiples of b, the aligned Kadanoff blocks).  A bin's field is the mean of its units'
    standardised activations; bins without a unit carry no field: they are masked out and the
@@ -46,7 +46,7 @@ from numpy.typing import ArrayLike
 
 from ising_rg.errors import IsingRGError
 from ising_rg.rg.hidden_correlations import field_polarity
-from ising_rg.rg.metrics import periodic_centroid
+from ising_rg.rg.shape import periodic_centroid
 from ising_rg.sampling.correlation import CorrelationLength, wall_correlation_length
 
 __all__ = ["HiddenCorrelationLength", "coarse_field", "hidden_correlation_length"]

@@ -32,7 +32,7 @@ import numpy as np
 from ising_rg import exact
 from ising_rg.errors import IsingRGError
 from ising_rg.sampling.observables import thermodynamics
-from ising_rg.sampling.sampler import sample
+from ising_rg.sampling.sampler import SampleOptions, sample
 
 __all__ = [
     "CALIBRATION_TEMPERATURES",
@@ -376,9 +376,9 @@ def _calibration(size: int, seed: int, n_samples: int) -> AbsMagnetizationCalibr
     means, errors = [_independent_spins_abs_magnetization(size * size)], [0.0]
     for index, temperature in enumerate(temperatures):
         near_critical = abs(temperature - exact.critical_temperature()) <= _WOLFF_WINDOW
-        samples = sample(size, 1.0 / temperature, n_samples,
-                         "wolff" if near_critical else "metropolis",
-                         seed=_calibration_seed(seed, index))
+        samples = sample(SampleOptions(size, 1.0 / temperature, n_samples,
+                                       "wolff" if near_critical else "metropolis",
+                                       seed=_calibration_seed(seed, index)))
         stats = thermodynamics(samples.energy, samples.magnetization, 1.0 / temperature,
                                size * size)["abs_magnetization"]
         means.append(stats["mean"])
