@@ -21,7 +21,7 @@ from ising_rg import paper
 from ising_rg.cli import main
 from ising_rg.errors import IsingRGError
 from ising_rg.experiments import spec, table
-from ising_rg.experiments.jobs import Job
+from ising_rg.experiments.jobs import TRAIN_KEYWORDS, Job
 from ising_rg.experiments.runner import build_jobs
 
 REPO = Path(__file__).resolve().parents[1]
@@ -150,6 +150,15 @@ def test_jobs_are_keyed_by_their_settings_not_by_their_group():
     shuffled = Job(job.group, job.replicate, dict(reversed(job.settings.items())), job.label)
     assert shuffled.key == job.key
     assert Job.from_dict(json.loads(json.dumps(job.to_dict()))) == job
+
+
+def test_every_recipe_option_reaches_training():
+    (job,) = jobs_of(GROUP + "recipe = { persistent = true, persistent_chains = 7 }")
+    passed = job.train_kwargs()
+    assert len(passed) == len(spec.RECIPE) - 1  # all but the recipe's name
+    for key in spec.RECIPE:
+        if key != "name":
+            assert passed[TRAIN_KEYWORDS.get(key, key)] == job.settings[key], key
 
 
 # -- one-line errors, before anything runs ----------------------------------------------------

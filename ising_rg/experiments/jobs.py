@@ -37,14 +37,18 @@ FLOW_STEPS = 150
 #: Part of every job's and data set's key: raise it when a change of the code changes what
 #: the same settings compute, so that finished jobs are not reused.
 JOB_FORMAT = 1
-#: Recipe settings whose ``train_dbn`` keyword has another name; every other recipe setting
-#: but the recipe's name is passed under its own name.
+#: Recipe settings whose ``train_dbn`` keyword has another name; every other training option
+#: is passed under its own name.
 TRAIN_KEYWORDS = {"epochs": "n_epochs", "momentum": "momentum_schedule",
                   "persistent_chains": "n_persistent_chains"}
-#: Settings that are not training options (the data's, the network's, the analyses', seeds).
-NOT_RECIPE = ("variant", "size", "coupling", "mixture", "samples", "algorithm",
-              "thermalization", "spacing", "chains", "data_seed", "hidden", "recipe",
-              "train_seed", "generative_samples", "gibbs_steps", "extras")
+
+
+def _training_options() -> frozenset[str]:
+    """``train_dbn``'s keywords that a setting can fill: the RBM hyper-parameters a DBN passes
+    to its layers, what each layer passes up, and the held-out fraction."""
+    from ising_rg.rbm.dbn import LAYER_HYPERPARAMETERS
+
+    return frozenset((*LAYER_HYPERPARAMETERS, "propagate", "validation_fraction"))
 
 
 def canonical_hash(payload: Any) -> str:
@@ -96,8 +100,9 @@ class Job:
         format."""
         settings = dict(self.settings)
         if self.variant == "untrained":
-            settings = {k: v for k, v in settings.items() if k in NOT_RECIPE or k == "init"}
-            settings.pop("recipe")
+            unused = set(self.train_kwargs()) - {"init"}
+            settings = {key: value for key, value in settings.items() if key != "recipe"
+                        and TRAIN_KEYWORDS.get(key, key) not in unused}
         return to_json({"format": JOB_FORMAT, **settings})
 
     @property
@@ -137,8 +142,9 @@ class Job:
 
     def train_kwargs(self) -> dict[str, Any]:
         """``train_dbn``'s keywords (but the layers and the seed) from the recipe settings."""
+        names = _training_options()
         return {TRAIN_KEYWORDS.get(key, key): value for key, value in self.settings.items()
-                if key not in NOT_RECIPE}
+                if TRAIN_KEYWORDS.get(key, key) in names}
 
     def cost(self) -> float:
         """A rough relative cost, to start the longest jobs first: weights times the

@@ -42,7 +42,6 @@ else:  # the backport, a dependency on Python 3.10 only
     import tomli as tomllib
 
 
-
 @dataclass(frozen=True)
 class Option:
     """One key of a study's table.
@@ -51,13 +50,14 @@ class Option:
     ----------
     default : the value where neither the group nor ``[defaults]`` gives one
     check : ``check(value, name)`` -> the canonical value, or IsingRGError naming ``name``
+        (None for the coupling and the temperature, which ``_data_set_k`` checks)
     help : one line for the documentation
     list_valued : the value is itself a list, so a grid axis is a list of lists
     setting : the name of the job setting it fills (default: the key itself)
     """
 
     default: Any
-    check: Callable[[Any, str], Any]
+    check: Callable[[Any, str], Any] | None
     help: str
     list_valued: bool = False
     setting: str | None = None
@@ -179,6 +179,7 @@ ANALYSIS: dict[str, Option] = {
     "extras": Option(EXTRAS, _extras, f"extra measurements, any of {', '.join(EXTRAS)}",
                      list_valued=True),
 }
+VARIANT = Option("paper", _choice(*VARIANTS), "paper, permuted or untrained")
 TABLES: dict[str, dict[str, Option]] = {
     "data": DATA, "network": NETWORK, "recipe": RECIPE, "analysis": ANALYSIS,
 }
@@ -365,8 +366,8 @@ def _parse_group(group: dict, defaults: dict, index: int) -> Group:
         return defaults.get(key), f"defaults.{key}"
 
     variant, variant_name = pick("variant")
-    axes = [_axis("variant", "paper" if variant is None else variant,
-                  Option("paper", _choice(*VARIANTS), ""), variant_name)]
+    axes = [_axis("variant", VARIANT.default if variant is None else variant, VARIANT,
+                  variant_name)]
     recipe_left = []
     for table_name, options in TABLES.items():
         own = _table(group.get(table_name, {}), f"{where}.{table_name}")
@@ -395,7 +396,7 @@ def _parse_group(group: dict, defaults: dict, index: int) -> Group:
                                   f"defaults.{table_name}.{key}"))
             elif table_name == "recipe" and key != "name":
                 recipe_left.append(key)  # the named recipe's value, else the default
-            elif option.default is not None:
+            else:
                 axes.append(Axis(f"{table_name}.{key}",
                                  ({option.setting or key: option.default},), False))
     replicates, replicates_name = pick("replicates")
