@@ -15,6 +15,7 @@ import click
 
 from ising_rg import __version__, paper
 from ising_rg.errors import IsingRGError
+from ising_rg.experiments import MAX_JOBS
 
 
 class _Group(click.Group):
@@ -317,46 +318,91 @@ def figures(results_dir, out_dir, overwrite):
     click.echo(f"wrote {len(written)} files to {out_dir}", err=True)
 
 
+def _preset_names() -> list[str]:
+    from ising_rg.experiments.presets import preset_names
+
+    return preset_names()
+
+
 @main.command()
-@click.option("--preset", type=click.Choice(["default", "tiny"]), default="default",
-              show_default=True, help="default: the paper's scale; tiny: seconds, for tests.")
+@click.option("--spec", "spec_path", type=click.Path(exists=True, dir_okay=False),
+              default=None, help="Your own study: a TOML file (docs/experiments.md).")
+@click.option("--preset", type=click.Choice(_preset_names()), default=None,
+              help="A built-in study: default (the report's, the paper's scale; used when "
+                   "neither --spec nor --preset is given) or tiny (seconds per job).")
+@click.option("--print-preset", type=click.Choice(_preset_names()), default=None,
+              help="Print a built-in study's TOML (to copy and edit) and exit.")
 @click.option("--out", "root", type=click.Path(file_okay=False), default="runs",
-              show_default=True, help="Folder of the jobs (finished jobs are not recomputed).")
-@click.option("--workers", type=int, default=2, show_default=True,
+              show_default=True,
+              help="Folder of the jobs, data sets and tables; finished jobs are not recomputed.")
+@click.option("--workers", type=click.IntRange(min=1), default=2, show_default=True,
               help="Local worker processes, one BLAS and one numba thread each.")
 @click.option("--scheduler", default=None,
               help="Dask scheduler address (tcp://host:port) instead of local workers.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Root seed.")
+@click.option("--seed", type=click.IntRange(min=0), default=None,
+              help="Root seed [default: the study's seed, 0 in the presets].")
+@click.option("--max-jobs", type=click.IntRange(min=1), default=MAX_JOBS, show_default=True,
+              help="Refuse a study with more jobs than this, before running any.")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), default=None,
               help="Also write the markdown report here (e.g. reports/rg_report.md).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing report.")
-def experiment(preset, root, workers, scheduler, seed, report_path, overwrite):
-    """Run the report's experiments (controls, coupling sweep, seeds) and aggregate them."""
+@click.option("--summary", is_flag=True,
+              help="Print OUT/results.csv grouped by grid point and layer (mean ± standard "
+                   "error over replicates); runs nothing unless --spec or --preset is given.")
+@click.option("--metric", "metrics", multiple=True,
+              help="A column of results.csv for --summary (repeatable) [default: locality, "
+                   "block_spin_correlation, radius_of_gyration, dead_fraction].")
+def experiment(spec_path, preset, print_preset, root, workers, scheduler, seed, max_jobs,
+               report_path, overwrite, summary, metrics):
+    """Run a study (controls, sweeps, seeds: a preset or your TOML) and tabulate it."""
     import time
 
-    from ising_rg.checks import check_integer
+    from ising_rg.experiments import spec, table
     from ising_rg.experiments.report import write_report
     from ising_rg.experiments.runner import load_results, run_experiment
     from ising_rg.io.atomic import check_output_path
 
-    check_integer(seed, "--seed", 0)
-    if report_path:
-        # Checked before hours of jobs; the folder of the report is created if missing.
-        Path(report_path).parent.mkdir(parents=True, exist_ok=True)
-        check_output_path(report_path, overwrite)
-    start = time.perf_counter()
+    if print_preset:
+        from ising_rg.experiments.presets import preset_text
 
-    def progress(done, total, result):
-        job = result["job"]
-        state = "ran" if result.get("computed") else "reused"
-        click.echo(f"[{done}/{total}] {state} {job['group']} K={job['coupling']:g} "
-                   f"seed {job['replicate']} ({sum(result['seconds'].values()):.0f} s, "
-                   f"{time.perf_counter() - start:.0f} s elapsed)", err=True)
+        click.echo(preset_text(print_preset), nl=False)
+        return
+    if spec_path and preset:
+        raise IsingRGError("give --spec or --preset, not both")
+    if spec_path or preset or not summary:
+        study = spec.read_study(spec_path) if spec_path else spec.load_preset(preset or "default")
+        spec.build_study_jobs(study, seed, max_jobs)  # every check before any work
+        if report_path:
+            if "paper" not in [group.name for group in study.groups]:
+                raise IsingRGError("--report needs a group named 'paper': the report reads "
+                                   "the groups of the default preset")
+            # Checked before hours of jobs; the folder of the report is created if missing.
+            Path(report_path).parent.mkdir(parents=True, exist_ok=True)
+            check_output_path(report_path, overwrite)
+        start = time.perf_counter()
 
-    aggregate = run_experiment(preset, root, workers=workers, scheduler=scheduler,
-                               root_seed=seed, progress=progress)
-    click.echo(f"wrote {root}/aggregate.json ({len(aggregate['jobs'])} jobs)", err=True)
-    if report_path:
-        names = [job["name"] for job in aggregate["jobs"]]
-        write_report(aggregate, load_results(root, names), report_path)
-        click.echo(f"wrote {report_path}", err=True)
+        def data_progress(done, total, options, result):
+            click.echo(f"[data {done}/{total}] sampled L={options['size']} "
+                       f"K={options['coupling']:g}, {options['n_samples']} samples, seed "
+                       f"{options['seed']} ({result['seconds']:.0f} s)", err=True)
+
+        def progress(done, total, result):
+            job = result["job"]
+            state = "ran" if result.get("computed") else "reused"
+            label = f" [{job['label']}]" if job.get("label") else ""
+            click.echo(f"[{done}/{total}] {state} {job['group']} K={job['coupling']:g}{label} "
+                       f"seed {job['replicate']} ({sum(result['seconds'].values()):.0f} s, "
+                       f"{time.perf_counter() - start:.0f} s elapsed)", err=True)
+
+        aggregate = run_experiment(study, root, workers=workers, scheduler=scheduler,
+                                   root_seed=seed, max_jobs=max_jobs, progress=progress,
+                                   data_progress=data_progress)
+        click.echo(f"wrote {root}/aggregate.json and {root}/{table.TABLE_NAME} "
+                   f"({len(aggregate['jobs'])} jobs)", err=True)
+        if report_path:
+            write_report(aggregate, load_results(root, aggregate["jobs"]), report_path)
+            click.echo(f"wrote {report_path}", err=True)
+    if summary:
+        rows = table.read_table(Path(root) / table.TABLE_NAME)
+        for line in table.summary_lines(rows, metrics or table.SUMMARY_METRICS):
+            click.echo(line)

@@ -79,8 +79,11 @@ def test_tiny_experiment_runs_resumes_and_is_scheduling_independent(tiny_run, tm
     job = build_jobs("tiny")[3]
     with local_executor(1) as pool:
         (alone,) = run_jobs([job], tmp_path / "b", pool)
-    stored = json.loads((root / job.name / "result.json").read_text())
+    stored = json.loads((root / "jobs" / job.key / "result.json").read_text())
     assert alone["summary"] == stored["summary"]
+    # Each (L, K, seed) was sampled once, into the shared data folder, for all its jobs.
+    couplings = {job.coupling for job in build_jobs("tiny")}
+    assert len(list((root / "data").glob("*.h5"))) == len(couplings) * 2  # two replicates
 
 
 # The report's questions, in order: the sections every report has, whatever the numbers.
@@ -98,12 +101,15 @@ REPORT_HEADINGS = (
 
 def test_report_of_the_tiny_preset(tiny_run, tmp_path):
     root, aggregate = tiny_run
-    names = [job["name"] for job in aggregate["jobs"]]
-    path = write_report(aggregate, load_results(root, names), tmp_path / "reports" / "report.md")
+    path = write_report(aggregate, load_results(root, aggregate["jobs"]),
+                        tmp_path / "reports" / "report.md")
     assert path.is_file()
     text = path.read_text()
     headings = [line for line in text.splitlines() if line.startswith("#")]
     assert headings == list(REPORT_HEADINGS)
+    # The convergence series is replicate 0 of the paper recipe only (not the L1 = 0 control,
+    # which is the paper variant with another recipe value).
+    assert "trained for 2, 4, 8 epochs per layer" in text
     figures = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
     assert "figures/locality_controls.png" in figures and "figures/sweep_sizes.png" in figures
     for figure in figures:

@@ -64,23 +64,25 @@ def summarize(metrics: dict, extras: dict) -> dict[str, float | None]:
     return out
 
 
-def group_key(group: str, coupling: float) -> str:
-    """The key of a group of replicates in ``aggregate``'s output: ``"<group>@<K, 3 decimals>"``,
-    e.g. ``"sweep@0.500"``."""
-    return f"{group}@{coupling:.3f}"
+def group_key(group: str, coupling: float, label: str = "") -> str:
+    """The key of a grid point's replicates in ``aggregate``'s output:
+    ``"<group>@<K, 3 decimals>"``, e.g. ``"sweep@0.500"``, followed by ``" [<label>]"`` for a
+    group whose grid varies more than K (``"capacity@0.408 [hidden=64-16]"``)."""
+    return f"{group}@{coupling:.3f}" + (f" [{label}]" if label else "")
 
 
 def aggregate(results: list[dict]) -> dict[str, Any]:
     """Mean, standard deviation and count over replicates of every summary metric.
 
-    Results are grouped by (group, coupling); the paper group also stands as the sweep's
-    point at the paper's coupling. Returns ``{"groups": {group_key(group, K): {"job": ...,
-    "n": .., "metrics": {name: {"mean", "std", "sem", "n"}}}}}``.
+    Results are grouped by grid point: group, coupling and the job's ``label`` (what else
+    varies in its group). Returns ``{"groups": {group_key(group, K, label): {"group",
+    "variant", "coupling", "epochs", "label", "n", "metrics": {name: {"mean", "std", "sem",
+    "n"}}, "seconds"}}}``.
     """
     grouped: dict[str, list[dict]] = defaultdict(list)
     for result in results:
         job = result["job"]
-        grouped[group_key(job["group"], job["coupling"])].append(result)
+        grouped[group_key(job["group"], job["coupling"], job.get("label", ""))].append(result)
     out: dict[str, Any] = {"groups": {}}
     for key, members in sorted(grouped.items()):
         names = sorted({name for m in members for name in m["summary"]})
@@ -99,7 +101,8 @@ def aggregate(results: list[dict]) -> dict[str, Any]:
         first = members[0]["job"]
         out["groups"][key] = {
             "group": first["group"], "variant": first["variant"],
-            "coupling": first["coupling"], "epochs": first["epochs"], "n": len(members),
+            "coupling": first["coupling"], "epochs": first["epochs"],
+            "label": first.get("label", ""), "n": len(members),
             "metrics": metrics,
             "seconds": {stage: float(np.mean([m["seconds"].get(stage, 0.0) for m in members]))
                         for stage in ("sample", "train", "analyze", "extras")},

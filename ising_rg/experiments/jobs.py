@@ -1,14 +1,17 @@
 """One experiment job, end to end: sample -> train -> analyze (the stages of
 ``ising_rg.pipeline``) -> extra measurements.
 
-A job writes everything into its own folder (``data.h5``, ``model.h5``, ``metrics.json``,
-``result.json``). ``result.json`` is written last, atomically; a job whose ``result.json``
-exists for the same specification is not recomputed.
+A job is identified by its settings (``Job.settings``: data, network, recipe, variant, seeds,
+analyses), not by the group it was listed in: ``Job.key`` is a hash of their canonical JSON.
+It works in ``<root>/jobs/<key>/`` (``model.h5``, ``metrics.json``, ``result.json``);
+``result.json`` is written last, atomically, and a job whose ``result.json`` holds the same
+settings is not recomputed. Its data come from ``<root>/data/<data key>.h5``, one sample file
+per (L, K, samples, algorithm, sampler options, seed), shared by every job that uses it.
 
-Variants answer the controls of the report:
+Variants answer the controls of the report (the L1 = 0 control is the paper variant with a
+recipe whose ``l1`` is 0):
 
-* ``paper``      the paper's recipe (``ising_rg.paper``, L1 = 2e-4);
-* ``l1_zero``    the same without the L1 penalty: does locality come from L1?
+* ``paper``      the network trained with the job's recipe;
 * ``permuted``   a fixed random permutation of the sites before training, measured in the
                  permuted coordinates and, mapped back, in the original ones;
 * ``untrained``  the initialised, untrained network: the chance level.
@@ -16,68 +19,188 @@ Variants answer the controls of the report:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ising_rg import paper
 from ising_rg.io.jsonfile import to_json, write_json
 
-VARIANTS = ("paper", "l1_zero", "permuted", "untrained")
+VARIANTS = ("paper", "permuted", "untrained")
+#: The extra measurements a job can run beside the analysis, in their canonical order.
+EXTRAS = ("couplings", "flow", "hidden_correlations")
 FLOW_STEPS = 150
+#: Part of every job's and data set's key: raise it when a change of the code changes what
+#: the same settings compute, so that finished jobs are not reused.
+JOB_FORMAT = 1
+#: Recipe settings whose ``train_dbn`` keyword has another name; every other training option
+#: is passed under its own name.
+TRAIN_KEYWORDS = {"epochs": "n_epochs", "momentum": "momentum_schedule",
+                  "persistent_chains": "n_persistent_chains"}
+
+
+def _training_options() -> frozenset[str]:
+    """``train_dbn``'s keywords that a setting can fill: the RBM hyper-parameters a DBN passes
+    to its layers, what each layer passes up, and the held-out fraction."""
+    from ising_rg.rbm.dbn import LAYER_HYPERPARAMETERS
+
+    return frozenset((*LAYER_HYPERPARAMETERS, "propagate", "validation_fraction"))
+
+
+def canonical_hash(payload: Any) -> str:
+    """A stable key: the first 16 hex digits of the SHA-256 of the canonical JSON (sorted
+    keys, no spaces, floats in Python's shortest round-trip form) of ``payload``."""
+    text = json.dumps(to_json(payload), sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
 class Job:
-    """The specification of one job (JSON-serialisable; its identity for resumption)."""
+    """One job: where it was listed (``group``, ``replicate``, ``label``: not part of its
+    identity) and its resolved settings (``ising_rg.experiments.spec.SETTINGS``, flat).
+
+    ``label`` names what tells the job's grid point from the others of its group beyond the
+    coupling (e.g. ``"hidden=64-16"``, '' if nothing); ``point`` is the key of the aggregate.
+    """
 
     group: str
-    variant: str
-    coupling: float
     replicate: int
-    data_seed: int
-    train_seed: int
-    size: int = paper.SIZE
-    n_samples: int = paper.N_SAMPLES
-    hidden: tuple[int, ...] = paper.HIDDEN
-    epochs: int = paper.N_EPOCHS
-    l1: float = paper.L1
-    n_generative: int = 1000
-    n_gibbs: int = 200
-    extras: tuple[str, ...] = field(default=("couplings", "flow", "hidden_correlations"))
+    settings: dict[str, Any]
+    label: str = ""
+
+    # The settings the stages read, under the names they had before studies were files.
+    variant = property(lambda self: self.settings["variant"])
+    size = property(lambda self: self.settings["size"])
+    coupling = property(lambda self: self.settings["coupling"])
+    mixture = property(lambda self: self.settings["mixture"])
+    n_samples = property(lambda self: self.settings["samples"])
+    hidden = property(lambda self: tuple(self.settings["hidden"]))
+    epochs = property(lambda self: self.settings["epochs"])
+    l1 = property(lambda self: self.settings["l1"])
+    data_seed = property(lambda self: self.settings["data_seed"])
+    train_seed = property(lambda self: self.settings["train_seed"])
+    n_generative = property(lambda self: self.settings["generative_samples"])
+    n_gibbs = property(lambda self: self.settings["gibbs_steps"])
+    extras = property(lambda self: tuple(self.settings["extras"]))
+
+    @property
+    def point(self) -> str:
+        """The aggregate's key of this job's grid point (``aggregate.group_key``)."""
+        from ising_rg.experiments.aggregate import group_key
+
+        return group_key(self.group, self.coupling, self.label)
+
+    def key_settings(self) -> dict[str, Any]:
+        """Everything that determines the result: the settings (for the untrained control
+        only those that reach it: no training options but the initialisation) and the
+        format."""
+        settings = dict(self.settings)
+        if self.variant == "untrained":
+            unused = set(self.train_kwargs()) - {"init"}
+            settings = {key: value for key, value in settings.items() if key != "recipe"
+                        and TRAIN_KEYWORDS.get(key, key) not in unused}
+        return to_json({"format": JOB_FORMAT, **settings})
+
+    @property
+    def key(self) -> str:
+        """``canonical_hash(key_settings())``: the job's identity and folder name."""
+        return canonical_hash(self.key_settings())
 
     @property
     def name(self) -> str:
-        return f"{self.group}_K{self.coupling:.3f}_r{self.replicate}"
+        """The job's folder name under ``<root>/jobs/`` (its key)."""
+        return self.key
 
     def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["hidden"] = list(self.hidden)
-        out["extras"] = list(self.extras)
-        return out
+        """Flat and JSON-ready: group, replicate, label, then every setting."""
+        return to_json({"group": self.group, "replicate": self.replicate,
+                        "label": self.label, **self.settings})
 
     @classmethod
     def from_dict(cls, spec: dict[str, Any]) -> Job:
         spec = dict(spec)
-        spec["hidden"] = tuple(spec["hidden"])
-        spec["extras"] = tuple(spec.get("extras", ()))
-        return cls(**spec)
+        labels = [spec.pop(name) for name in ("group", "replicate")]
+        label = spec.pop("label", "")
+        settings = {k: tuple(v) if isinstance(v, list) else v for k, v in spec.items()}
+        return cls(*labels, settings, label)
+
+    def data_options(self) -> list:
+        """The ``SampleOptions`` of the job's data set (one per coupling of a mixture), all
+        with the replicate's data seed."""
+        from ising_rg.sampling.sampler import SampleOptions
+
+        s = self.settings
+        return [SampleOptions(size=s["size"], coupling=coupling, n_samples=s["samples"],
+                              algorithm=s["algorithm"], seed=s["data_seed"],
+                              thermalization=s["thermalization"], spacing=s["spacing"],
+                              n_chains=s["chains"])
+                for coupling in (s["mixture"] or (s["coupling"],))]
+
+    def train_kwargs(self) -> dict[str, Any]:
+        """``train_dbn``'s keywords (but the layers and the seed) from the recipe settings."""
+        names = _training_options()
+        return {TRAIN_KEYWORDS.get(key, key): value for key, value in self.settings.items()
+                if TRAIN_KEYWORDS.get(key, key) in names}
+
+    def cost(self) -> float:
+        """A rough relative cost, to start the longest jobs first: weights times the
+        configurations that pass through them (training epochs and generative Gibbs steps)."""
+        widths = (self.size**2, *self.hidden)
+        weights = sum(a * b for a, b in zip(widths[:-1], widths[1:], strict=False))
+        n_data = self.n_samples * len(self.data_options())
+        epochs = 0 if self.variant == "untrained" else self.epochs
+        return float(weights * (n_data * epochs + self.n_generative * (self.n_gibbs + 1)))
+
+
+def data_key(options) -> str:
+    """The key of a data set: ``canonical_hash`` of its ``SampleOptions`` and the format."""
+    return canonical_hash({"format": JOB_FORMAT, **asdict(options)})
+
+
+def data_path(root: str | Path, options) -> Path:
+    """Where the experiment in ``root`` keeps the data set of ``options``."""
+    return Path(root) / "data" / f"{data_key(options)}.h5"
+
+
+def sample_data_set(options: dict[str, Any], root: str) -> dict[str, Any]:
+    """Sample one data set into ``data_path(root, options)`` unless it is there; a unit of work
+    for any executor. Beside it, ``<data key>.json`` records the options and the sampling time.
+    Returns ``{"path", "seconds", "computed"}``."""
+    from ising_rg.pipeline import sample_data
+    from ising_rg.sampling.sampler import SampleOptions
+
+    options = SampleOptions(**options)
+    path = data_path(root, options)
+    if path.is_file():
+        return {"path": str(path), "seconds": 0.0, "computed": False}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    # Written under a temporary name and renamed: a second writer of the same data set
+    # (another experiment in the same folder) writes the same bytes.
+    sample_data(options, path, overwrite=True)
+    seconds = time.perf_counter() - start
+    write_json(path.with_suffix(".json"), {"options": asdict(options), "seconds": seconds},
+               overwrite=True)
+    return {"path": str(path), "seconds": seconds, "computed": True}
 
 
 def load_finished(folder: Path, job: Job) -> dict | None:
-    """The stored result of ``job`` in ``folder``, or None if absent or for another spec."""
+    """The stored result of ``job`` in ``folder``, or None if absent or for other settings."""
     path = folder / "result.json"
     if not path.is_file():
         return None
     try:
         stored = json.loads(path.read_text())
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, UnicodeDecodeError):
         return None
-    return stored if stored.get("job") == job.to_dict() else None
+    if not isinstance(stored, dict) or stored.get("settings") != job.key_settings():
+        return None
+    stored["job"] = job.to_dict()  # labelled as listed now, whoever computed it
+    return stored
 
 
 def run_job(spec: dict[str, Any], root: str) -> dict[str, Any]:
@@ -86,22 +209,24 @@ def run_job(spec: dict[str, Any], root: str) -> dict[str, Any]:
     Parameters
     ----------
     spec : dict, ``Job.to_dict()``
-    root : folder of the experiment; the job works in ``root/<job name>/``
+    root : folder of the experiment; the job works in ``root/jobs/<job key>/`` and reads its
+        data from ``root/data/`` (sampling a data set that is not there yet)
 
     Returns
     -------
-    dict: ``job`` (the spec), ``summary`` (flat scalar metrics), ``extras`` (curves),
-    ``seconds`` (per stage) and ``computed`` (False when loaded from disk).
+    dict: ``key``, ``settings`` (``Job.key_settings``), ``job`` (the spec), ``summary`` (flat
+    scalar metrics), ``extras`` (curves), ``seconds`` (per stage) and ``computed`` (False
+    when loaded from disk).
     """
     # Imports here keep the worker start-up light and the module importable anywhere.
     from ising_rg.experiments.aggregate import summarize
-    from ising_rg.pipeline import measure_network, sample_data
+    from ising_rg.io.samples import read_samples
+    from ising_rg.pipeline import measure_network
     from ising_rg.rg import controls
     from ising_rg.rg.receptive_fields import spins_to_visible
-    from ising_rg.sampling.sampler import SampleOptions
 
     job = Job.from_dict(spec)
-    folder = Path(root) / job.name
+    folder = Path(root) / "jobs" / job.key
     finished = load_finished(folder, job)
     if finished is not None:
         finished["computed"] = False
@@ -109,14 +234,20 @@ def run_job(spec: dict[str, Any], root: str) -> dict[str, Any]:
     folder.mkdir(parents=True, exist_ok=True)
     seconds: dict[str, float] = {}
     start = time.perf_counter()
-    samples = sample_data(SampleOptions(size=job.size, coupling=job.coupling,
-                                        n_samples=job.n_samples, seed=job.data_seed),
-                          folder / "data.h5", overwrite=True)
+    paths = [Path(sample_data_set(asdict(options), root)["path"])
+             for options in job.data_options()]
+    parts = [read_samples(path) for path in paths]
+    # The analysis reads the data set at the job's coupling (for a mixture, its measure_at);
+    # training reads all of them, in the order of their couplings.
+    measured = next(i for i, part in enumerate(parts) if part.coupling == job.coupling)
+    samples = parts[measured]
     seconds["sample"] = time.perf_counter() - start
 
     start = time.perf_counter()
     visible = spins_to_visible(samples.spins)
-    dbn, permutation = _train(job, visible, folder)
+    training = (visible if len(parts) == 1 else
+                np.concatenate([spins_to_visible(part.spins) for part in parts]))
+    dbn, permutation = _train(job, training, folder, paths[measured])
     seconds["train"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -142,6 +273,8 @@ def run_job(spec: dict[str, Any], root: str) -> dict[str, Any]:
     extras.update(_extra_measurements(job, network, visible, fields))
     seconds["extras"] = time.perf_counter() - start
     result = {
+        "key": job.key,
+        "settings": job.key_settings(),
         "job": job.to_dict(),
         "summary": summarize(metrics, extras),
         "extras": extras,
@@ -153,22 +286,25 @@ def run_job(spec: dict[str, Any], root: str) -> dict[str, Any]:
     return result
 
 
-def _train(job: Job, visible: np.ndarray, folder: Path) -> tuple[Any, np.ndarray | None]:
+def _train(job: Job, visible: np.ndarray, folder: Path,
+           data_file: Path) -> tuple[Any, np.ndarray | None]:
     """The job's network (trained, or untrained for that control; saved to ``model.h5`` when
-    trained) and the site permutation of the permuted control (None for the others)."""
+    trained, recording ``data_file``'s SHA-256) and the site permutation of the permuted
+    control (None for the others)."""
     from ising_rg.pipeline import save_model, train_dbn
     from ising_rg.rg import controls
 
     permutation = None
     training_data = visible
+    kwargs = job.train_kwargs()
     if job.variant == "permuted":
         permutation = controls.site_permutation(job.size**2, seed=job.train_seed)
         training_data = controls.permute_visible(visible, permutation)
     if job.variant == "untrained":
-        return controls.untrained_dbn(job.size**2, hidden=job.hidden, seed=job.train_seed), None
-    l1 = 0.0 if job.variant == "l1_zero" else job.l1
-    dbn = train_dbn(training_data, job.hidden, seed=job.train_seed, n_epochs=job.epochs, l1=l1)
-    save_model(dbn, folder / "model.h5", data_path=folder / "data.h5",
+        return controls.untrained_dbn(job.size**2, hidden=job.hidden, seed=job.train_seed,
+                                      init=kwargs["init"]), None
+    dbn = train_dbn(training_data, job.hidden, seed=job.train_seed, **kwargs)
+    save_model(dbn, folder / "model.h5", data_path=data_file,
                hyperparameters=job.to_dict(), seed=job.train_seed, overwrite=True)
     return dbn, permutation
 

@@ -1,11 +1,13 @@
-"""Experiment sets: define jobs, dispatch them to an executor, resume, aggregate over seeds
-(``ising_rg.experiments.aggregate``).
+"""Experiment sets: build a study's jobs, dispatch them to an executor, resume, aggregate over
+seeds (``ising_rg.experiments.aggregate``) and tabulate (``ising_rg.experiments.table``).
 
-Jobs go to any ``concurrent.futures``-style executor: a local process pool by default, or a
-Dask distributed cluster (``scheduler="tcp://host:port"``, the optional ``distributed``
-extra). Every seed derives from one root seed through ``numpy.random.SeedSequence.spawn``
-before anything runs, so results do not depend on scheduling, on the number of workers, or
-on which jobs were already finished.
+A study is a TOML file or a built-in preset (``ising_rg.experiments.spec``). Jobs go to any
+``concurrent.futures``-style executor: a local process pool by default, or a Dask distributed
+cluster (``scheduler="tcp://host:port"``, the optional ``distributed`` extra). Every seed
+derives from one root seed through ``numpy.random.SeedSequence.spawn`` before anything runs,
+so results do not depend on scheduling, on the number of workers, or on which jobs were
+already finished. The data sets are sampled first, each once, and the jobs are then
+dispatched longest first.
 """
 
 from __future__ import annotations
@@ -16,81 +18,50 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from ising_rg import paper
-from ising_rg.checks import check_integer
 from ising_rg.errors import IsingRGError
 from ising_rg.experiments.aggregate import aggregate
-from ising_rg.experiments.jobs import Job, run_job
+from ising_rg.experiments.jobs import (
+    Job,
+    data_key,
+    data_path,
+    load_finished,
+    run_job,
+    sample_data_set,
+)
+from ising_rg.experiments.spec import (
+    MAX_JOBS,
+    Study,
+    build_study_jobs,
+    load_preset,
+    replicate_seeds,
+)
+from ising_rg.experiments.table import TABLE_NAME, write_table
 from ising_rg.io.jsonfile import write_json
-from ising_rg.seeding import seed_sequence
 
-#: The coupling sweep: both phases around K_c = 0.4407, the paper's point included.
-SWEEP_COUPLINGS = (0.2, 0.3, paper.COUPLING, 0.44, 0.5)
+__all__ = ["build_jobs", "dask_executor", "load_results", "local_executor", "replicate_seeds",
+           "run_experiment", "run_jobs"]
+
+# progress(done, total, result) after each job; data_progress(done, total, options, result)
+# after each data set that had to be sampled.
+Progress = Callable[[int, int, dict], None]
+DataProgress = Callable[[int, int, dict, dict], None]
 
 
-def replicate_seeds(root_seed: int, n_replicates: int) -> list[tuple[int, int]]:
-    """(data seed, training seed) of each replicate, spawned from one root seed.
+def _study(study: Study | str) -> Study:
+    return study if isinstance(study, Study) else load_preset(study)
 
-    Replicate r uses the same seeds in every group and variant, so controls are paired: the
-    L1 = 0 network of replicate r sees exactly the data and initial weights of the paper
-    network of replicate r.
+
+def build_jobs(study: Study | str = "default", root_seed: int | None = None,
+               max_jobs: int | None = None) -> list[Job]:
+    """Every job of a study (a checked ``Study`` or a preset's name), in the study's order.
+
+    ``root_seed`` overrides the study's ``seed``; ``max_jobs`` refuses a larger study.
     """
-    out = []
-    for child in seed_sequence(root_seed).spawn(n_replicates):
-        data, train = child.spawn(2)
-        out.append((int(data.generate_state(1, np.uint32)[0]),
-                    int(train.generate_state(1, np.uint32)[0])))
-    return out
-
-
-PRESETS: dict[str, dict[str, Any]] = {
-    # The report's default scale: the paper's lattice, data and network, with fewer epochs
-    # for the many control jobs (the "convergence" group trains the paper point for the
-    # full 200 epochs to show that the metrics have converged).
-    "default": {"size": paper.SIZE, "n_samples": paper.N_SAMPLES, "hidden": paper.HIDDEN,
-                "epochs": 100, "full_epochs": paper.N_EPOCHS, "paper_seeds": 5,
-                "control_seeds": 3, "n_generative": 1000, "n_gibbs": 200},
-    # A few seconds per job, for tests and a dry run of the whole report.
-    "tiny": {"size": 8, "n_samples": 600, "hidden": (16, 4), "epochs": 4, "full_epochs": 8,
-             "paper_seeds": 2, "control_seeds": 2, "n_generative": 50, "n_gibbs": 5},
-}
-
-
-def build_jobs(preset: str = "default", root_seed: int = 0) -> list[Job]:
-    """Every job of the report for ``preset``: paper point, controls, coupling sweep."""
-    if preset not in PRESETS:
-        raise IsingRGError(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}")
-    p = PRESETS[preset]
-    seeds = replicate_seeds(root_seed, max(p["paper_seeds"], p["control_seeds"]))
-    common = {"size": p["size"], "n_samples": p["n_samples"], "hidden": tuple(p["hidden"]),
-              "n_generative": p["n_generative"], "n_gibbs": p["n_gibbs"]}
-
-    def job(group, variant, coupling, replicate, epochs=p["epochs"], extras=None):
-        data_seed, train_seed = seeds[replicate]
-        kwargs = dict(common, epochs=epochs)
-        if extras is not None:
-            kwargs["extras"] = extras
-        return Job(group=group, variant=variant, coupling=coupling, replicate=replicate,
-                   data_seed=data_seed, train_seed=train_seed, **kwargs)
-
-    jobs = [job("paper", "paper", paper.COUPLING, r) for r in range(p["paper_seeds"])]
-    # Replicate 0 of the paper point at half and at the full number of epochs: have the
-    # metrics of the report's runs converged?
-    jobs += [job("halfway", "paper", paper.COUPLING, 0, epochs=p["epochs"] // 2)]
-    jobs += [job("convergence", "paper", paper.COUPLING, 0, epochs=p["full_epochs"])]
-    for variant in ("l1_zero", "permuted", "untrained"):
-        jobs += [job(variant, variant, paper.COUPLING, r) for r in range(p["control_seeds"])]
-    for coupling in SWEEP_COUPLINGS:
-        if coupling == paper.COUPLING:
-            continue  # the paper group's first replicates are this point of the sweep
-        jobs += [job("sweep", "paper", coupling, r, extras=("hidden_correlations",))
-                 for r in range(p["control_seeds"])]
-    return jobs
+    return build_study_jobs(_study(study), root_seed, max_jobs)
 
 
 @contextlib.contextmanager
@@ -138,47 +109,129 @@ def dask_executor(scheduler: str) -> Iterator[Executor]:
 
 
 def run_jobs(jobs: list[Job], root: str | os.PathLike, executor: Executor,
-             progress: Callable[[int, int, dict], None] | None = None) -> list[dict]:
+             progress: Progress | None = None,
+             data_progress: DataProgress | None = None) -> list[dict]:
     """Run ``jobs`` on ``executor``; results in the order of ``jobs``.
 
-    Finished jobs (``result.json`` for the same spec) are loaded, not recomputed.
+    Finished jobs (``result.json`` for the same settings) are loaded, not recomputed; a job
+    listed twice (the same settings in two groups) runs once. The data sets the other jobs
+    need are sampled first, each once; the jobs are then submitted longest first
+    (``Job.cost``). Each result's ``job`` is the job as listed (its group and label).
     """
     root = str(Path(root).resolve())
     Path(root).mkdir(parents=True, exist_ok=True)
-    futures = {executor.submit(run_job, job.to_dict(), root): i for i, job in enumerate(jobs)}
-    results: list[dict | None] = [None] * len(jobs)
-    for done, future in enumerate(as_completed(futures), start=1):
-        results[futures[future]] = future.result()
+    unique: dict[str, Job] = {}
+    for job in jobs:
+        unique.setdefault(job.key, job)
+    finished = {key: load_finished(Path(root) / "jobs" / key, job)
+                for key, job in unique.items()}
+    todo = [job for key, job in unique.items() if finished[key] is None]
+    _sample_data_sets(todo, root, executor, data_progress)
+    by_key: dict[str, dict] = {}
+    done = 0
+
+    def report(result: dict) -> None:
+        nonlocal done
+        done += 1
+        by_key[result["key"]] = result
         if progress is not None:
-            progress(done, len(jobs), results[futures[future]])
-    return results  # type: ignore[return-value]
+            progress(done, len(unique), result)
+
+    for result in finished.values():
+        if result is not None:
+            result["computed"] = False
+            report(result)
+    futures = [executor.submit(run_job, job.to_dict(), root)
+               for job in sorted(todo, key=lambda job: -job.cost())]
+    for future in as_completed(futures):
+        report(future.result())
+    return [dict(by_key[job.key], job=job.to_dict()) for job in jobs]
 
 
-def run_experiment(preset: str, root: str | os.PathLike, *, workers: int = 1,
-                   scheduler: str | None = None, root_seed: int = 0,
-                   progress: Callable[[int, int, dict], None] | None = None) -> dict[str, Any]:
-    """Build, run (resuming) and aggregate the experiment; writes ``root/aggregate.json``."""
+def _sample_data_sets(jobs: list[Job], root: str, executor: Executor,
+                      data_progress: DataProgress | None) -> None:
+    """Sample every data set of ``jobs`` that is not in ``root/data`` yet, each once, largest
+    first, before any job starts (so that no two workers sample the same data)."""
+    needed = {data_key(options): options for job in jobs for options in job.data_options()
+              if not data_path(root, options).is_file()}
+    order = sorted(needed.values(), key=lambda o: -o.size**2 * o.n_samples)
+    futures = {executor.submit(sample_data_set, asdict(options), root): options
+               for options in order}
+    for done, future in enumerate(as_completed(futures), start=1):
+        result = future.result()
+        if data_progress is not None:
+            data_progress(done, len(futures), asdict(futures[future]), result)
+
+
+def report_settings(jobs: list[Job]) -> dict[str, Any]:
+    """The settings the report's header states: those of the ``paper`` group's first job (the
+    first job if there is none), and the longest training of the ``convergence`` group."""
+    first = next((job for job in jobs if job.group == "paper"), jobs[0])
+    convergence = [job.epochs for job in jobs if job.group == "convergence"]
+    return {"size": first.size, "n_samples": first.n_samples, "hidden": list(first.hidden),
+            "epochs": first.epochs, "full_epochs": max(convergence, default=first.epochs),
+            "n_generative": first.n_generative, "n_gibbs": first.n_gibbs}
+
+
+def run_experiment(study: Study | str, root: str | os.PathLike, *, workers: int = 1,
+                   scheduler: str | None = None, root_seed: int | None = None,
+                   max_jobs: int | None = MAX_JOBS, progress: Progress | None = None,
+                   data_progress: DataProgress | None = None) -> dict[str, Any]:
+    """Build, run (resuming) and aggregate a study (a ``Study`` or a preset's name).
+
+    Writes ``root/aggregate.json`` (statistics over replicates, per group and grid point) and
+    ``root/results.csv`` (one row per job and layer, ``ising_rg.experiments.table``); returns
+    the aggregate. Every check (the study's, ``max_jobs``, ``workers``) comes before any job.
+    """
+    from ising_rg.checks import check_integer
+
     check_integer(workers, "--workers", 1)
-    jobs = build_jobs(preset, root_seed)
+    study = _study(study)
+    jobs = build_study_jobs(study, root_seed, max_jobs)
     context = dask_executor(scheduler) if scheduler else local_executor(workers)
     with context as executor:
-        results = run_jobs(jobs, root, executor, progress)
+        results = run_jobs(jobs, root, executor, progress, data_progress)
     summary = aggregate(results)
-    summary["preset"] = preset
-    summary["root_seed"] = root_seed
-    summary["settings"] = {k: (list(v) if isinstance(v, tuple) else v)
-                           for k, v in PRESETS[preset].items()}
-    summary["jobs"] = [{"name": Job.from_dict(r["job"]).name, "seconds": r["seconds"]}
+    summary["preset"] = study.source.removeprefix("preset ")
+    summary["root_seed"] = study.seed if root_seed is None else root_seed
+    summary["settings"] = report_settings(jobs)
+    summary["jobs"] = [{"name": r["key"], "job": r["job"], "seconds": r["seconds"]}
                        for r in results]
+    summary["data_sets"] = _data_sets(jobs, root)
     write_json(Path(root) / "aggregate.json", summary, overwrite=True)
+    write_table(Path(root) / TABLE_NAME, results)
     return summary
 
 
-def load_results(root: str | os.PathLike, names: list[str] | None = None) -> list[dict]:
-    """The finished jobs' result.json under ``root`` (only the jobs in ``names`` if given:
-    folders of jobs from an earlier experiment definition are ignored)."""
+def _data_sets(jobs: list[Job], root: str | os.PathLike) -> list[dict[str, Any]]:
+    """The study's data sets: key, options and sampling seconds (None if not recorded)."""
+    out = {}
+    for job in jobs:
+        for options in job.data_options():
+            key = data_key(options)
+            if key not in out:
+                try:
+                    record = data_path(root, options).with_suffix(".json").read_text()
+                    seconds = json.loads(record).get("seconds")
+                except (OSError, ValueError, AttributeError):  # absent or not ours
+                    seconds = None
+                out[key] = {"key": key, "options": asdict(options), "seconds": seconds}
+    return list(out.values())
+
+
+def load_results(root: str | os.PathLike, jobs: list[dict] | None = None) -> list[dict]:
+    """The finished jobs' ``result.json`` under ``root/jobs``.
+
+    ``jobs``: the aggregate's ``jobs`` entries (``name`` and ``job``); only those jobs are read
+    (folders of jobs from an earlier study are ignored), each labelled as the entry lists it.
+    """
+    if jobs is None:
+        return [json.loads(path.read_text())
+                for path in sorted(Path(root).glob("jobs/*/result.json"))]
     results = []
-    for path in sorted(Path(root).glob("*/result.json")):
-        if names is None or path.parent.name in names:
-            results.append(json.loads(path.read_text()))
+    for entry in jobs:
+        path = Path(root) / "jobs" / entry["name"] / "result.json"
+        if not path.is_file():
+            raise IsingRGError(f"{path} is missing: run the experiment again")
+        results.append(dict(json.loads(path.read_text()), job=entry["job"]))
     return results

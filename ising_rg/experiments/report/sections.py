@@ -106,7 +106,7 @@ def generative(inputs: ReportInputs) -> list[str]:
 def convergence(inputs: ReportInputs) -> list[str]:
     """Section 1, continued: replicate 0 at several training lengths against the seed spread."""
     series = sorted((r for r in inputs.results if r["job"]["replicate"] == 0
-                     and r["job"]["variant"] == "paper"
+                     and r["job"]["group"] in ("paper", "halfway", "convergence")
                      and r["job"]["coupling"] == K),
                     key=lambda r: r["job"]["epochs"])
     if len(series) <= 1:
