@@ -5,6 +5,7 @@ with values in {0, 1} (or probabilities in [0, 1]).
 """
 
 from ising_rg.rbm.dbn import DBN
+from ising_rg.rbm.ising import ising_rbm, ising_rbm_log_partition
 from ising_rg.rbm.partition import (
     ais_log_partition,
     average_log_likelihood,
@@ -26,4 +27,6 @@ __all__ = [
     "exact_log_partition",
     "gemm_floor_seconds",
     "gemm_flops_per_s",
+    "ising_rbm",
+    "ising_rbm_log_partition",
 ]
