@@ -196,12 +196,24 @@ def test_effective_couplings_are_k_at_nearest_neighbours_and_zero_beyond(mc_conf
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_ais_matches_closed_form_at_l16(seed):
-    rbm = ising_rbm(16, K_PAPER)
-    log_z, error = ais_log_partition(rbm, n_runs=100, n_betas=3000, seed=seed)
-    true = ising_rbm_log_partition(16, K_PAPER)
-    assert abs(log_z - true) <= 3 * error
+@pytest.mark.parametrize(
+    "size, n_betas, seed",
+    [(16, 3000, 0), (16, 3000, 1), (16, 3000, 2), (40, 1000, 0), (40, 1000, 1)],
+)
+def test_ais_matches_closed_form(size, n_betas, seed):
+    """AIS (100 runs, uniform base) gives the closed-form log Z within 3 quoted errors.
+
+    Settings from the calibration on this model (K = 0.408): at L = 16, 1000 temperatures
+    leave seeds 2.4 errors off and 3000 are needed; at L = 40, 1000 temperatures give
+    estimates within 1.5 errors of the truth, but the errors are large (0.3-0.6 nats, an
+    effective sample size of 3-10 of 100 runs). float32 products are exact here (every entry
+    of v W and h W^T is a sum of at most four w's). L = 40 costs ~0.25 s per temperature
+    (dense 100 x 1600 x 3200 products) on a loaded 2-core machine.
+    """
+    rbm = ising_rbm(size, K_PAPER)
+    log_z, error = ais_log_partition(rbm, n_runs=100, n_betas=n_betas, seed=seed, dtype=np.float32)
+    assert abs(log_z - ising_rbm_log_partition(size, K_PAPER)) <= 3 * error
+    assert error < 0.7  # a wide error bar would make the check empty
 
 
 # ---------------------------------------------------------------------------------------------
@@ -228,10 +240,11 @@ def test_gibbs_samples_have_the_exact_energy_and_specific_heat():
     """Block Gibbs (v -> h -> v) of the L = 8 Ising RBM at K = 0.408, 64 chains from random
     and 64 from all-up states, 500 steps of burn-in, 2000 measured steps.
 
-    Measured (reported with this test's parameters): tau_int about 21 steps for E and 28 for
-    |m|; the all-up and random ensembles' mean E and |m| agree to within their noise after
-    about 100 steps (relaxation time about 35 steps). Errors: jackknife over the independent
-    chains (immune to the autocorrelation within a chain).
+    Measured on this chain (256 + 256 chains): the all-up and random ensembles' mean E and |m|
+    agree within their noise after 75-100 steps (relaxation time ~35 steps); integrated
+    autocorrelation times from the blocking plateau ~21 steps (E) and ~32 (|m|), so split
+    R-hat on n measured steps is about 1 + 2 tau / n, 1.03 here. Errors: jackknife over the
+    independent chains (immune to the autocorrelation within a chain).
     """
     size, coupling, n_chains = 8, K_PAPER, 64
     n = size * size
