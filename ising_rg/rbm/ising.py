@@ -44,14 +44,18 @@ from ising_rg.rbm.rbm import BernoulliRBM
 __all__ = ["ising_bond_sites", "ising_rbm", "ising_rbm_log_partition", "ising_rbm_weight"]
 
 
-def _check_size_coupling(size: int, coupling: float) -> tuple[int, float]:
+def _check_size(size: int) -> int:
     if isinstance(size, bool) or not isinstance(size, numbers.Integral) or size < 2:
         raise IsingRGError(f"size must be an integer >= 2, got {size!r}")
+    return int(size)
+
+
+def _check_coupling(coupling: float) -> float:
     if isinstance(coupling, bool) or not isinstance(coupling, numbers.Real):
         raise IsingRGError(f"coupling must be a positive number, got {coupling!r}")
     if not (math.isfinite(coupling) and K_MIN <= coupling <= K_MAX):
         raise IsingRGError(f"coupling must be finite and in [{K_MIN:g}, {K_MAX:g}], got {coupling}")
-    return int(size), float(coupling)
+    return float(coupling)
 
 
 def ising_rbm_weight(coupling: float) -> float:
@@ -59,8 +63,7 @@ def ising_rbm_weight(coupling: float) -> float:
 
     Written as 2 log1p(y + sqrt(y (2 + y))) with y = e^{2K} - 1 (expm1), accurate for small K.
     """
-    _, coupling = _check_size_coupling(2, coupling)
-    y = math.expm1(2.0 * coupling)
+    y = math.expm1(2.0 * _check_coupling(coupling))
     return 2.0 * math.log1p(y + math.sqrt(y * (2.0 + y)))
 
 
@@ -70,7 +73,7 @@ def ising_bond_sites(size: int) -> np.ndarray:
     Row k < N is the right bond of site k, row N + k its down bond (site index row*L + col).
     This is also the hidden-unit order of :func:`ising_rbm`.
     """
-    size, _ = _check_size_coupling(size, 1.0)
+    size = _check_size(size)
     sites = np.arange(size * size)
     rows, cols = np.divmod(sites, size)
     right = rows * size + (cols + 1) % size
@@ -79,7 +82,9 @@ def ising_bond_sites(size: int) -> np.ndarray:
 
 
 # replace by BernoulliRBM.from_parameters
-def _fitted_rbm(weights: np.ndarray, visible_bias: np.ndarray, hidden_bias: np.ndarray):
+def _fitted_rbm(
+    weights: np.ndarray, visible_bias: np.ndarray, hidden_bias: np.ndarray
+) -> BernoulliRBM:
     """A fitted BernoulliRBM with the given float32 parameters, set as io.models.load_dbn does."""
     rbm = BernoulliRBM(int(weights.shape[1]))
     rbm.weights_, rbm.visible_bias_, rbm.hidden_bias_ = weights, visible_bias, hidden_bias
@@ -108,7 +113,7 @@ def ising_rbm(size: int, coupling: float) -> BernoulliRBM:
         (N,) = -2w; w = float32(2 arccosh(e^{2K})). Energies in units of the machine's k_B T.
         Its log Z is :func:`ising_rbm_log_partition` (to float32 rounding, module docstring).
     """
-    size, coupling = _check_size_coupling(size, coupling)
+    size, coupling = _check_size(size), _check_coupling(coupling)
     n_sites = size * size
     w = np.float32(ising_rbm_weight(coupling))
     bonds = ising_bond_sites(size)
@@ -135,7 +140,7 @@ def ising_rbm_log_partition(size: int, coupling: float) -> float:
         ln Z_RBM = ln sum_{v,h} exp(-E(v, h)) with w = 2 arccosh(e^{2K}) in float64; the
         float32 model of :func:`ising_rbm` has ln Z within 2N |w32 - w| of it.
     """
-    size, coupling = _check_size_coupling(size, coupling)
+    size, coupling = _check_size(size), _check_coupling(coupling)
     n_sites = size * size
     w = ising_rbm_weight(coupling)
     log_z_ising = float(log_partition_function(coupling, size))
