@@ -5,12 +5,14 @@ with values in {0, 1} (or probabilities in [0, 1]).
 
 Modules: :mod:`~ising_rg.rbm.rbm` (the estimator), :mod:`~ising_rg.rbm.dbn` (the stack),
 :mod:`~ising_rg.rbm.trainer` (CD/PCD training), :mod:`~ising_rg.rbm.checks` (input checks),
-:mod:`~ising_rg.rbm.partition` (log Z), and the numba kernels in ``_kernels`` and
+:mod:`~ising_rg.rbm.partition` (log Z), :mod:`~ising_rg.rbm.ising` (the RBM whose marginal is the
+Ising model, a known answer for every estimator), and the numba kernels in ``_kernels`` and
 ``_enumerate``. Model files are read and written by :mod:`ising_rg.io.models`; the training
 benchmark is :func:`ising_rg.bench.benchmark_epoch`.
 """
 
 from ising_rg.rbm.dbn import DBN
+from ising_rg.rbm.ising import ising_rbm, ising_rbm_log_partition
 from ising_rg.rbm.partition import (
     ais_log_partition,
     average_log_likelihood,
@@ -24,4 +26,6 @@ __all__ = [
     "ais_log_partition",
     "average_log_likelihood",
     "exact_log_partition",
+    "ising_rbm",
+    "ising_rbm_log_partition",
 ]

@@ -1,8 +1,23 @@
-"""Convergence diagnostics for Markov chains run from independent starts."""
+"""Convergence diagnostics for Markov chains run from independent starts.
+
+Split R-hat (Gelman, Carlin, Stern, Dunson, Vehtari & Rubin, *Bayesian Data Analysis*, 3rd ed.,
+2013, section 11.4): every chain is cut into its first and second half, and the 2m half-chains
+of length n are compared. With W the mean of the half-chains' variances (ddof = 1) and B / n the
+variance (ddof = 1) of their means,
+
+    var+ = (n - 1) / n * W + B / n,        R-hat = sqrt(var+ / W).
+
+R-hat -> 1 when all half-chains sample the same distribution; it exceeds 1 when the starts have
+not been forgotten (between-chain spread) or when a chain still drifts (its two halves differ,
+which is what the split detects even if every chain drifts alike). For independent draws,
+R-hat^2 - 1 = (F - 1) / n with F ~ F(2m - 1, 2m (n - 1)) distributed, so its fluctuations are
+of order sqrt(2 / (2m - 1)) / (2n). Common threshold: R-hat < 1.05 (or 1.01) for "converged".
+"""
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -11,42 +26,45 @@ from ising_rg.errors import IsingRGError
 __all__ = ["split_rhat"]
 
 
-def split_rhat(chains: np.ndarray) -> float:
-    """Split potential scale reduction factor R-hat (Gelman et al., Bayesian Data Analysis, 2013).
-
-    Each chain is cut into its first and second half (the middle draw is dropped when the
-    length is odd), so a chain that still drifts looks like two chains that disagree. With
-    m' = 2 m half-chains of n' draws, B = n' var(half-chain means), W = mean within-half
-    variance (both with ddof 1) and var+ = (n' - 1) / n' W + B / n':
-    R-hat = sqrt(var+ / W). Values near 1 mean the starts have been forgotten; the usual
-    threshold is 1.05 (or the stricter 1.01). Warm-up is the caller's business: pass only the
-    draws to be judged (typically the second half of a run).
+def split_rhat(chains: Any) -> float:
+    """Split R-hat of one scalar observable over independent chains (Gelman et al. 2013).
 
     Parameters
     ----------
-    chains : ndarray, shape (n_chains, n_steps)
-        One scalar per step per chain (e.g. E/N or |m|), n_chains >= 1, n_steps >= 4.
+    chains : array-like, shape (n_chains, n_steps)
+        The observable (e.g. E/N or |m| of each chain's state), one row per chain, in time
+        order, after whatever burn-in is discarded. n_chains >= 1 and n_steps >= 4; an odd
+        n_steps drops the middle step so that both halves have n_steps // 2 steps.
 
     Returns
     -------
     float
-        R-hat >= about 1 (dimensionless). 1.0 if every draw of every half-chain is the same
-        constant (nothing left to mix); inf if each half-chain is constant but they differ.
+        R-hat >= about 1 (dimensionless; slightly below 1 happens by chance). 1.0 if every
+        half-chain is constant at the same value; inf if they are constant at different
+        values.
+
+    Raises
+    ------
+    IsingRGError
+        If the array is not 2-D, too short, or contains NaN or infinite values.
     """
-    x = np.asarray(chains, dtype=np.float64)
-    if x.ndim != 2 or x.shape[0] < 1 or x.shape[1] < 4:
-        raise IsingRGError(
-            f"split_rhat needs chains shaped (n_chains >= 1, n_steps >= 4), got {x.shape}"
-        )
-    if not np.all(np.isfinite(x)):
-        raise IsingRGError("split_rhat needs finite values")
-    half = x.shape[1] // 2
-    halves = np.concatenate([x[:, :half], x[:, x.shape[1] - half :]], axis=0)
-    n = halves.shape[1]
+    try:
+        x = np.asarray(chains, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise IsingRGError("chains must be a numeric array shaped (n_chains, n_steps)") from None
+    if x.ndim != 2:
+        raise IsingRGError(f"chains must be shaped (n_chains, n_steps), got shape {x.shape}")
+    n_chains, n_steps = x.shape
+    if n_chains < 1 or n_steps < 4:
+        raise IsingRGError(f"split R-hat needs >= 1 chain of >= 4 steps, got shape {x.shape}")
+    if not np.isfinite(x).all():
+        raise IsingRGError("chains contain NaN or infinite values")
+    half = n_steps // 2
+    halves = np.concatenate([x[:, :half], x[:, n_steps - half :]])  # (2 n_chains, half)
     means = halves.mean(axis=1)
     within = float(halves.var(axis=1, ddof=1).mean())
-    between = n * float(means.var(ddof=1))
-    if within == 0.0:
-        return 1.0 if between == 0.0 else math.inf
-    pooled = (n - 1) / n * within + between / n
+    between_over_n = float(means.var(ddof=1))  # B / n
+    if within == 0.0:  # every half-chain constant: compare the constants themselves
+        return 1.0 if np.ptp(halves) == 0.0 else math.inf
+    pooled = (half - 1) / half * within + between_over_n
     return math.sqrt(pooled / within)
