@@ -91,11 +91,11 @@ def save_dbn(
     Path of the written file.
     """
     check_output_path(path, overwrite)
-    _check_sha256(data_sha256, "data_sha256")
-    check_integer(seed, "seed", 0)
     rbms = getattr(dbn, "rbms_", None)
     if not rbms:
         raise NotFittedError("cannot save an unfitted DBN")
+    _check_sha256(data_sha256, "data_sha256")
+    check_integer(seed, "seed", 0)
     try:
         hyper_json = json.dumps(to_json(hyperparameters), sort_keys=True)
         params_json = json.dumps(to_json(dbn.get_params()), sort_keys=True)
