@@ -27,7 +27,7 @@ import numpy as np
 
 from ising_rg import __version__
 from ising_rg.checks import check_integer
-from ising_rg.errors import IsingRGError, NotFittedError
+from ising_rg.errors import IsingRGError, NotFittedError, one_line
 from ising_rg.io.atomic import atomic_output, check_output_path
 from ising_rg.io.hdf5 import (
     check_format,
@@ -152,12 +152,16 @@ def _attributes(f: h5py.File, path: Path) -> dict[str, Any]:
         meta[name] = text_attribute(f, name, path)
     n_layers = meta["n_layers"] = integer_attribute(f, "n_layers", path, 1)
     sizes = meta["layer_sizes"] = json_attribute(f, "layer_sizes", path, list)
-    if len(sizes) != n_layers + 1 or not all(
-            isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in sizes):
-        raise IsingRGError(f"{path}: attribute 'layer_sizes' must list {n_layers + 1} positive "
-                           f"integers (visible first), got {sizes}")
-    if "layers" not in f or not isinstance(f["layers"], h5py.Group):
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in sizes):
+        raise IsingRGError(f"{path}: attribute 'layer_sizes' must list positive integers "
+                           f"(visible first), got {one_line(sizes, 60)}")
+    if len(sizes) != n_layers + 1:
+        raise IsingRGError(f"{path}: attribute 'layer_sizes' lists {len(sizes)} sizes but "
+                           f"attribute 'n_layers' is {n_layers} (expected n_layers + 1 sizes)")
+    if "layers" not in f:
         raise IsingRGError(f"{path}: group /layers is missing")
+    if not isinstance(f["layers"], h5py.Group):
+        raise IsingRGError(f"{path}: /layers must be a group, got a dataset")
     names = sorted(f["layers"].keys())
     expected = sorted(str(i) for i in range(1, n_layers + 1))
     if names != expected:
