@@ -34,15 +34,15 @@ def pipeline(tmp_path_factory):
          "--out", str(data))
     _run("train", "--data", str(data), "--hidden", "64,16,4", "--epochs", "4", "--quiet",
          "--out", str(model))
-    _run("analyze", "--model", str(model), "--data", str(data), "--out", str(results),
-         "--generative-samples", "100", "--gibbs-steps", "20")
+    analyze_log = _run("analyze", "--model", str(model), "--data", str(data), "--out",
+                       str(results), "--generative-samples", "100", "--gibbs-steps", "20")
     # Before validate: figures draws what the analysis alone allows and names the rest.
     partial = root / "figures_without_validation"
     partial_log = _run("figures", "--results", str(results), "--out", str(partial))
     _run("validate", "--size", "16", "--samples", "200", "--out", str(results))
     _run("figures", "--results", str(results), "--out", str(figures))
     return {"data": data, "model": model, "results": results, "figures": figures,
-            "partial": partial, "partial_log": partial_log}
+            "partial": partial, "partial_log": partial_log, "analyze_log": analyze_log}
 
 
 def test_metrics_schema(pipeline):
@@ -67,6 +67,27 @@ def test_metrics_schema(pipeline):
         assert entry["log_likelihood_train"] < 0 and entry["log_likelihood_validation"] < 0
     # No model of the data beats the data's own distribution by more than noise.
     assert training[0]["log_likelihood_train"] < metrics["training"]["ising_log_likelihood"] + 5
+
+
+def test_analyze_shows_its_stages_and_a_formatted_table(pipeline):
+    """Stage lines while it works, then one row per layer with rounded numbers."""
+    log = pipeline["analyze_log"].splitlines()
+    for stage in ("receptive fields", "layer metrics and generative sampling",
+                  "training health (log Z)"):
+        assert f"analyze: {stage} ..." in log
+        assert any(line.startswith(f"analyze: {stage} done (") for line in log)
+    header = next(i for i, line in enumerate(log) if line.startswith("layer "))
+    assert log[header].split()[:6] == ["layer", "b", "units", "dead", "sqrt(PR)", "R_g"]
+    metrics = json.loads((pipeline["results"] / "metrics.json").read_text())
+    for row, layer in zip(log[header + 1: header + 4], metrics["layers"], strict=True):
+        cells = row.split()
+        assert cells[:3] == [str(layer["index"]), str(layer["block_size"]),
+                             str(layer["n_units"])]
+        assert cells[3] == f"{100 * layer['dead_fraction']:.0f}%"
+        assert float(cells[5]) == pytest.approx(layer["radius_of_gyration"]["mean"], rel=5e-3)
+        # every number to 3 significant digits, not the float's 17
+        digits = [c.strip("()%").replace(".", "").lstrip("0") for c in cells[4:]]
+        assert all(len(d) <= 3 for d in digits), row
 
 
 def test_model_file_layout_and_reload(pipeline):
