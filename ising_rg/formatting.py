@@ -6,6 +6,7 @@ summaries.
 from __future__ import annotations
 
 import math
+import numbers
 from typing import Any
 
 __all__ = ["format_measurement", "significant"]
@@ -36,7 +37,10 @@ def _fixed(value: float, decimals: int) -> str:
 
 def significant(value: Any, digits: int = 3) -> str:
     """``value`` to ``digits`` significant digits: 0.19559035 -> "0.196", 1234.5 -> "1230",
-    2.5e-7 -> "2.50e-7"; "n/a" for None or NaN, "inf"/"-inf" for infinities."""
+    2.5e-7 -> "2.50e-7"; an integer whole (a count: 200 -> "200"); "n/a" for None or NaN,
+    "inf"/"-inf" for infinities."""
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return str(int(value))  # a count: all its digits
     number = _real(value)
     if number is None:
         try:
