@@ -86,6 +86,9 @@ class _Group(click.Group):
             where = f" {error.filename}" if error.filename else ""
             raise click.ClickException(
                 f"cannot access{where}: {error.strerror or one_line(error)}") from None
+        except MemoryError as error:  # sizes this machine cannot hold
+            raise click.ClickException(
+                f"not enough memory for the sizes asked for ({one_line(error)})") from None
 
 
 @click.group(cls=_Group)
@@ -131,7 +134,7 @@ class _EvenSize(click.IntRange):
 
 
 class _SweepsOrAuto(click.ParamType):
-    """``auto`` or a whole number of sweeps >= ``minimum``."""
+    """``auto`` or a whole number of sweeps in [minimum, MAX_SWEEPS]."""
 
     name = "auto|sweeps"
 
@@ -145,8 +148,9 @@ class _SweepsOrAuto(click.ParamType):
             number = int(value)
         except ValueError:
             self.fail(f"{value!r} is neither 'auto' nor a whole number of sweeps.", param, ctx)
-        if number < self.minimum:
-            self.fail(f"{number} is not in the range x>={self.minimum}.", param, ctx)
+        if not self.minimum <= number <= MAX_SWEEPS:
+            self.fail(f"{number} is not in the range {self.minimum}<=x<={MAX_SWEEPS}.", param,
+                      ctx)
         return number
 
 
@@ -193,16 +197,24 @@ def _joined(values: tuple) -> str:
 
 
 SEED = click.IntRange(0, 2**63 - 1)
+MAX_SWEEPS = 10**9  # sweeps between or before samples: beyond this, days of work
+MAX_CHAINS = 1024  # Monte Carlo chains (each stores at least one sample)
+MAX_EXACT_SIZE = 10**6  # Kaufman's products have L terms
 INPUT_FILE = click.Path(exists=True, dir_okay=False, readable=True)
 OUTPUT_FILE = click.Path(dir_okay=False)
 OUTPUT_FOLDER = click.Path(file_okay=False)
 
 
 def _coupling_options(func):
-    func = click.option("--temperature", type=_positive(), default=None,
+    # The range of the exact solution, which sample and validate compare with.
+    from ising_rg.exact import K_MAX, K_MIN
+
+    func = click.option("--temperature", type=_Number(min=1 / K_MAX, max=1 / K_MIN),
+                        default=None,
                         help="T in units of J/k_B (K = 1/T); exclusive with --coupling.")(func)
-    func = click.option("--coupling", type=_positive(), default=None,
-                        help=f"K = J/k_B T [default: {paper.COUPLING:g}, the paper's].")(func)
+    func = click.option("--coupling", type=_Number(min=K_MIN, max=K_MAX), default=None,
+                        help=f"K = J/k_B T, in [{K_MIN:g}, {K_MAX:g}] [default: "
+                             f"{paper.COUPLING:g}, the paper's].")(func)
     return func
 
 
@@ -228,9 +240,10 @@ def _coupling(coupling: float | None, temperature: float | None) -> float:
               help="Sweeps (sweep equivalents for Wolff), or auto (20 tau_int, >= 1000).")
 @click.option("--spacing", type=_SweepsOrAuto(1), default="auto", show_default=True,
               help="Sweeps between stored samples, or auto (2 tau_int of the slower of E, |m|).")
-@click.option("--chains", "n_chains", type=click.IntRange(min=1), default=8, show_default=True,
+@click.option("--chains", "n_chains", type=click.IntRange(1, MAX_CHAINS), default=8,
+              show_default=True,
               help="Independent Monte Carlo chains run in parallel (the result depends on "
-                   "their number, not on the threads).")
+                   f"their number, not on the threads; at most {MAX_CHAINS}).")
 @click.option("--out", "out_path", type=OUTPUT_FILE, default=None,
               help="Output HDF5 file [default: data/ising_L{size}_K{coupling}.h5].")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
@@ -274,8 +287,8 @@ def sample(size, coupling, temperature, n_samples, algorithm, seed, thermalizati
 
 
 @main.command(short_help="Exact values at (L, K), JSON on stdout.")
-@click.option("--size", type=click.IntRange(min=2), default=paper.SIZE, show_default=True,
-              help="Lattice size L (>= 2).")
+@click.option("--size", type=click.IntRange(2, MAX_EXACT_SIZE), default=paper.SIZE,
+              show_default=True, help=f"Lattice size L (2 to {MAX_EXACT_SIZE}).")
 @_coupling_options
 def exact(size, coupling, temperature):
     """Exact finite-lattice (Kaufman) and infinite-lattice (Onsager) values, JSON on stdout."""

@@ -248,3 +248,47 @@ def test_every_command_runs_as_a_subprocess_from_an_empty_folder(tmp_path):
     done = run("train", "--data", "data/ising_L8_K0.408.h5", "--quiet")
     assert done.returncode == 1 and done.stderr == (
         "Error: output models/dbn.h5 already exists (use --overwrite to replace it)\n")
+
+
+def test_an_output_that_is_not_a_regular_file_is_never_replaced(tmp_path):
+    pipe = tmp_path / "pipe.h5"
+    os.mkfifo(pipe)
+    result = _invoke("sample", "--size", "8", "--samples", "5", "--quiet", "--overwrite",
+                     "--out", pipe)
+    assert_one_line_error(result, f"output {pipe} exists and is not a regular file")
+    assert pipe.is_fifo()
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [(["sample", "--coupling", "1e300"], "--coupling"),  # beyond the exact solution's range
+     (["sample", "--temperature", "1e-3"], "--temperature"),
+     (["sample", "--thermalization", "10000000000"], "--thermalization"),
+     (["sample", "--chains", "100000"], "--chains"),
+     (["exact", "--size", "1000000000"], "--size")],
+)
+def test_sizes_beyond_what_a_run_can_finish_are_usage_errors(tmp_path, args, option):
+    result = _invoke(*args, "--out", tmp_path / "x.h5") if args[0] == "sample" else \
+        _invoke(*args)
+    assert_one_line_error(result, f"Invalid value for '{option}'", exit_code=2)
+
+
+def test_memory_and_file_system_errors_are_one_line(files, tmp_path, monkeypatch):
+    from ising_rg import pipeline
+
+    def too_big(*args, **kwargs):
+        raise MemoryError("Unable to allocate 5.68 PiB")
+
+    monkeypatch.setattr(pipeline, "sample", too_big)
+    result = _invoke("sample", "--size", "8", "--samples", "5", "--quiet",
+                     "--out", tmp_path / "x.h5")
+    assert_one_line_error(result, "not enough memory for the sizes asked for (Unable to")
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device", str(tmp_path / "x.h5"))
+
+    monkeypatch.setattr(pipeline, "sample", full_disk)
+    result = _invoke("sample", "--size", "8", "--samples", "5", "--quiet",
+                     "--out", tmp_path / "x.h5")
+    assert_one_line_error(result, "No space left on device")
+    assert not (tmp_path / "x.h5").exists()

@@ -26,11 +26,14 @@ def check_output_path(path: str | os.PathLike, overwrite: bool) -> Path:
     Raises
     ------
     IsingRGError
-        If ``path`` is a folder, exists and ``overwrite`` is false, or cannot be created.
+        If ``path`` is a folder or another non-regular file (a device, a pipe), exists and
+        ``overwrite`` is false, or cannot be created.
     """
     path = Path(path)
     if path.is_dir():
         raise IsingRGError(f"output {path} is a directory, expected a file name")
+    if path.exists() and not path.is_file():  # a device or pipe is never replaced
+        raise IsingRGError(f"output {path} exists and is not a regular file")
     if path.exists() and not overwrite:
         raise IsingRGError(f"output {path} already exists (use --overwrite to replace it)")
     check_output_folder(path.parent)
