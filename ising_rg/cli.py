@@ -16,6 +16,7 @@ import math
 import re
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import click
@@ -76,7 +77,11 @@ class _Group(click.Group):
 
     def invoke(self, ctx: click.Context):
         try:
-            return super().invoke(ctx)
+            with warnings.catch_warnings():
+                # numpy's floating-point warnings (a diverging training run, ...) would break
+                # the one-line rule; what matters is raised as an error.
+                warnings.simplefilter("ignore", RuntimeWarning)
+                return super().invoke(ctx)
         except click.UsageError as error:
             raise _one_line_usage(error) from None
         except IsingRGError as error:

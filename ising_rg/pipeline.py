@@ -274,6 +274,13 @@ def run_analyze(model_path: str | os.PathLike, data_path: str | os.PathLike,
         raise IsingRGError(
             f"model {model_path} has {dbn.n_features_in_} visible units but the data are "
             f"{samples.size}x{samples.size} = {samples.size**2} spins")
+    held_out = np.asarray(getattr(dbn, "validation_indices_", []))
+    if held_out.size and held_out.max() >= samples.n_samples:
+        # The training-health split reads these rows of the data.
+        raise IsingRGError(
+            f"model {model_path} holds out row {int(held_out.max())} of its training data, but "
+            f"{data_path} has {samples.n_samples} samples: analyze it on the sample file it "
+            "was trained on (or a larger one)")
     metadata = read_model_metadata(model_path)
     check_results_output(out_dir, (METRICS_NAME, ARRAYS_NAME), overwrite)
     metrics, arrays = analyze_model(dbn, samples, seed=seed, n_generative=n_generative,

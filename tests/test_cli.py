@@ -292,3 +292,19 @@ def test_memory_and_file_system_errors_are_one_line(files, tmp_path, monkeypatch
                      "--out", tmp_path / "x.h5")
     assert_one_line_error(result, "No space left on device")
     assert not (tmp_path / "x.h5").exists()
+
+
+def test_analyze_on_a_smaller_sample_file_than_the_training_data_is_refused(files, tmp_path):
+    small = write_samples(sample(SampleOptions(8, 0.4, 20, seed=2)), tmp_path / "small.h5")
+    result = _invoke("analyze", "--model", files["model"], "--data", small,
+                     "--out", tmp_path / "r")
+    assert_one_line_error(result, "has 20 samples: analyze it on the sample file it was")
+    assert not (tmp_path / "r").exists()
+
+
+def test_a_diverging_training_run_is_one_line(files, tmp_path):
+    """numpy's overflow warnings on the way do not break the one-line rule."""
+    result = _invoke("train", "--data", files["data"], "--hidden", "4", "--epochs", "2",
+                     "--batch-size", "20", "--l2", "1e30", "--quiet", "--out", tmp_path / "m.h5")
+    assert_one_line_error(result, "training diverged at epoch 1")
+    assert not (tmp_path / "m.h5").exists()
