@@ -129,7 +129,7 @@ class _EvenSize(click.IntRange):
     name = "even integer"
 
     def __init__(self) -> None:
-        super().__init__(min=4)
+        super().__init__(4, MAX_COUNT)
 
     def convert(self, value, param, ctx):
         size = super().convert(value, param, ctx)
@@ -171,8 +171,9 @@ class _Sizes(click.ParamType):
             sizes = tuple(int(part) for part in value.split(","))
         except ValueError:
             sizes = ()
-        if not sizes or min(sizes) < 1:
-            self.fail(f"{value!r} is not a comma-separated list of integers >= 1.", param, ctx)
+        if not sizes or min(sizes) < 1 or max(sizes) > MAX_COUNT:
+            self.fail(f"{value!r} is not a comma-separated list of integers from 1 to "
+                      f"{MAX_COUNT}.", param, ctx)
         return sizes
 
 
@@ -202,7 +203,15 @@ def _joined(values: tuple) -> str:
 
 
 SEED = click.IntRange(0, 2**63 - 1)
+MAX_COUNT = 2**31 - 1  # any count (samples, epochs, units, steps): larger is a usage error
+
+
+def _count(minimum: int) -> click.IntRange:
+    """A count from ``minimum`` to ``MAX_COUNT``."""
+    return click.IntRange(minimum, MAX_COUNT)
+
 MAX_SWEEPS = 10**9  # sweeps between or before samples: beyond this, days of work
+MAX_EPOCHS = 10**6  # the per-epoch history is allocated up front
 MAX_CHAINS = 1024  # Monte Carlo chains (each stores at least one sample)
 MAX_EXACT_SIZE = 10**6  # Kaufman's products have L terms
 INPUT_FILE = click.Path(exists=True, dir_okay=False, readable=True)
@@ -236,7 +245,7 @@ def _coupling(coupling: float | None, temperature: float | None) -> float:
 @click.option("--size", type=_EvenSize(), default=paper.SIZE, show_default=True,
               help="Lattice size L (even, >= 4).")
 @_coupling_options
-@click.option("--samples", "n_samples", type=click.IntRange(min=1), default=paper.N_SAMPLES,
+@click.option("--samples", "n_samples", type=_count(1), default=paper.N_SAMPLES,
               show_default=True, help="Configurations to store.")
 @click.option("--algorithm", type=click.Choice(["wolff", "metropolis"]), default="wolff",
               show_default=True, help="Single-cluster Wolff or checkerboard Metropolis.")
@@ -305,7 +314,7 @@ def exact(size, coupling, temperature):
 @main.command(short_help="Check the sampler and the 1D decimation (no model).")
 @click.option("--size", type=_EvenSize(), default=paper.SIZE, show_default=True,
               help="Lattice size L of the sampler scan (even, >= 4).")
-@click.option("--samples", "n_samples", type=click.IntRange(min=1), default=2000,
+@click.option("--samples", "n_samples", type=_count(1), default=2000,
               show_default=True, help="Monte Carlo samples per temperature.")
 @click.option("--seed", type=SEED, default=0, show_default=True,
               help="Temperature i of the scan uses seed + i.")
@@ -342,20 +351,20 @@ def _deprecated_chains(ctx: click.Context, param: click.Parameter, value):
               help="Sample file written by `ising-rg sample`.")
 @click.option("--hidden", type=_Sizes(), default=_joined(paper.HIDDEN), show_default=True,
               help="Hidden layer sizes, bottom to top.")
-@click.option("--epochs", type=click.IntRange(min=1), default=paper.N_EPOCHS, show_default=True,
-              help="Epochs per layer.")
+@click.option("--epochs", type=click.IntRange(1, MAX_EPOCHS), default=paper.N_EPOCHS,
+              show_default=True, help=f"Epochs per layer (at most {MAX_EPOCHS:,}).")
 @click.option("--learning-rate", type=_positive(), default=paper.LEARNING_RATE,
               show_default=True, help="Learning rate of the weights and both biases.")
 @click.option("--momentum", type=_Momentum(), default=_joined(paper.MOMENTUM_SCHEDULE),
               show_default=True, help="initial,final,epochs-at-initial momentum.")
-@click.option("--batch-size", type=click.IntRange(min=1), default=paper.BATCH_SIZE,
+@click.option("--batch-size", type=_count(1), default=paper.BATCH_SIZE,
               show_default=True, help="Minibatch size (at most the training rows).")
-@click.option("--cd-k", type=click.IntRange(min=1), default=paper.CD_K, show_default=True,
+@click.option("--cd-k", type=_count(1), default=paper.CD_K, show_default=True,
               help="Gibbs steps of contrastive divergence (CD-k).")
 @click.option("--pcd", is_flag=True, help="Persistent contrastive divergence.")
-@click.option("--persistent-chains", "n_chains", type=click.IntRange(min=1), default=None,
+@click.option("--persistent-chains", "n_chains", type=_count(1), default=None,
               help="Persistent chains for --pcd [default: the batch size].")
-@click.option("--chains", "deprecated_chains", type=click.IntRange(min=1), default=None,
+@click.option("--chains", "deprecated_chains", type=_count(1), default=None,
               callback=_deprecated_chains,
               help="Deprecated name of --persistent-chains (removed in the next release).")
 @click.option("--l1", type=_Number(min=0), default=paper.L1, show_default=True,
@@ -485,10 +494,10 @@ def layer_table(metrics: dict) -> list[str]:
               show_default=True, help="Folder for metrics.json and arrays.h5.")
 @click.option("--seed", type=SEED, default=0, show_default=True,
               help="Root of every random stream of the analysis.")
-@click.option("--generative-samples", type=click.IntRange(min=2), default=2000,
+@click.option("--generative-samples", type=_count(2), default=2000,
               show_default=True,
               help="Configurations drawn from the DBN for the generative checks.")
-@click.option("--gibbs-steps", type=click.IntRange(min=0), default=1000, show_default=True,
+@click.option("--gibbs-steps", type=_count(0), default=1000, show_default=True,
               help="Gibbs steps in the top RBM per generated configuration.")
 @click.option("--overwrite", is_flag=True, help="Replace existing results.")
 @click.option("--quiet", is_flag=True, help="No stage lines (the summary table is printed).")

@@ -265,11 +265,16 @@ def test_an_output_that_is_not_a_regular_file_is_never_replaced(tmp_path):
      (["sample", "--temperature", "1e-3"], "--temperature"),
      (["sample", "--thermalization", "10000000000"], "--thermalization"),
      (["sample", "--chains", "100000"], "--chains"),
-     (["exact", "--size", "1000000000"], "--size")],
+     (["exact", "--size", "1000000000"], "--size"),
+     (["sample", "--samples", str(10**23)], "--samples"),  # numpy cannot even try these
+     (["validate", "--samples", str(2**31)], "--samples"),
+     (["train", "--hidden", f"4,{10**23}"], "--hidden"),
+     (["train", "--epochs", str(10**7)], "--epochs"),
+     (["analyze", "--generative-samples", str(10**23)], "--generative-samples")],
 )
 def test_sizes_beyond_what_a_run_can_finish_are_usage_errors(tmp_path, args, option):
     result = _invoke(*args, "--out", tmp_path / "x.h5") if args[0] == "sample" else \
-        _invoke(*args)
+        _invoke(*args)  # the other commands stop at the bad value, before their inputs
     assert_one_line_error(result, f"Invalid value for '{option}'", exit_code=2)
 
 
