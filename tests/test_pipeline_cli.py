@@ -187,10 +187,10 @@ def test_results_and_figures_are_not_overwritten(pipeline):
     [
         (["--hidden", "64,x"], "Invalid value for '--hidden': '64,x' is not a comma-separated"),
         (["--hidden", "64,0"], "Invalid value for '--hidden': '64,0' is not a comma-separated"),
-        (["--epochs", "0"], "Invalid value for '--epochs': 0 is not in the range x>=1"),
+        (["--epochs", "0"], "Invalid value for '--epochs': 0 is not in the range 1<=x"),
         (["--learning-rate", "-1"], "Invalid value for '--learning-rate'"),
         (["--learning-rate", "inf"], "Invalid value for '--learning-rate': 'inf' is not"),
-        (["--batch-size", "0"], "Invalid value for '--batch-size': 0 is not in the range x>=1"),
+        (["--batch-size", "0"], "Invalid value for '--batch-size': 0 is not in the range 1<=x"),
         (["--cd-k", "0"], "Invalid value for '--cd-k'"),
         (["--persistent-chains", "0"], "Invalid value for '--persistent-chains'"),
         (["--l1", "-1e-4"], "Invalid value for '--l1'"),
