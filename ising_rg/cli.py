@@ -393,8 +393,11 @@ def train(data_path, hidden, epochs, learning_rate, momentum, batch_size, cd_k, 
     if deprecated_chains is not None:
         if n_chains is not None:
             raise click.UsageError("give --persistent-chains only (--chains is its deprecated "
-                                   "name)")
+                                   "name)", click.get_current_context())
         n_chains = deprecated_chains
+    if n_chains is not None and not pcd:
+        raise click.UsageError("--persistent-chains needs --pcd (plain CD keeps no chains)",
+                               click.get_current_context())
     bars: dict[int, object] = {}
 
     def progress(layer, widths, epoch, n_epochs, metrics):

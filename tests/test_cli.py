@@ -176,6 +176,9 @@ def test_train_chains_is_a_deprecated_name_of_persistent_chains(files, tmp_path)
     both = _invoke(*common, "--chains", "7", "--persistent-chains", "7",
                    "--out", tmp_path / "both.h5")
     assert both.exit_code == 2 and "give --persistent-chains only" in both.output
+    without_pcd = _invoke(*[a for a in common if a != "--pcd"], "--persistent-chains", "7",
+                          "--out", tmp_path / "cd.h5")
+    assert_one_line_error(without_pcd, "--persistent-chains needs --pcd", exit_code=2)
 
 
 def test_bench_prints_a_table_or_json(monkeypatch):
