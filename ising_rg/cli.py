@@ -2,43 +2,234 @@
 the stages themselves are ``ising_rg.pipeline``. Defaults are the paper's (``ising_rg.paper``);
 every command and option is described in ``docs/cli.md``.
 
-Every command turns an ``IsingRGError`` into a one-line ``Error: ...`` and exit status 1.
+Every error is one line on stderr: a bad command line (click's checks of the option types,
+ranges and input paths) is ``Error: ... (see 'ising-rg CMD --help')`` with exit status 2; an
+``IsingRGError`` from the library (a damaged file, an output in the way, ...) or an operating
+system error is ``Error: ...`` with exit status 1. Library parameter names in a message are
+replaced by the command's option names (``batch_size`` -> ``--batch-size``).
 """
 
 from __future__ import annotations
 
 import json
+import math
+import re
 import sys
+import time
+import warnings
 from pathlib import Path
 
 import click
 
 from ising_rg import __version__, paper
-from ising_rg.errors import IsingRGError
+from ising_rg.errors import IsingRGError, one_line
 from ising_rg.experiments import MAX_JOBS
+
+# The order of `ising-rg --help`: the pipeline's.
+COMMAND_ORDER = ("sample", "exact", "validate", "train", "analyze", "figures", "experiment",
+                 "bench")
+
+# Per command: the library's parameter names that its messages may contain -> the options.
+LIBRARY_NAMES = {
+    "sample": {"n_samples": "--samples", "n_chains": "--chains"},
+    "validate": {"n_samples": "--samples"},
+    "train": {"batch_size": "--batch-size", "n_epochs": "--epochs", "cd_k": "--cd-k",
+              "learning_rate": "--learning-rate", "validation_fraction": "--validation-fraction",
+              "n_persistent_chains": "--persistent-chains", "momentum_schedule": "--momentum",
+              "n_initial_epochs": "--momentum"},
+    "analyze": {"n_generative": "--generative-samples", "n_gibbs": "--gibbs-steps"},
+}
+
+
+def option_names(message: str, command: str | None) -> str:
+    """``message`` with the library's parameter names replaced by ``command``'s option names
+    (whole words outside quotes only, so file and attribute names stay as they are)."""
+    for name, option in LIBRARY_NAMES.get(command or "", {}).items():
+        message = re.sub(rf"(?<![\w'\"-]){name}(?![\w'\"])", option, message)
+    return message
+
+
+class _UsageError(click.UsageError):
+    """A bad command line, reported in one line with a pointer to the command's help."""
+
+    def show(self, file=None) -> None:
+        hint = f" (see '{self.ctx.command_path} --help')" if self.ctx is not None else ""
+        click.echo(f"Error: {one_line(self.format_message(), 400)}{hint}", err=True)
+
+
+def _one_line_usage(error: click.UsageError) -> click.UsageError:
+    if isinstance(error, _UsageError | click.exceptions.NoArgsIsHelpError):
+        return error
+    return _UsageError(error.format_message(), error.ctx)
 
 
 class _Group(click.Group):
-    """A click group that reports library errors in one line instead of a traceback."""
+    """The ``ising-rg`` group: commands listed in pipeline order, every error in one line."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        rest = sorted(set(self.commands) - set(COMMAND_ORDER))
+        return [name for name in COMMAND_ORDER if name in self.commands] + rest
+
+    def make_context(self, info_name, args, parent=None, **extra) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as error:
+            raise _one_line_usage(error) from None
 
     def invoke(self, ctx: click.Context):
         try:
-            return super().invoke(ctx)
+            with warnings.catch_warnings():
+                # numpy's floating-point warnings (a diverging training run, ...) would break
+                # the one-line rule; what matters is raised as an error.
+                warnings.simplefilter("ignore", RuntimeWarning)
+                return super().invoke(ctx)
+        except click.UsageError as error:
+            raise _one_line_usage(error) from None
         except IsingRGError as error:
-            raise click.ClickException(str(error)) from None
+            message = option_names(one_line(error, 1000), ctx.invoked_subcommand)
+            raise click.ClickException(message) from None
+        except OSError as error:  # the file system's refusals: full disk, permissions, ...
+            where = f" {error.filename}" if error.filename else ""
+            raise click.ClickException(
+                f"cannot access{where}: {error.strerror or one_line(error)}") from None
+        except MemoryError as error:  # sizes this machine cannot hold
+            raise click.ClickException(
+                f"not enough memory for the sizes asked for ({one_line(error)})") from None
 
 
 @click.group(cls=_Group)
 @click.version_option(__version__, prog_name="ising-rg")
 def main() -> None:
-    """Does a deep belief network learn Kadanoff block-spin RG? (Mehta & Schwab, 2014)"""
+    """Does a deep belief network learn Kadanoff block-spin RG? (Mehta & Schwab, 2014)
+
+    The pipeline: sample -> train -> analyze -> figures (validate checks the instruments,
+    experiment runs the report's controls). Every command's options: ising-rg COMMAND --help.
+    """
+
+
+# ------------------------------------------------------------------------ option types
+class _Number(click.FloatRange):
+    """A finite real number in a range (click's FloatRange lets nan and inf through)."""
+
+    name = "number"
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
+
+
+def _positive() -> _Number:
+    return _Number(min=0, min_open=True)
+
+
+class _EvenSize(click.IntRange):
+    """An even lattice size L >= 4 (the checkerboard update needs even rows)."""
+
+    name = "even integer"
+
+    def __init__(self) -> None:
+        super().__init__(4, MAX_COUNT)
+
+    def convert(self, value, param, ctx):
+        size = super().convert(value, param, ctx)
+        if size % 2:
+            self.fail(f"{size} is odd; the lattice size must be even.", param, ctx)
+        return size
+
+
+class _SweepsOrAuto(click.ParamType):
+    """``auto`` or a whole number of sweeps in [minimum, MAX_SWEEPS]."""
+
+    name = "auto|sweeps"
+
+    def __init__(self, minimum: int) -> None:
+        self.minimum = minimum
+
+    def convert(self, value, param, ctx):
+        if value == "auto" or isinstance(value, int):
+            return value
+        try:
+            number = int(value)
+        except ValueError:
+            self.fail(f"{value!r} is neither 'auto' nor a whole number of sweeps.", param, ctx)
+        if not self.minimum <= number <= MAX_SWEEPS:
+            self.fail(f"{number} is not in the range {self.minimum}<=x<={MAX_SWEEPS}.", param,
+                      ctx)
+        return number
+
+
+class _Sizes(click.ParamType):
+    """Comma-separated layer sizes, each an integer >= 1: ``400,100,25``."""
+
+    name = "n1,n2,..."
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        try:
+            sizes = tuple(int(part) for part in value.split(","))
+        except ValueError:
+            sizes = ()
+        if not sizes or min(sizes) < 1 or max(sizes) > MAX_COUNT:
+            self.fail(f"{value!r} is not a comma-separated list of integers from 1 to "
+                      f"{MAX_COUNT}.", param, ctx)
+        return sizes
+
+
+class _Momentum(click.ParamType):
+    """``initial,final,epochs``: two momenta in [0, 1) and the epochs at the initial one."""
+
+    name = "initial,final,epochs"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, tuple):
+            return value
+        parts = value.split(",")
+        try:
+            initial, final, epochs = float(parts[0]), float(parts[1]), int(parts[2])
+            valid = len(parts) == 3 and all(0 <= m < 1 for m in (initial, final)) and epochs >= 0
+        except (ValueError, IndexError):
+            valid = False
+        if not valid:
+            self.fail(f"{value!r} is not initial,final,epochs (momenta in [0, 1), epochs >= 0; "
+                      "e.g. 0.5,0.9,5).", param, ctx)
+        return initial, final, epochs
+
+
+def _joined(values: tuple) -> str:
+    """The comma-separated form of a tuple default (``_Sizes`` and ``_Momentum`` read it)."""
+    return ",".join(str(v) for v in values)
+
+
+SEED = click.IntRange(0, 2**63 - 1)
+MAX_COUNT = 2**31 - 1  # any count (samples, epochs, units, steps): larger is a usage error
+
+
+def _count(minimum: int) -> click.IntRange:
+    """A count from ``minimum`` to ``MAX_COUNT``."""
+    return click.IntRange(minimum, MAX_COUNT)
+
+MAX_SWEEPS = 10**9  # sweeps between or before samples: beyond this, days of work
+MAX_EPOCHS = 10**6  # the per-epoch history is allocated up front
+MAX_CHAINS = 1024  # Monte Carlo chains (each stores at least one sample)
+MAX_EXACT_SIZE = 10**6  # Kaufman's products have L terms
+INPUT_FILE = click.Path(exists=True, dir_okay=False, readable=True)
+OUTPUT_FILE = click.Path(dir_okay=False)
+OUTPUT_FOLDER = click.Path(file_okay=False)
 
 
 def _coupling_options(func):
-    func = click.option("--temperature", type=float, default=None,
+    # The range of the exact solution, which sample and validate compare with.
+    from ising_rg.exact import K_MAX, K_MIN
+
+    func = click.option("--temperature", type=_Number(min=1 / K_MAX, max=1 / K_MIN),
+                        default=None,
                         help="T in units of J/k_B (K = 1/T); exclusive with --coupling.")(func)
-    func = click.option("--coupling", type=float, default=None,
-                        help=f"K = J/k_B T [default: {paper.COUPLING:g}, the paper's].")(func)
+    func = click.option("--coupling", type=_Number(min=K_MIN, max=K_MAX), default=None,
+                        help=f"K = J/k_B T, in [{K_MIN:g}, {K_MAX:g}] [default: "
+                             f"{paper.COUPLING:g}, the paper's].")(func)
     return func
 
 
@@ -50,39 +241,31 @@ def _coupling(coupling: float | None, temperature: float | None) -> float:
     return resolve_coupling(coupling, temperature)
 
 
-def _sweeps_or_auto(value: str) -> int | str:
-    if value == "auto":
-        return value
-    try:
-        number = int(value)
-    except ValueError:
-        raise IsingRGError(f"expected 'auto' or a whole number of sweeps, got {value!r}") from None
-    if number < 0:
-        raise IsingRGError(f"number of sweeps must be non-negative, got {number}")
-    return number
-
-
-@main.command()
-@click.option("--size", type=int, default=paper.SIZE, show_default=True,
-              help="Lattice size L (even).")
+# ---------------------------------------------------------------------------- commands
+@main.command(short_help="Monte Carlo samples of the 2D Ising model.")
+@click.option("--size", type=_EvenSize(), default=paper.SIZE, show_default=True,
+              help="Lattice size L (even, >= 4).")
 @_coupling_options
-@click.option("--samples", "n_samples", type=int, default=paper.N_SAMPLES, show_default=True)
+@click.option("--samples", "n_samples", type=_count(1), default=paper.N_SAMPLES,
+              show_default=True, help="Configurations to store.")
 @click.option("--algorithm", type=click.Choice(["wolff", "metropolis"]), default="wolff",
-              show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--thermalization", default="auto", show_default=True,
+              show_default=True, help="Single-cluster Wolff or checkerboard Metropolis.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Root seed.")
+@click.option("--thermalization", type=_SweepsOrAuto(0), default="auto", show_default=True,
               help="Sweeps (sweep equivalents for Wolff), or auto (20 tau_int, >= 1000).")
-@click.option("--spacing", default="auto", show_default=True,
+@click.option("--spacing", type=_SweepsOrAuto(1), default="auto", show_default=True,
               help="Sweeps between stored samples, or auto (2 tau_int of the slower of E, |m|).")
-@click.option("--chains", "n_chains", type=int, default=8, show_default=True,
-              help="Independent chains run in parallel (results do not depend on threads).")
-@click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None,
+@click.option("--chains", "n_chains", type=click.IntRange(1, MAX_CHAINS), default=8,
+              show_default=True,
+              help="Independent Monte Carlo chains run in parallel (the result depends on "
+                   f"their number, not on the threads; at most {MAX_CHAINS}).")
+@click.option("--out", "out_path", type=OUTPUT_FILE, default=None,
               help="Output HDF5 file [default: data/ising_L{size}_K{coupling}.h5].")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def sample(size, coupling, temperature, n_samples, algorithm, seed, thermalization, spacing,
            n_chains, out_path, overwrite, quiet):
-    """Sample equilibrium configurations (numba Metropolis or Wolff) into an HDF5 file."""
+    """Sample equilibrium configurations (numba Wolff or Metropolis) into an HDF5 file."""
     from ising_rg.pipeline import check_sampling, energy_check, sample_data
     from ising_rg.sampling.sampler import SampleOptions
 
@@ -90,9 +273,8 @@ def sample(size, coupling, temperature, n_samples, algorithm, seed, thermalizati
     if out_path is None:
         out_path = f"data/ising_L{size}_K{coupling:g}.h5"
     options = SampleOptions(size=size, coupling=coupling, n_samples=n_samples,
-                            algorithm=algorithm, seed=seed,
-                            thermalization=_sweeps_or_auto(thermalization),
-                            spacing=_sweeps_or_auto(spacing), n_chains=n_chains)
+                            algorithm=algorithm, seed=seed, thermalization=thermalization,
+                            spacing=spacing, n_chains=n_chains)
     check_sampling(options, out_path, overwrite)  # fail before minutes of sampling, not after
     bar = None
     if not quiet:
@@ -119,8 +301,9 @@ def sample(size, coupling, temperature, n_samples, algorithm, seed, thermalizati
     )
 
 
-@main.command()
-@click.option("--size", type=int, default=paper.SIZE, show_default=True, help="Lattice size L.")
+@main.command(short_help="Exact values at (L, K), JSON on stdout.")
+@click.option("--size", type=click.IntRange(2, MAX_EXACT_SIZE), default=paper.SIZE,
+              show_default=True, help=f"Lattice size L (2 to {MAX_EXACT_SIZE}).")
 @_coupling_options
 def exact(size, coupling, temperature):
     """Exact finite-lattice (Kaufman) and infinite-lattice (Onsager) values, JSON on stdout."""
@@ -129,154 +312,14 @@ def exact(size, coupling, temperature):
     click.echo(json.dumps(exact_summary(_coupling(coupling, temperature), size), indent=2))
 
 
-@main.command()
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (the default).")
-@click.option("--only", type=click.Choice(["metropolis", "wolff", "dataset", "rbm"]),
-              multiple=True, help="Run only these parts (repeatable).")
-def bench(as_json, only):
-    """Performance figures, measured side by side in one run (JSON on stdout)."""
-    from ising_rg.bench import run_benchmarks
-
-    parts = tuple(only) if only else ("metropolis", "wolff", "dataset", "rbm")
-    click.echo(json.dumps(run_benchmarks(parts), indent=2))
-
-
-def _numbers(value: str, option: str, types: tuple[type, ...], what: str) -> tuple:
-    """A comma-separated option value parsed into ``types`` (one per entry; the last repeats)."""
-    parts = value.split(",")
-    try:
-        return tuple(types[min(i, len(types) - 1)](part) for i, part in enumerate(parts))
-    except ValueError:
-        raise IsingRGError(f"{option} must be {what}, got {value!r}") from None
-
-
-def _joined(values: tuple) -> str:
-    """The comma-separated form of a tuple default (``_numbers`` reads it back)."""
-    return ",".join(str(v) for v in values)
-
-
-@main.command()
-@click.option("--data", "data_path", type=click.Path(dir_okay=False), required=True,
-              help="Sample file written by `ising-rg sample`.")
-@click.option("--hidden", default=_joined(paper.HIDDEN), show_default=True,
-              help="Hidden layer sizes, bottom to top.")
-@click.option("--epochs", type=int, default=paper.N_EPOCHS, show_default=True,
-              help="Epochs per layer.")
-@click.option("--learning-rate", type=float, default=paper.LEARNING_RATE, show_default=True)
-@click.option("--momentum", default=_joined(paper.MOMENTUM_SCHEDULE), show_default=True,
-              help="initial,final,epochs-at-initial momentum.")
-@click.option("--batch-size", type=int, default=paper.BATCH_SIZE, show_default=True)
-@click.option("--cd-k", type=int, default=paper.CD_K, show_default=True,
-              help="Gibbs steps (CD-k).")
-@click.option("--pcd", is_flag=True, help="Persistent contrastive divergence.")
-@click.option("--chains", "n_chains", type=int, default=None,
-              help="Persistent chains for --pcd [default: batch size].")
-@click.option("--l1", type=float, default=paper.L1, show_default=True,
-              help="L1 weight penalty.")
-@click.option("--l2", type=float, default=paper.L2, show_default=True,
-              help="L2 weight penalty.")
-@click.option("--init", type=click.Choice(["paper", "guide"]), default=paper.INIT,
-              show_default=True, help="paper: W=0.1 N(0,1); guide: Hinton's practical guide.")
-@click.option("--propagate", type=click.Choice(["probabilities", "samples"]),
-              default=paper.PROPAGATE, show_default=True,
-              help="What each layer passes up as the next layer's data.")
-@click.option("--validation-fraction", type=float, default=0.1, show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--out", "out_path", type=click.Path(dir_okay=False), default="models/dbn.h5",
-              show_default=True)
-@click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
-@click.option("--quiet", is_flag=True, help="No progress bar.")
-def train(data_path, hidden, epochs, learning_rate, momentum, batch_size, cd_k, pcd, n_chains,
-          l1, l2, init, propagate, validation_fraction, seed, out_path, overwrite, quiet):
-    """Train a deep belief network (stacked RBMs) on a sample file; defaults: the paper's recipe."""
-    from ising_rg.checks import check_integer, check_number
-    from ising_rg.pipeline import run_train
-
-    sizes = _numbers(hidden, "--hidden", (int,), "comma-separated integers")
-    for size in sizes:
-        check_integer(size, "--hidden sizes", 1)
-    schedule = _numbers(momentum, "--momentum", (float, float, int), "initial,final,epochs")
-    if len(schedule) != 3:
-        raise IsingRGError(f"--momentum must be initial,final,epochs, got {momentum!r}")
-    # Checked here, before the data are read; the estimators check the rest.
-    check_integer(epochs, "--epochs", 1)
-    check_number(validation_fraction, "--validation-fraction", minimum=0, below=1)
-    check_integer(seed, "--seed", 0)
-    bars: dict[int, object] = {}
-
-    def progress(layer, widths, epoch, n_epochs, metrics):
-        if quiet:
-            return
-        if layer not in bars:
-            for bar in bars.values():
-                bar.__exit__(None, None, None)
-            bars[layer] = click.progressbar(
-                length=n_epochs, file=sys.stderr,
-                label=f"layer {layer}/{len(sizes)} ({widths[layer - 1]}->{widths[layer]})",
-                item_show_func=lambda text: text)
-            bars[layer].__enter__()
-        bars[layer].update(1, f"recon {metrics['reconstruction_error']:.4f} "
-                              f"F-gap {metrics['free_energy_gap']:+.3f}")
-
-    try:
-        dbn = run_train(data_path, out_path, sizes, seed=seed, propagate=propagate,
-                        validation_fraction=validation_fraction, overwrite=overwrite,
-                        progress=progress, n_epochs=epochs, learning_rate=learning_rate,
-                        momentum_schedule=schedule, batch_size=batch_size, cd_k=cd_k,
-                        persistent=pcd, n_persistent_chains=n_chains, l1=l1, l2=l2, init=init)
-    finally:
-        for bar in bars.values():
-            bar.__exit__(None, None, None)
-    top = dbn.rbms_[-1].history_
-    click.echo(f"wrote {out_path}: layers {dbn.n_features_in_}-{'-'.join(map(str, sizes))}, "
-               f"final top-layer reconstruction error {top['reconstruction_error'][-1]:.4f}",
-               err=True)
-
-
-@main.command()
-@click.option("--model", "model_path", type=click.Path(dir_okay=False), required=True,
-              help="Model file written by `ising-rg train`.")
-@click.option("--data", "data_path", type=click.Path(dir_okay=False), required=True,
-              help="The sample file the model was trained on (or another at the same L).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="results",
-              show_default=True, help="Folder for metrics.json and arrays.h5.")
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--generative-samples", type=int, default=2000, show_default=True,
-              help="Configurations drawn from the DBN for the generative checks.")
-@click.option("--gibbs-steps", type=int, default=1000, show_default=True,
-              help="Gibbs steps in the top RBM per generated configuration.")
-@click.option("--overwrite", is_flag=True, help="Replace existing results.")
-def analyze(model_path, data_path, out_dir, seed, generative_samples, gibbs_steps, overwrite):
-    """Measure the RG claim: receptive fields vs block spins, generative checks, controls.
-
-    The sampler's validation and the 1D decimation need no model: `ising-rg validate`.
-    """
-    from ising_rg.checks import check_integer
-    from ising_rg.pipeline import run_analyze
-
-    check_integer(generative_samples, "--generative-samples", 2)
-    check_integer(gibbs_steps, "--gibbs-steps", 0)
-    check_integer(seed, "--seed", 0)
-    metrics = run_analyze(model_path, data_path, out_dir, seed=seed,
-                          n_generative=generative_samples, n_gibbs=gibbs_steps,
-                          overwrite=overwrite)
-    for layer in metrics["layers"]:
-        pr = layer["participation_ratio"]["mean"]
-        loc = layer["locality"]
-        click.echo(f"layer {layer['index']}: b={layer['block_size']} dead "
-                   f"{layer['dead_fraction']:.0%}, PR {pr if pr is None else round(pr, 1)}, "
-                   f"locality {loc['mean']} (chance {loc['chance']})", err=True)
-    click.echo(f"wrote {out_dir}/metrics.json and {out_dir}/arrays.h5", err=True)
-
-
-@main.command()
-@click.option("--size", type=int, default=paper.SIZE, show_default=True,
-              help="Lattice size L of the sampler scan (even).")
-@click.option("--samples", "n_samples", type=int, default=2000, show_default=True,
-              help="Monte Carlo samples per temperature.")
-@click.option("--seed", type=int, default=0, show_default=True,
+@main.command(short_help="Check the sampler and the 1D decimation (no model).")
+@click.option("--size", type=_EvenSize(), default=paper.SIZE, show_default=True,
+              help="Lattice size L of the sampler scan (even, >= 4).")
+@click.option("--samples", "n_samples", type=_count(1), default=2000,
+              show_default=True, help="Monte Carlo samples per temperature.")
+@click.option("--seed", type=SEED, default=0, show_default=True,
               help="Temperature i of the scan uses seed + i.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="results",
+@click.option("--out", "out_dir", type=OUTPUT_FOLDER, default="results",
               show_default=True, help="Folder for validation.json (the results folder).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing validation.json.")
 def validate(size, n_samples, seed, out_dir, overwrite):
@@ -297,11 +340,198 @@ def validate(size, n_samples, seed, out_dir, overwrite):
     click.echo(f"wrote {path}", err=True)
 
 
-@main.command()
+def _deprecated_chains(ctx: click.Context, param: click.Parameter, value):
+    if value is not None:
+        click.echo("Warning: train --chains is deprecated and will be removed in the next "
+                   "release; use --persistent-chains.", err=True)
+    return value
+
+
+@main.command(short_help="Train a deep belief network on a sample file.")
+@click.option("--data", "data_path", type=INPUT_FILE, required=True,
+              help="Sample file written by `ising-rg sample`.")
+@click.option("--hidden", type=_Sizes(), default=_joined(paper.HIDDEN), show_default=True,
+              help="Hidden layer sizes, bottom to top.")
+@click.option("--epochs", type=click.IntRange(1, MAX_EPOCHS), default=paper.N_EPOCHS,
+              show_default=True, help=f"Epochs per layer (at most {MAX_EPOCHS:,}).")
+@click.option("--learning-rate", type=_positive(), default=paper.LEARNING_RATE,
+              show_default=True, help="Learning rate of the weights and both biases.")
+@click.option("--momentum", type=_Momentum(), default=_joined(paper.MOMENTUM_SCHEDULE),
+              show_default=True, help="initial,final,epochs-at-initial momentum.")
+@click.option("--batch-size", type=_count(1), default=paper.BATCH_SIZE,
+              show_default=True, help="Minibatch size (at most the training rows).")
+@click.option("--cd-k", type=_count(1), default=paper.CD_K, show_default=True,
+              help="Gibbs steps of contrastive divergence (CD-k).")
+@click.option("--pcd", is_flag=True, help="Persistent contrastive divergence.")
+@click.option("--persistent-chains", "n_chains", type=_count(1), default=None,
+              help="Persistent chains for --pcd [default: the batch size].")
+@click.option("--chains", "deprecated_chains", type=_count(1), default=None,
+              callback=_deprecated_chains,
+              help="Deprecated name of --persistent-chains (removed in the next release).")
+@click.option("--l1", type=_Number(min=0), default=paper.L1, show_default=True,
+              help="L1 weight penalty.")
+@click.option("--l2", type=_Number(min=0), default=paper.L2, show_default=True,
+              help="L2 weight penalty.")
+@click.option("--init", type=click.Choice(["paper", "guide"]), default=paper.INIT,
+              show_default=True, help="paper: W=0.1 N(0,1); guide: Hinton's practical guide.")
+@click.option("--propagate", type=click.Choice(["probabilities", "samples"]),
+              default=paper.PROPAGATE, show_default=True,
+              help="What each layer passes up as the next layer's data.")
+@click.option("--validation-fraction", type=_Number(min=0, max=1, max_open=True), default=0.1,
+              show_default=True, help="Share of the samples held out to monitor overfitting.")
+@click.option("--seed", type=SEED, default=0, show_default=True,
+              help="Master seed (the split and every layer's seed derive from it).")
+@click.option("--out", "out_path", type=OUTPUT_FILE, default="models/dbn.h5",
+              show_default=True, help="Output model file.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def train(data_path, hidden, epochs, learning_rate, momentum, batch_size, cd_k, pcd, n_chains,
+          deprecated_chains, l1, l2, init, propagate, validation_fraction, seed, out_path,
+          overwrite, quiet):
+    """Train a deep belief network (stacked RBMs) on a sample file; defaults: the paper's recipe."""
+    from ising_rg.pipeline import run_train
+
+    if deprecated_chains is not None:
+        if n_chains is not None:
+            raise click.UsageError("give --persistent-chains only (--chains is its deprecated "
+                                   "name)", click.get_current_context())
+        n_chains = deprecated_chains
+    if n_chains is not None and not pcd:
+        raise click.UsageError("--persistent-chains needs --pcd (plain CD keeps no chains)",
+                               click.get_current_context())
+    bars: dict[int, object] = {}
+
+    def progress(layer, widths, epoch, n_epochs, metrics):
+        if quiet:
+            return
+        if layer not in bars:
+            for bar in bars.values():
+                bar.__exit__(None, None, None)
+            bars[layer] = click.progressbar(
+                length=n_epochs, file=sys.stderr,
+                label=f"layer {layer}/{len(hidden)} ({widths[layer - 1]}->{widths[layer]})",
+                item_show_func=lambda text: text)
+            bars[layer].__enter__()
+        bars[layer].update(1, f"recon {metrics['reconstruction_error']:.4f} "
+                              f"F-gap {metrics['free_energy_gap']:+.3f}")
+
+    try:
+        dbn = run_train(data_path, out_path, hidden, seed=seed, propagate=propagate,
+                        validation_fraction=validation_fraction, overwrite=overwrite,
+                        progress=progress, n_epochs=epochs, learning_rate=learning_rate,
+                        momentum_schedule=momentum, batch_size=batch_size, cd_k=cd_k,
+                        persistent=pcd, n_persistent_chains=n_chains, l1=l1, l2=l2, init=init)
+    finally:
+        for bar in bars.values():
+            bar.__exit__(None, None, None)
+    top = dbn.rbms_[-1].history_
+    click.echo(f"wrote {out_path}: layers {dbn.n_features_in_}-{'-'.join(map(str, hidden))}, "
+               f"final top-layer reconstruction error {top['reconstruction_error'][-1]:.4f}",
+               err=True)
+
+
+class _StageLines:
+    """``pipeline.Progress`` for the terminal: a line on stderr when a stage starts, its time
+    when it ends, and a progress bar for a stage that reports steps."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.started: dict[str, float] = {}
+        self.bar = None
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if self.quiet:
+            return
+        if done == 0 and stage not in self.started:
+            self.started[stage] = time.perf_counter()
+            click.echo(f"analyze: {stage} ...", err=True)
+        elif done < total:
+            if self.bar is None:
+                self.bar = click.progressbar(length=total, label=f"  {stage}", file=sys.stderr)
+                self.bar.__enter__()
+            self.bar.update(done - self.bar.pos)
+        else:
+            self.close()
+            seconds = time.perf_counter() - self.started.pop(stage, time.perf_counter())
+            click.echo(f"analyze: {stage} done ({seconds:.1f} s)", err=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+            self.bar = None
+
+
+def layer_table(metrics: dict) -> list[str]:
+    """The per-layer summary of ``metrics.json`` as aligned text lines: block size b, dead
+    share, sqrt(PR), R_g, locality and block-spin correlation with their chance levels
+    (means over live units, 3 significant digits)."""
+    from ising_rg.formatting import significant
+
+    def mean(entry: dict | None, key: str = "mean"):
+        return None if not entry else entry.get(key)
+
+    rows = [("layer", "b", "units", "dead", "sqrt(PR)", "R_g", "locality (chance)",
+             "block-spin corr. (chance)")]
+    for layer in metrics["layers"]:
+        pr = mean(layer.get("participation_ratio"))
+        dead = layer.get("dead_fraction")
+        loc, corr = layer.get("locality"), layer.get("block_spin_correlation")
+        rows.append((
+            str(layer["index"]), str(layer["block_size"]), str(layer["n_units"]),
+            "n/a" if dead is None else f"{100 * dead:.0f}%",
+            significant(None if pr is None else math.sqrt(max(pr, 0.0))),
+            significant(mean(layer.get("radius_of_gyration"))),
+            f"{significant(mean(loc))} ({significant(mean(loc, 'chance'))})",
+            f"{significant(mean(corr))} ({significant(mean(corr, 'chance'))})",
+        ))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+            for row in rows]
+
+
+@main.command(short_help="Measure the RG claim on a trained model.")
+@click.option("--model", "model_path", type=INPUT_FILE, required=True,
+              help="Model file written by `ising-rg train`.")
+@click.option("--data", "data_path", type=INPUT_FILE, required=True,
+              help="The sample file the model was trained on (or another at the same L).")
+@click.option("--out", "out_dir", type=OUTPUT_FOLDER, default="results",
+              show_default=True, help="Folder for metrics.json and arrays.h5.")
+@click.option("--seed", type=SEED, default=0, show_default=True,
+              help="Root of every random stream of the analysis.")
+@click.option("--generative-samples", type=_count(2), default=2000,
+              show_default=True,
+              help="Configurations drawn from the DBN for the generative checks.")
+@click.option("--gibbs-steps", type=_count(0), default=1000, show_default=True,
+              help="Gibbs steps in the top RBM per generated configuration.")
+@click.option("--overwrite", is_flag=True, help="Replace existing results.")
+@click.option("--quiet", is_flag=True, help="No stage lines (the summary table is printed).")
+def analyze(model_path, data_path, out_dir, seed, generative_samples, gibbs_steps, overwrite,
+            quiet):
+    """Measure the RG claim: receptive fields vs block spins, generative checks, controls.
+
+    Prints a summary table per layer (on stderr). The sampler's validation and the 1D
+    decimation need no model: `ising-rg validate`.
+    """
+    from ising_rg.pipeline import run_analyze
+
+    progress = _StageLines(quiet)
+    try:
+        metrics = run_analyze(model_path, data_path, out_dir, seed=seed,
+                              n_generative=generative_samples, n_gibbs=gibbs_steps,
+                              overwrite=overwrite, progress=progress)
+    finally:
+        progress.close()
+    for line in layer_table(metrics):
+        click.echo(line, err=True)
+    click.echo(f"wrote {Path(out_dir) / 'metrics.json'} and {Path(out_dir) / 'arrays.h5'}",
+               err=True)
+
+
+@main.command(short_help="Draw the figures from a results folder.")
 @click.option("--results", "results_dir", type=click.Path(file_okay=False), default="results",
               show_default=True, help="Folder written by `ising-rg analyze` and `validate`.")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="figures",
-              show_default=True)
+@click.option("--out", "out_dir", type=OUTPUT_FOLDER, default="figures",
+              show_default=True, help="Folder for the figures (PNG and PDF).")
 @click.option("--overwrite", is_flag=True, help="Replace existing figures.")
 def figures(results_dir, out_dir, overwrite):
     """Draw every figure (PNG and PDF) whose inputs are in the results folder; never trains.
@@ -318,13 +548,51 @@ def figures(results_dir, out_dir, overwrite):
     click.echo(f"wrote {len(written)} files to {out_dir}", err=True)
 
 
+def bench_table(results: dict) -> list[str]:
+    """``run_benchmarks``' nested dict as aligned "name  value" lines (4 significant digits)."""
+    from ising_rg.formatting import significant
+
+    rows: list[tuple[str, str]] = []
+
+    def walk(prefix: str, value) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                walk(f"{prefix} {key}".strip(), item)
+        elif isinstance(value, bool | str):
+            rows.append((prefix, str(value)))
+        else:
+            rows.append((prefix, significant(value, 4)))
+
+    walk("", results)
+    width = max((len(name) for name, _ in rows), default=0)
+    return [f"{name.ljust(width)}  {value}" for name, value in rows]
+
+
+@main.command(short_help="Performance figures, timed side by side.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object on stdout instead of the table.")
+@click.option("--only", type=click.Choice(["metropolis", "wolff", "dataset", "rbm"]),
+              multiple=True, help="Run only these parts (repeatable).")
+def bench(as_json, only):
+    """Performance figures, measured side by side in one run: a table, or JSON with --json."""
+    from ising_rg.bench import run_benchmarks
+
+    parts = tuple(only) if only else ("metropolis", "wolff", "dataset", "rbm")
+    results = run_benchmarks(parts)
+    if as_json:
+        click.echo(json.dumps(results, indent=2))
+    else:
+        for line in bench_table(results):
+            click.echo(line)
+
+
 def _preset_names() -> list[str]:
     from ising_rg.experiments.presets import preset_names
 
     return preset_names()
 
 
-@main.command()
+@main.command(short_help="Run a study (a preset or your TOML) and tabulate it.")
 @click.option("--spec", "spec_path", type=click.Path(exists=True, dir_okay=False),
               default=None, help="Your own study: a TOML file (docs/experiments.md).")
 @click.option("--preset", type=click.Choice(_preset_names()), default=None,

@@ -10,7 +10,7 @@
   Being an AttributeError, it makes ``hasattr(model, "n_visible")`` False on an unfitted model.
 """
 
-__all__ = ["IsingRGError", "NotFittedError"]
+__all__ = ["IsingRGError", "NotFittedError", "one_line"]
 
 
 class IsingRGError(ValueError):
@@ -19,3 +19,10 @@ class IsingRGError(ValueError):
 
 class NotFittedError(ValueError, AttributeError):
     """A model used before it was fitted (a programming error, not bad input)."""
+
+
+def one_line(text: object, limit: int = 200) -> str:
+    """``text`` for a one-line message: whitespace runs collapsed, cut to ``limit`` characters
+    (e.g. ``one_line(repr(value), 40)`` to quote a bad value)."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."

@@ -17,8 +17,9 @@ in-memory stages, because they transform data and networks in between (the contr
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,14 @@ from ising_rg import exact, paper
 from ising_rg.errors import IsingRGError
 from ising_rg.io.atomic import check_output_path
 from ising_rg.io.models import file_sha256, load_dbn, read_model_metadata, save_dbn
-from ising_rg.io.results import check_validation_output, write_results, write_validation
+from ising_rg.io.results import (
+    ARRAYS_NAME,
+    METRICS_NAME,
+    check_results_output,
+    check_validation_output,
+    write_results,
+    write_validation,
+)
 from ising_rg.io.samples import read_samples, write_samples
 from ising_rg.rbm.dbn import DBN
 from ising_rg.rg.analysis import N_ANALYSIS, analyze, receptive_field_arrays
@@ -43,6 +51,32 @@ from ising_rg.sampling.validation import temperature_scan
 # progress(layer, widths, epoch, n_epochs, metrics): widths are the layer sizes, visible first.
 TrainProgress = Callable[[int, tuple[int, ...], int, int, dict], None]
 
+# progress(stage, done, total): ``done`` of the ``total`` steps of the named stage are
+# finished. Every stage reports (stage, 0, total) when it starts and (stage, total, total)
+# when it ends, and may report steps in between (``stage`` below does all three).
+Progress = Callable[[str, int, int], None]
+
+
+@contextlib.contextmanager
+def stage(progress: Progress | None, name: str, total: int = 1) -> Iterator[Callable[[int], None]]:
+    """Report a stage of long work to ``progress`` (if given): its start on entry, its end on
+    a normal exit; the yielded ``step(done)`` reports progress within it.
+
+    Example::
+
+        with stage(progress, "AIS", n_layers) as step:
+            for layer in range(n_layers):
+                ...
+                step(layer + 1)
+    """
+    def step(done: int) -> None:
+        if progress is not None:
+            progress(name, done, total)
+
+    step(0)
+    yield step
+    step(total)
+
 
 def exact_reference(coupling: float, size: int) -> dict[str, float]:
     """Exact <E>/N and C/N of the L x L torus at K (Kaufman): the generative checks' targets."""
@@ -55,10 +89,11 @@ def exact_reference(coupling: float, size: int) -> dict[str, float]:
 # ----------------------------------------------------------------------------------- sample
 def check_sampling(options: SampleOptions, out_path: str | os.PathLike | None = None,
                    overwrite: bool = False) -> None:
-    """Raise IsingRGError for impossible options or an output file in the way, before any work."""
+    """Raise IsingRGError for impossible options or an output file in the way, before any work
+    (the options first)."""
+    check_options(options)
     if out_path is not None:
         check_output_path(out_path, overwrite)
-    check_options(options)
 
 
 def sample_data(options: SampleOptions, out_path: str | os.PathLike | None = None, *,
@@ -113,11 +148,12 @@ def run_train(data_path: str | os.PathLike, out_path: str | os.PathLike,
               progress: TrainProgress | None = None, **rbm_kwargs: Any) -> DBN:
     """Train on a sample file and write the model file (``ising-rg train``).
 
-    The output path is checked before the data are read. ``progress`` gets the layer sizes
-    beside ``DBN.fit``'s callback arguments (``TrainProgress``).
+    The sample file is read and checked first, then the output path, then the
+    hyper-parameters (``DBN.fit`` checks them before its first epoch). ``progress`` gets the
+    layer sizes beside ``DBN.fit``'s callback arguments (``TrainProgress``).
     """
-    check_output_path(out_path, overwrite)
     visible = spins_to_visible(read_samples(data_path).spins)
+    check_output_path(out_path, overwrite)
     widths = (int(visible.shape[1]), *hidden)
     callback = None
     if progress is not None:
@@ -136,7 +172,8 @@ def run_train(data_path: str | os.PathLike, out_path: str | os.PathLike,
 # ---------------------------------------------------------------------------------- analyze
 def measure_network(network, spins: np.ndarray, coupling: float, *, seed: int = 0,
                     n_generative: int = 2000, n_gibbs: int = 1000,
-                    n_analysis: int | None = N_ANALYSIS) -> tuple[dict, dict[str, Any]]:
+                    n_analysis: int | None = N_ANALYSIS,
+                    progress: Progress | None = None) -> tuple[dict, dict[str, Any]]:
     """The RG metrics of a network on spin data, and the receptive-field arrays behind them.
 
     Parameters
@@ -145,16 +182,19 @@ def measure_network(network, spins: np.ndarray, coupling: float, *, seed: int = 
     spins : ndarray, shape (n, L, L), {-1, +1}, in sampling order
     coupling : float, K of the data
     seed, n_generative, n_gibbs, n_analysis : as in ``ising_rg.rg.analysis.analyze``
+    progress : ``Progress``, optional; told about each stage (``stage``)
 
     Returns
     -------
     (metrics, fields): ``analyze``'s JSON-ready dict with exact references at (K, L), and
     ``receptive_field_arrays(network, spins)``.
     """
-    fields = receptive_field_arrays(network, spins, n_analysis=n_analysis)
-    metrics = analyze(network, spins, coupling, seed=seed, n_generative=n_generative,
-                      exact=exact_reference(coupling, np.shape(spins)[-1]), n_gibbs=n_gibbs,
-                      n_analysis=n_analysis, fields=fields)
+    with stage(progress, "receptive fields"):
+        fields = receptive_field_arrays(network, spins, n_analysis=n_analysis)
+    with stage(progress, "layer metrics and generative sampling"):
+        metrics = analyze(network, spins, coupling, seed=seed, n_generative=n_generative,
+                          exact=exact_reference(coupling, np.shape(spins)[-1]), n_gibbs=n_gibbs,
+                          n_analysis=n_analysis, fields=fields)
     return metrics, fields
 
 
@@ -190,19 +230,25 @@ def figure_arrays(dbn, samples: SampleSet, fields: dict[str, Any],
 
 
 def analyze_model(dbn, samples: SampleSet, *, seed: int = 0, n_generative: int = 2000,
-                  n_gibbs: int = 1000) -> tuple[dict, dict[str, np.ndarray]]:
+                  n_gibbs: int = 1000,
+                  progress: Progress | None = None) -> tuple[dict, dict[str, np.ndarray]]:
     """Metrics (JSON-ready) and arrays (for arrays.h5) of a trained DBN on its data.
 
     ``measure_network``'s metrics plus ``training`` (per-layer training health and the Ising
     model's own log-likelihood, layer 1's ceiling) and ``exact`` (``exact.exact_summary``);
-    the arrays are ``figure_arrays``. Parameters as in ``measure_network``.
+    the arrays are ``figure_arrays``. Parameters as in ``measure_network``; ``progress`` is
+    told about each stage.
     """
     size, coupling = samples.size, samples.coupling
     metrics, fields = measure_network(dbn, samples.spins, coupling, seed=seed,
-                                      n_generative=n_generative, n_gibbs=n_gibbs)
-    arrays = figure_arrays(dbn, samples, fields, seed)
+                                      n_generative=n_generative, n_gibbs=n_gibbs,
+                                      progress=progress)
+    with stage(progress, "figure arrays"):
+        arrays = figure_arrays(dbn, samples, fields, seed)
+    with stage(progress, "training health (log Z)"):
+        health = training_health(dbn, spins_to_visible(samples.spins), seed=seed)
     metrics["training"] = {
-        "layers": training_health(dbn, spins_to_visible(samples.spins), seed=seed),
+        "layers": health,
         # The true model's average log-likelihood of its own samples, -N s (s the entropy per
         # spin) = -K E - ln Z on average: the ceiling for layer 1's log_likelihood.
         "ising_log_likelihood": float(
@@ -215,18 +261,30 @@ def analyze_model(dbn, samples: SampleSet, *, seed: int = 0, n_generative: int =
 
 def run_analyze(model_path: str | os.PathLike, data_path: str | os.PathLike,
                 out_dir: str | os.PathLike, *, seed: int = 0, n_generative: int = 2000,
-                n_gibbs: int = 1000, overwrite: bool = False) -> dict:
+                n_gibbs: int = 1000, overwrite: bool = False,
+                progress: Progress | None = None) -> dict:
     """Analyze a model file on a sample file; write metrics.json and arrays.h5 into ``out_dir``
-    (``ising-rg analyze``). Returns the metrics, with their ``provenance``."""
+    (``ising-rg analyze``). Returns the metrics, with their ``provenance``.
+
+    Both input files are read and checked first, then the output folder, and only then does
+    the analysis start; ``progress`` is told about each of its stages."""
     dbn = load_dbn(model_path)
     samples = read_samples(data_path)
     if dbn.n_features_in_ != samples.size**2:
         raise IsingRGError(
             f"model {model_path} has {dbn.n_features_in_} visible units but the data are "
             f"{samples.size}x{samples.size} = {samples.size**2} spins")
+    held_out = np.asarray(getattr(dbn, "validation_indices_", []))
+    if held_out.size and held_out.max() >= samples.n_samples:
+        # The training-health split reads these rows of the data.
+        raise IsingRGError(
+            f"model {model_path} holds out row {int(held_out.max())} of its training data, but "
+            f"{data_path} has {samples.n_samples} samples: analyze it on the sample file it "
+            "was trained on (or a larger one)")
     metadata = read_model_metadata(model_path)
+    check_results_output(out_dir, (METRICS_NAME, ARRAYS_NAME), overwrite)
     metrics, arrays = analyze_model(dbn, samples, seed=seed, n_generative=n_generative,
-                                    n_gibbs=n_gibbs)
+                                    n_gibbs=n_gibbs, progress=progress)
     data_sha = file_sha256(data_path)
     metrics["provenance"] = {
         "model": str(model_path), "data": str(data_path), "data_sha256": data_sha,

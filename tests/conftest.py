@@ -51,3 +51,14 @@ def random_spins(n: int, size: int, seed: int) -> np.ndarray:
     return np.random.default_rng(seed).choice(
         np.array([-1, 1], dtype=np.int8), size=(n, size, size)
     )
+
+
+def assert_one_line_error(result, contains: str = "", exit_code: int = 1) -> str:
+    """A CliRunner result is a clean failure: ``exit_code``, exactly one line ``Error: ...``
+    containing ``contains``, no traceback (the exception is click's exit). Returns the line."""
+    assert result.exit_code == exit_code, result.output
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    lines = result.output.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.output
+    assert contains in lines[0], lines[0]
+    return lines[0]

@@ -121,6 +121,25 @@ def test_report_of_the_tiny_preset(tiny_run, tmp_path):
     assert "nan" not in text.lower().replace("n/a", "")
 
 
+def test_report_numbers_are_rounded_by_their_errors_and_prose_follows_the_settings(
+        tiny_run, tmp_path):
+    root, aggregate = tiny_run
+    results = load_results(root, aggregate["jobs"])
+    text = write_report(aggregate, results, tmp_path / "report.md").read_text()
+    pairs = re.findall(r"(-?\d+(?:\.(\d+))?) ± (\d+(?:\.(\d+))?)(?![\d.)])", text)
+    assert pairs
+    for mean, mean_decimals, error, error_decimals in pairs:
+        # the same last decimal, and the error to 2 significant digits
+        assert len(mean_decimals) == len(error_decimals), (mean, error)
+        assert len(error.replace(".", "").lstrip("0")) == 2, (mean, error)
+    # prose numbers are the settings the jobs used, not literals
+    n_seeds = aggregate["groups"]["paper@0.408"]["n"]
+    assert f"the spread over the {n_seeds} short-run seeds" in text
+    flow = next(r["extras"]["flow"] for r in results if r["job"]["group"] == "paper")
+    assert f"{flow['runs']['up']['settings']['n_chains']} chains for" in text
+    assert f"last {flow['fixed_point']['starts']['up']['n_tail_steps']} steps" in text
+
+
 @pytest.mark.slow
 def test_dask_scheduler_on_loopback(tmp_path):
     distributed = pytest.importorskip("distributed")

@@ -69,8 +69,8 @@ def test_existing_file_is_not_overwritten_without_permission(dbn, saved):
         save_dbn(dbn, saved, data_sha256="x", hyperparameters={}, seed=0)
     assert "\n" not in str(info.value)
     assert saved.read_bytes() == before
-    save_dbn(dbn, saved, data_sha256="y", hyperparameters={}, seed=0, overwrite=True)
-    assert read_model_metadata(saved)["data_sha256"] == "y"
+    save_dbn(dbn, saved, data_sha256="0f" * 32, hyperparameters={}, seed=0, overwrite=True)
+    assert read_model_metadata(saved)["data_sha256"] == "0f" * 32
     assert sorted(p.name for p in saved.parent.iterdir()) == ["model.h5"]  # no temp files
 
 
@@ -103,7 +103,10 @@ def test_unfitted_or_unserialisable_models_are_refused(dbn, tmp_path):
     with pytest.raises(NotFittedError, match="unfitted"):
         save_dbn(DBN((3,)), tmp_path / "a.h5", data_sha256="", hyperparameters={}, seed=0)
     with pytest.raises(IsingRGError, match="JSON"):
-        save_dbn(dbn, tmp_path / "b.h5", data_sha256="", hyperparameters={"f": object()}, seed=0)
+        save_dbn(dbn, tmp_path / "b.h5", data_sha256="ab" * 32, hyperparameters={"f": object()},
+                 seed=0)
+    with pytest.raises(IsingRGError, match="data_sha256 must be 64 lowercase hexadecimal"):
+        save_dbn(dbn, tmp_path / "c.h5", data_sha256="", hyperparameters={}, seed=0)
     assert list(tmp_path.iterdir()) == []
 
 

@@ -34,15 +34,15 @@ def pipeline(tmp_path_factory):
          "--out", str(data))
     _run("train", "--data", str(data), "--hidden", "64,16,4", "--epochs", "4", "--quiet",
          "--out", str(model))
-    _run("analyze", "--model", str(model), "--data", str(data), "--out", str(results),
-         "--generative-samples", "100", "--gibbs-steps", "20")
+    analyze_log = _run("analyze", "--model", str(model), "--data", str(data), "--out",
+                       str(results), "--generative-samples", "100", "--gibbs-steps", "20")
     # Before validate: figures draws what the analysis alone allows and names the rest.
     partial = root / "figures_without_validation"
     partial_log = _run("figures", "--results", str(results), "--out", str(partial))
     _run("validate", "--size", "16", "--samples", "200", "--out", str(results))
     _run("figures", "--results", str(results), "--out", str(figures))
     return {"data": data, "model": model, "results": results, "figures": figures,
-            "partial": partial, "partial_log": partial_log}
+            "partial": partial, "partial_log": partial_log, "analyze_log": analyze_log}
 
 
 def test_metrics_schema(pipeline):
@@ -67,6 +67,27 @@ def test_metrics_schema(pipeline):
         assert entry["log_likelihood_train"] < 0 and entry["log_likelihood_validation"] < 0
     # No model of the data beats the data's own distribution by more than noise.
     assert training[0]["log_likelihood_train"] < metrics["training"]["ising_log_likelihood"] + 5
+
+
+def test_analyze_shows_its_stages_and_a_formatted_table(pipeline):
+    """Stage lines while it works, then one row per layer with rounded numbers."""
+    log = pipeline["analyze_log"].splitlines()
+    for stage in ("receptive fields", "layer metrics and generative sampling",
+                  "training health (log Z)"):
+        assert f"analyze: {stage} ..." in log
+        assert any(line.startswith(f"analyze: {stage} done (") for line in log)
+    header = next(i for i, line in enumerate(log) if line.startswith("layer "))
+    assert log[header].split()[:6] == ["layer", "b", "units", "dead", "sqrt(PR)", "R_g"]
+    metrics = json.loads((pipeline["results"] / "metrics.json").read_text())
+    for row, layer in zip(log[header + 1: header + 4], metrics["layers"], strict=True):
+        cells = row.split()
+        assert cells[:3] == [str(layer["index"]), str(layer["block_size"]),
+                             str(layer["n_units"])]
+        assert cells[3] == f"{100 * layer['dead_fraction']:.0f}%"
+        assert float(cells[5]) == pytest.approx(layer["radius_of_gyration"]["mean"], rel=5e-3)
+        # every number to 3 significant digits, not the float's 17
+        digits = [c.strip("()%").replace(".", "").lstrip("0") for c in cells[4:]]
+        assert all(len(d) <= 3 for d in digits), row
 
 
 def test_model_file_layout_and_reload(pipeline):
@@ -141,11 +162,11 @@ def test_validate_refuses_to_overwrite_and_bad_options(pipeline, tmp_path):
                                        "--out", str(pipeline["results"])])
     assert result.exit_code == 1 and "already exists" in result.output
     assert (pipeline["results"] / "validation.json").read_bytes() == before
-    for option, value, message in (("--size", "7", "size"), ("--samples", "0", "samples"),
-                                   ("--seed", "-1", "seed")):
+    for option, value in (("--size", "7"), ("--samples", "0"), ("--seed", "-1")):
         result = CliRunner().invoke(main, ["validate", option, value, "--out", str(tmp_path)])
-        assert result.exit_code == 1 and result.output.startswith("Error:"), result.output
-        assert message in result.output and len(result.output.strip().splitlines()) == 1
+        assert result.exit_code == 2, result.output
+        assert result.output.startswith(f"Error: Invalid value for '{option}'"), result.output
+        assert len(result.output.strip().splitlines()) == 1
     assert not (tmp_path / "validation.json").exists()
 
 
@@ -164,22 +185,42 @@ def test_results_and_figures_are_not_overwritten(pipeline):
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        (["--hidden", "64,x"], "comma-separated"),
-        (["--hidden", "64,0"], "--hidden sizes must be an integer >= 1"),
-        (["--epochs", "0"], "--epochs must be an integer >= 1"),
-        (["--learning-rate", "-1"], "learning"),
-        (["--batch-size", "0"], "batch"),
-        (["--validation-fraction", "1.5"], "validation"),
-        (["--momentum", "0.5"], "momentum"),
+        (["--hidden", "64,x"], "Invalid value for '--hidden': '64,x' is not a comma-separated"),
+        (["--hidden", "64,0"], "Invalid value for '--hidden': '64,0' is not a comma-separated"),
+        (["--epochs", "0"], "Invalid value for '--epochs': 0 is not in the range 1<=x"),
+        (["--learning-rate", "-1"], "Invalid value for '--learning-rate'"),
+        (["--learning-rate", "inf"], "Invalid value for '--learning-rate': 'inf' is not"),
+        (["--batch-size", "0"], "Invalid value for '--batch-size': 0 is not in the range 1<=x"),
+        (["--cd-k", "0"], "Invalid value for '--cd-k'"),
+        (["--persistent-chains", "0"], "Invalid value for '--persistent-chains'"),
+        (["--l1", "-1e-4"], "Invalid value for '--l1'"),
+        (["--validation-fraction", "1.5"], "Invalid value for '--validation-fraction'"),
+        (["--validation-fraction", "1"], "Invalid value for '--validation-fraction'"),
+        (["--momentum", "0.5"], "Invalid value for '--momentum': '0.5' is not initial,final"),
+        (["--momentum", "0.5,1.2,5"], "Invalid value for '--momentum'"),
+        (["--init", "zeros"], "Invalid value for '--init'"),
+        (["--seed", "x"], "Invalid value for '--seed'"),
     ],
 )
 def test_train_bad_options(pipeline, tmp_path, extra, message):
     out = tmp_path / "m.h5"
     result = CliRunner().invoke(main, ["train", "--data", str(pipeline["data"]), "--quiet",
                                        "--epochs", "1", "--out", str(out), *extra])
-    assert result.exit_code != 0
-    assert result.output.startswith("Error:") and len(result.output.strip().splitlines()) == 1
-    assert message in result.output.lower() or message in result.output
+    assert result.exit_code == 2
+    assert result.output.startswith(f"Error: {message}"), result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_train_data_dependent_errors_name_the_options(pipeline, tmp_path):
+    """What only the data can decide is the library's check, in the option's name."""
+    out = tmp_path / "m.h5"
+    result = CliRunner().invoke(main, ["train", "--data", str(pipeline["data"]), "--quiet",
+                                       "--epochs", "1", "--batch-size", "5000", "--out",
+                                       str(out)])
+    assert result.exit_code == 1
+    assert result.output == ("Error: --batch-size 5000 is larger than the 1080 training "
+                             "samples\n")
     assert not out.exists()
 
 
@@ -189,13 +230,13 @@ def test_train_rejects_foreign_and_broken_data(tmp_path):
         f["spins"] = np.zeros((10, 4, 4), dtype=np.int8)
     text = tmp_path / "text.h5"
     text.write_text("not hdf5")
-    for path, message in ((tmp_path / "missing.h5", "does not exist"),
-                          (foreign, "not an ising_rg sample file"),
-                          (text, "not an HDF5 file")):
+    for path, message, code in ((tmp_path / "missing.h5", "does not exist", 2),
+                                (foreign, "not an ising_rg sample file", 1),
+                                (text, "not an HDF5 file", 1)):
         result = CliRunner().invoke(main, ["train", "--data", str(path), "--quiet",
                                            "--out", str(tmp_path / "m.h5")])
-        assert result.exit_code == 1 and message in result.output, result.output
-        assert "Traceback" not in result.output
+        assert result.exit_code == code and message in result.output, result.output
+        assert len(result.output.strip().splitlines()) == 1
 
 
 def test_analyze_rejects_mismatched_sizes(pipeline, tmp_path):

@@ -23,6 +23,7 @@ from ising_rg.errors import IsingRGError
 from ising_rg.experiments import spec, table
 from ising_rg.experiments.jobs import TRAIN_KEYWORDS, Job
 from ising_rg.experiments.runner import build_jobs
+from ising_rg.formatting import format_measurement
 
 REPO = Path(__file__).resolve().parents[1]
 ALL_EXTRAS = ("couplings", "flow", "hidden_correlations")
@@ -282,20 +283,6 @@ def test_every_key_and_setting_column_is_documented():
 
 
 # -- the table --------------------------------------------------------------------------------
-@pytest.mark.parametrize(("mean", "error", "text"), [
-    (0.41234, 0.0312, "0.412 ± 0.031"),
-    (-1.15, 0.00038, "-1.15000 ± 0.00038"),
-    (1.0, 0.0025, "1.0000 ± 0.0025"),
-    (1234.5, 56.0, "1234 ± 56"),
-    (12345.0, 1234.0, "12300 ± 1200"),
-    (0.4, 0.0995, "0.40 ± 0.10"),
-    (0.123456, None, "0.1235"),
-    (None, 0.1, "n/a"),
-])
-def test_mean_and_error_are_formatted_by_the_error(mean, error, text):
-    assert table.format_mean_error(mean, error) == text
-
-
 def test_mean_and_standard_error_skip_missing_values():
     mean, error, n = table.mean_and_error([1.0, None, 2.0, 4.0, float("nan")])
     assert (mean, n) == (7 / 3, 3)
@@ -413,7 +400,7 @@ def test_an_edited_study_reruns_only_what_changed_and_summarizes(study_run):
                for e in aggregate["jobs"] if e["job"]["group"] == "epochs"
                and e["job"]["epochs"] == 3]
     values = np.array([r["summary"]["layer1.locality"] for r in results])
-    expected = table.format_mean_error(values.mean(), values.std(ddof=1) / math.sqrt(2))
+    expected = format_measurement(values.mean(), values.std(ddof=1) / math.sqrt(2))
     (row,) = [line for line in lines if line.startswith("epochs@0.408 [epochs=3]  1 ")]
     assert re.split(r"\s{2,}", row)[:4] == ["epochs@0.408 [epochs=3]", "1", "2", expected]
     unknown = CliRunner().invoke(main, ["experiment", "--summary", "--out", str(runs),

@@ -28,6 +28,7 @@ from typing import Any
 
 from ising_rg.errors import IsingRGError
 from ising_rg.experiments.spec import SETTINGS
+from ising_rg.formatting import format_measurement
 from ising_rg.io.atomic import atomic_output
 
 TABLE_NAME = "results.csv"
@@ -129,21 +130,6 @@ def read_table(path: str | os.PathLike) -> list[dict[str, Any]]:
             raise IsingRGError(f"{path}: unreadable cell ({error})") from None
 
 
-def format_mean_error(mean: float | None, error: float | None) -> str:
-    """``mean ± error``, the error to 2 significant digits and the mean to the same decimal;
-    the mean alone (4 significant digits) without an error; 'n/a' without a mean."""
-    if mean is None or not math.isfinite(mean):
-        return "n/a"
-    if error is None or not math.isfinite(error) or error <= 0:
-        return f"{mean:.4g}"
-    error = float(f"{error:.2g}")
-    decimals = 1 - math.floor(math.log10(error))
-    if decimals > 0:
-        return f"{mean:.{decimals}f} ± {error:.{decimals}f}"
-    scale = 10.0 ** -decimals
-    return f"{round(mean / scale) * scale:.0f} ± {error:.0f}"
-
-
 def mean_and_error(values: Sequence[float]) -> tuple[float | None, float | None, int]:
     """Mean, standard error of the mean (None for fewer than 2) and count of the finite
     values."""
@@ -176,7 +162,8 @@ def summary_lines(rows: list[dict[str, Any]],
         cells = [point, str(layer), str(len(members))]
         for name in metrics:
             mean, error, _ = mean_and_error([row[name] for row in members])
-            cells.append(format_mean_error(mean, error))
+            # identical replicates (error 0) are not an exact value: show the mean alone
+            cells.append(format_measurement(mean, error or None))
         table.append(cells)
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()

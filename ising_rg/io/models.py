@@ -26,8 +26,18 @@ import h5py
 import numpy as np
 
 from ising_rg import __version__
-from ising_rg.errors import IsingRGError, NotFittedError
+from ising_rg.checks import check_integer
+from ising_rg.errors import IsingRGError, NotFittedError, one_line
 from ising_rg.io.atomic import atomic_output, check_output_path
+from ising_rg.io.hdf5 import (
+    check_format,
+    dataset,
+    integer_attribute,
+    json_attribute,
+    open_hdf5,
+    reading,
+    text_attribute,
+)
 from ising_rg.io.jsonfile import to_json
 from ising_rg.rbm.dbn import DBN, LAYER_HYPERPARAMETERS
 from ising_rg.rbm.rbm import BernoulliRBM
@@ -36,6 +46,7 @@ __all__ = ["FORMAT", "FORMAT_VERSION", "file_sha256", "load_dbn", "read_model_me
 
 FORMAT = "ising_rg.dbn"
 FORMAT_VERSION = 1
+WHAT = "model file"  # how messages call the file
 
 
 def file_sha256(path: str | os.PathLike) -> str:
@@ -83,6 +94,8 @@ def save_dbn(
     rbms = getattr(dbn, "rbms_", None)
     if not rbms:
         raise NotFittedError("cannot save an unfitted DBN")
+    _check_sha256(data_sha256, "data_sha256")
+    check_integer(seed, "seed", 0)
     try:
         hyper_json = json.dumps(to_json(hyperparameters), sort_keys=True)
         params_json = json.dumps(to_json(dbn.get_params()), sort_keys=True)
@@ -116,89 +129,93 @@ def save_dbn(
     return Path(path)
 
 
-def _open_model(path: str | os.PathLike) -> h5py.File:
-    path = Path(path)
-    if not path.exists():
-        raise IsingRGError(f"model file {path} does not exist")
-    if path.is_dir():
-        raise IsingRGError(f"model file {path} is a directory")
-    try:
-        is_hdf5 = h5py.is_hdf5(path)
-    except OSError:
-        is_hdf5 = False
-    if not is_hdf5:
-        raise IsingRGError(f"{path} is not an HDF5 file")
-    try:
-        f = h5py.File(path, "r")
-    except OSError as exc:
-        raise IsingRGError(f"cannot open {path}: {exc}") from None
-    try:
-        fmt = _text(f.attrs.get("format"))
-        if fmt != FORMAT:
-            raise IsingRGError(f"{path} is not an ising_rg model file (format={fmt!r})")
-        version = f.attrs.get("format_version")
-        if version is None or int(version) != FORMAT_VERSION:
-            raise IsingRGError(
-                f"{path} has model format version {version}, this version reads {FORMAT_VERSION}"
-            )
-    except Exception:
-        f.close()
-        raise
-    return f
+def _check_sha256(value: Any, name: str) -> str:
+    if not (isinstance(value, str) and len(value) == 64
+            and all(ch in "0123456789abcdef" for ch in value)):
+        raise IsingRGError(f"{name} must be 64 lowercase hexadecimal digits (a SHA-256), "
+                           f"got {str(value)[:70]!r}")
+    return value
 
 
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    return str(value)
+def _attributes(f: h5py.File, path: Path) -> dict[str, Any]:
+    """Every root attribute, checked (format and version first), JSON decoded, and
+    ``layer_shapes``: the (n_in, n_out) of each layer's weights, which must chain as
+    ``layer_sizes`` says."""
+    check_format(f, path, WHAT, FORMAT, FORMAT_VERSION)
+    meta: dict[str, Any] = {"format": FORMAT, "format_version": FORMAT_VERSION}
+    for name in ("hyperparameters", "dbn_params"):
+        meta[name] = json_attribute(f, name, path, dict)
+    meta["data_sha256"] = _check_sha256(text_attribute(f, "data_sha256", path),
+                                        f"{path}: attribute 'data_sha256'")
+    meta["seed"] = integer_attribute(f, "seed", path, 0)
+    for name in ("package_version", "created"):
+        meta[name] = text_attribute(f, name, path)
+    n_layers = meta["n_layers"] = integer_attribute(f, "n_layers", path, 1)
+    sizes = meta["layer_sizes"] = json_attribute(f, "layer_sizes", path, list)
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1 for n in sizes):
+        raise IsingRGError(f"{path}: attribute 'layer_sizes' must list positive integers "
+                           f"(visible first), got {one_line(sizes, 60)}")
+    if len(sizes) != n_layers + 1:
+        raise IsingRGError(f"{path}: attribute 'layer_sizes' lists {len(sizes)} sizes but "
+                           f"attribute 'n_layers' is {n_layers} (expected n_layers + 1 sizes)")
+    if "layers" not in f:
+        raise IsingRGError(f"{path}: group /layers is missing")
+    if not isinstance(f["layers"], h5py.Group):
+        raise IsingRGError(f"{path}: /layers must be a group, got a dataset")
+    names = sorted(f["layers"].keys())
+    expected = sorted(str(i) for i in range(1, n_layers + 1))
+    if names != expected:
+        raise IsingRGError(f"{path}: /layers must hold layers 1 to {n_layers} (attribute "
+                           f"'n_layers'), found {names}")
+    meta["layer_shapes"] = []
+    for index in range(1, n_layers + 1):
+        group = _layer_group(f, index, path)
+        shape = (sizes[index - 1], sizes[index])
+        dataset(group, "weights", path, np.float32, shape)
+        meta["layer_shapes"].append(shape)
+    return meta
 
 
-def _json_attr(f: h5py.File, name: str, path: Any) -> Any:
-    raw = _text(f.attrs.get(name))
-    if raw is None:
-        return None
-    try:
-        return json.loads(raw)
-    except json.JSONDecodeError:
-        raise IsingRGError(f"{path}: attribute {name} is not valid JSON") from None
+def _layer_group(f: h5py.File, index: int, path: Path) -> h5py.Group:
+    group = f["layers"][str(index)]
+    if not isinstance(group, h5py.Group):
+        raise IsingRGError(f"{path}: /layers/{index} must be a group, got a dataset")
+    return group
 
 
 def read_model_metadata(path: str | os.PathLike) -> dict[str, Any]:
-    """Root attributes of a model file, JSON decoded, plus ``layer_shapes`` [(n_in, n_out), ...].
+    """Root attributes of a model file, checked and JSON decoded, plus ``layer_shapes``
+    [(n_in, n_out), ...].
 
-    Validates the format and version (IsingRGError otherwise); does not read the weights.
+    Validates every attribute and the shapes of the weights (IsingRGError otherwise); does
+    not read the weights.
     """
-    with _open_model(path) as f:
-        meta: dict[str, Any] = {}
-        for key, value in f.attrs.items():
-            if isinstance(value, np.generic):
-                value = value.item()
-            meta[key] = _text(value) if isinstance(value, bytes) else value
-        for key in ("hyperparameters", "dbn_params", "layer_sizes"):
-            if key in f.attrs:
-                meta[key] = _json_attr(f, key, path)
-        shapes = []
-        if "layers" in f:
-            for name in sorted(f["layers"].keys(), key=lambda s: int(s) if s.isdigit() else -1):
-                group = f["layers"][name]
-                if isinstance(group, h5py.Group) and "weights" in group:
-                    shapes.append(tuple(int(n) for n in group["weights"].shape))
-        meta["layer_shapes"] = shapes
-        return meta
+    path = Path(path)
+    with open_hdf5(path, WHAT) as f, reading(path, WHAT):
+        return _attributes(f, path)
 
 
-def _read_array(group: h5py.Group, name: str, path: Any, layer: str) -> np.ndarray:
-    if name not in group or not isinstance(group[name], h5py.Dataset):
-        raise IsingRGError(f"{path}: layer {layer} has no dataset {name!r}")
-    data = group[name]
-    if data.dtype != np.float32:
-        raise IsingRGError(f"{path}: layer {layer} {name} has dtype {data.dtype}, expected float32")
-    values = data[()]
+def _read_parameter(group: h5py.Group, name: str, path: Path, shape: tuple) -> np.ndarray:
+    values = dataset(group, name, path, np.float32, shape)[()]
     if not np.isfinite(values).all():
-        raise IsingRGError(f"{path}: layer {layer} {name} contains NaN or infinite values")
+        raise IsingRGError(f"{path}: dataset {group.name}/{name} contains NaN or infinite "
+                           "values")
     return np.ascontiguousarray(values)
+
+
+def _read_history(group: h5py.Group, path: Path) -> dict[str, np.ndarray]:
+    """The layer's ``history`` group: float64 series of one length (NaN allowed: a quantity
+    not measured in an epoch)."""
+    if "history" not in group:
+        raise IsingRGError(f"{path}: group {group.name}/history is missing")
+    history_group = group["history"]
+    if not isinstance(history_group, h5py.Group):
+        raise IsingRGError(f"{path}: {group.name}/history must be a group, got a dataset")
+    history = {name: dataset(history_group, name, path, np.float64, ("n_epochs",))[()]
+               for name in history_group}
+    if len({len(values) for values in history.values()}) > 1:
+        raise IsingRGError(f"{path}: the series in {group.name}/history differ in length")
+    return history
 
 
 def load_dbn(path: str | os.PathLike) -> DBN:
@@ -210,64 +227,39 @@ def load_dbn(path: str | os.PathLike) -> DBN:
     Raises
     ------
     IsingRGError
-        One line naming the problem: missing file, not HDF5, not an ising_rg model file,
-        unsupported format version, missing layers, wrong dtypes, non-finite values, or layer
-        shapes that do not chain (n_out of layer i != n_in of layer i + 1).
+        One line naming the file and the problem: missing, empty or unreadable file, not
+        HDF5, not an ising_rg model file, unsupported format version, any attribute missing
+        or of the wrong type, missing layers, datasets of the wrong dtype or shape, non-finite
+        parameters, layer shapes that do not chain, hyper-parameters the estimators refuse.
     """
-    try:
-        return _load_dbn(path)
-    except IsingRGError:  # a ValueError, but already the one-line message
-        raise
-    except (OSError, KeyError, ValueError, TypeError) as exc:  # corrupt file internals
-        raise IsingRGError(f"{path}: unreadable model file ({exc})") from None
-
-
-def _load_dbn(path: str | os.PathLike) -> DBN:
-    with _open_model(path) as f:
-        params = _json_attr(f, "dbn_params", path) or {}
-        if not isinstance(params, dict):
-            raise IsingRGError(f"{path}: attribute dbn_params is not a JSON object")
-        if "layers" not in f or not isinstance(f["layers"], h5py.Group):
-            raise IsingRGError(f"{path}: no /layers group")
-        names = list(f["layers"].keys())
-        expected = [str(i) for i in range(1, len(names) + 1)]
-        if not names or sorted(names, key=lambda s: (len(s), s)) != expected:
-            raise IsingRGError(f"{path}: layers must be numbered 1..n, found {sorted(names)}")
+    path = Path(path)
+    with open_hdf5(path, WHAT) as f, reading(path, WHAT):
+        meta = _attributes(f, path)
+        params = dict(meta["dbn_params"])
+        missing = [key for key in ("hidden", "propagate", "random_state") if key not in params]
+        if missing:
+            raise IsingRGError(f"{path}: attribute 'dbn_params' lacks {', '.join(missing)}")
+        if isinstance(params.get("momentum_schedule"), list):
+            params["momentum_schedule"] = tuple(params["momentum_schedule"])
         rbm_kwargs = {key: value for key, value in params.items() if key in LAYER_HYPERPARAMETERS}
-        if isinstance(rbm_kwargs.get("momentum_schedule"), list):
-            rbm_kwargs["momentum_schedule"] = tuple(rbm_kwargs["momentum_schedule"])
         rbms = []
-        for name in expected:
-            group = f["layers"][name]
-            if not isinstance(group, h5py.Group):
-                raise IsingRGError(f"{path}: /layers/{name} is not a group")
-            W, b, c = (_read_array(group, key, path, name)
-                       for key in ("weights", "visible_bias", "hidden_bias"))
-            if W.ndim != 2 or b.shape != (W.shape[0],) or c.shape != (W.shape[1],):
-                raise IsingRGError(
-                    f"{path}: layer {name} shapes do not match: weights {W.shape}, "
-                    f"visible_bias {b.shape}, hidden_bias {c.shape}"
-                )
-            if rbms and W.shape[0] != rbms[-1].n_hidden:
-                raise IsingRGError(
-                    f"{path}: layer {name} has {W.shape[0]} inputs but layer {int(name) - 1} "
-                    f"has {rbms[-1].n_hidden} outputs"
-                )
-            history = {}
-            if "history" in group and isinstance(group["history"], h5py.Group):
-                for key, data in group["history"].items():
-                    if isinstance(data, h5py.Dataset):
-                        history[key] = np.asarray(data[()], dtype=np.float64)
-            rbms.append(BernoulliRBM.from_parameters(W, b, c, history=history, **rbm_kwargs))
-
-        seed = params.get("random_state", f.attrs.get("seed", 0))
+        for index, (n_in, n_out) in enumerate(meta["layer_shapes"], start=1):
+            group = _layer_group(f, index, path)
+            W, b, c = (_read_parameter(group, name, path, shape) for name, shape in (
+                ("weights", (n_in, n_out)), ("visible_bias", (n_in,)), ("hidden_bias", (n_out,))))
+            history = _read_history(group, path)
+            try:
+                rbms.append(BernoulliRBM.from_parameters(W, b, c, history=history, **rbm_kwargs))
+            except IsingRGError as exc:
+                raise IsingRGError(f"{path}: attribute 'dbn_params': {exc}") from None
         validation = None
         if "validation_indices" in f:
-            validation = np.asarray(f["validation_indices"][()], dtype=np.int64)
-        return DBN.from_rbms(
-            rbms,
-            propagate=params.get("propagate", "probabilities"),
-            random_state=int(seed) if seed is not None else 0,
-            validation_indices=validation,
-            **rbm_kwargs,
-        )
+            validation = dataset(f, "validation_indices", path, np.int64, ("n",))[()]
+            if validation.size and (validation.min() < 0
+                                    or np.unique(validation).size != validation.size):
+                raise IsingRGError(f"{path}: dataset /validation_indices must hold distinct "
+                                   "row numbers >= 0")
+        try:
+            return DBN.from_rbms(rbms, validation_indices=validation, **params)
+        except IsingRGError as exc:
+            raise IsingRGError(f"{path}: attribute 'dbn_params': {exc}") from None

@@ -23,12 +23,21 @@ import numpy as np
 from ising_rg import __version__
 from ising_rg.errors import IsingRGError
 from ising_rg.io.atomic import atomic_output
-from ising_rg.sampling.sampler import SampleSet
+from ising_rg.io.hdf5 import (
+    check_format,
+    dataset,
+    integer_attribute,
+    json_attribute,
+    number_attribute,
+    open_hdf5,
+    reading,
+    text_attribute,
+)
+from ising_rg.sampling.sampler import ALGORITHMS, SampleSet
 
 SAMPLE_FORMAT = "ising_rg.samples"
 SAMPLE_FORMAT_VERSION = 1
-_REQUIRED_ATTRS = ("size", "coupling", "algorithm", "seed", "thermalization_sweeps",
-                   "spacing_sweeps", "tau_int_energy", "tau_int_abs_magnetization")
+WHAT = "sample file"  # how messages call the file
 
 
 def write_samples(samples: SampleSet, path: str | os.PathLike, overwrite: bool = False) -> Path:
@@ -60,73 +69,70 @@ def write_samples(samples: SampleSet, path: str | os.PathLike, overwrite: bool =
     return path
 
 
-def _open(path: Path) -> h5py.File:
-    if not path.exists():
-        raise IsingRGError(f"sample file {path} does not exist")
-    if path.is_dir():
-        raise IsingRGError(f"{path} is a directory, not a sample file")
-    try:
-        return h5py.File(path, "r")
-    except OSError:
-        raise IsingRGError(f"{path} is not an HDF5 file") from None
-
-
 def read_samples(path: str | os.PathLike, spins: bool = True) -> SampleSet:
     """Read and validate a sample file.
 
-    Checks the format tag and version, the presence, dtype and shape of every dataset, that
-    spins are all +-1 and energies finite and consistent with the spins' lattice size.
+    Every attribute and dataset of the format is checked: present, of its type (integers,
+    finite numbers in range, text, JSON), the datasets of their dtype and shape, the lattice
+    size equal to the ``size`` attribute, ``temperature`` = 1 / ``coupling``, spins all +-1
+    (when ``spins``), energies and magnetizations finite and within their bounds (|E/N| <= 2,
+    |m| <= 1).
+
+    Parameters
+    ----------
+    path : sample file written by ``write_samples``
+    spins : bool
+        Read the configurations; if false, ``spins`` is an empty (0, L, L) array.
 
     Raises
     ------
     IsingRGError
-        With a one-line message naming the first problem found.
+        With a one-line message naming the file and the first problem found.
     """
     path = Path(path)
-    with _open(path) as f:
-        fmt = f.attrs.get("format")
-        if isinstance(fmt, bytes):
-            fmt = fmt.decode()
-        if fmt != SAMPLE_FORMAT:
-            raise IsingRGError(f"{path} is not an ising_rg sample file (format={fmt!r})")
-        version = int(f.attrs.get("format_version", -1))
-        if version != SAMPLE_FORMAT_VERSION:
-            raise IsingRGError(
-                f"{path} has sample format version {version}; this ising_rg reads version "
-                f"{SAMPLE_FORMAT_VERSION}"
-            )
-        missing = [a for a in _REQUIRED_ATTRS if a not in f.attrs]
-        missing += [d for d in ("spins", "energy", "magnetization") if d not in f]
-        if missing:
-            raise IsingRGError(f"{path} is missing {', '.join(missing)}")
-        dset = f["spins"]
-        if dset.ndim != 3 or dset.shape[1] != dset.shape[2] or dset.shape[0] < 1:
-            raise IsingRGError(f"{path}: /spins must have shape (n, L, L), got {dset.shape}")
-        if dset.dtype != np.int8:
-            raise IsingRGError(f"{path}: /spins must be int8, got {dset.dtype}")
-        n, size, _ = dset.shape
-        if int(f.attrs["size"]) != size:
-            raise IsingRGError(f"{path}: size attribute {f.attrs['size']} != lattice size {size}")
-        energy = np.asarray(f["energy"])
-        magnetization = np.asarray(f["magnetization"])
-        for name, arr in (("energy", energy), ("magnetization", magnetization)):
-            if arr.shape != (n,) or arr.dtype != np.float64:
-                raise IsingRGError(f"{path}: /{name} must be float64 of shape ({n},)")
-            if not np.all(np.isfinite(arr)):
-                raise IsingRGError(f"{path}: /{name} contains non-finite values")
-        coupling = float(f.attrs["coupling"])
-        if not (np.isfinite(coupling) and coupling > 0):
-            raise IsingRGError(f"{path}: coupling attribute must be positive, got {coupling}")
-        data = np.asarray(dset) if spins else np.empty((0, size, size), dtype=np.int8)
-        if spins and not np.all(np.abs(data) == 1):
-            raise IsingRGError(f"{path}: /spins must contain only -1 and +1")
-        options = json.loads(f.attrs.get("options", "{}"))
-        attrs = {k: f.attrs[k] for k in _REQUIRED_ATTRS}
-    return SampleSet(
-        spins=data, energy=energy, magnetization=magnetization, size=size, coupling=coupling,
-        algorithm=str(attrs["algorithm"]), seed=int(attrs["seed"]),
-        thermalization_sweeps=float(attrs["thermalization_sweeps"]),
-        spacing_sweeps=float(attrs["spacing_sweeps"]),
-        tau_int_energy=float(attrs["tau_int_energy"]),
-        tau_int_abs_magnetization=float(attrs["tau_int_abs_magnetization"]), options=options,
-    )
+    with open_hdf5(path, WHAT) as f, reading(path, WHAT):
+        return _read(f, path, spins)
+
+
+def _read(f, path: Path, read_spins: bool) -> SampleSet:
+    check_format(f, path, WHAT, SAMPLE_FORMAT, SAMPLE_FORMAT_VERSION)
+    size = integer_attribute(f, "size", path, 2)
+    coupling = number_attribute(f, "coupling", path, above=0)
+    temperature = number_attribute(f, "temperature", path, above=0)
+    if abs(temperature * coupling - 1) > 1e-9:
+        raise IsingRGError(f"{path}: attribute 'temperature' ({temperature:g}) is not "
+                           f"1 / coupling ({1 / coupling:g})")
+    algorithm = text_attribute(f, "algorithm", path, ALGORITHMS)
+    seed = integer_attribute(f, "seed", path, 0)
+    sweeps = {"thermalization_sweeps": number_attribute(f, "thermalization_sweeps", path,
+                                                        minimum=0)}
+    for name in ("spacing_sweeps", "tau_int_energy", "tau_int_abs_magnetization"):
+        sweeps[name] = number_attribute(f, name, path, above=0)
+    for name in ("package_version", "created"):
+        text_attribute(f, name, path)
+    options = json_attribute(f, "options", path, dict)
+
+    spins = dataset(f, "spins", path, np.int8, ("n", "L", "L"))
+    n, side, _ = spins.shape
+    if n < 1:
+        raise IsingRGError(f"{path}: dataset /spins holds no configurations")
+    if side != size:
+        raise IsingRGError(f"{path}: attribute 'size' ({size}) is not the lattice size of "
+                           f"/spins ({side})")
+    series = {}
+    for name, bound in (("energy", 2.0), ("magnetization", 1.0)):
+        values = dataset(f, name, path, np.float64, (n,))[()]
+        if not np.isfinite(values).all():
+            raise IsingRGError(f"{path}: dataset /{name} contains NaN or infinite values")
+        if np.abs(values).max() > bound * (1 + 1e-12):
+            raise IsingRGError(f"{path}: dataset /{name} has values beyond +-{bound:g} per spin")
+        series[name] = values
+    if read_spins:
+        data = spins[()]
+        if not np.all(np.abs(data) == 1):
+            raise IsingRGError(f"{path}: dataset /spins must contain only -1 and +1")
+    else:
+        data = np.empty((0, size, size), dtype=np.int8)
+    return SampleSet(spins=data, energy=series["energy"], magnetization=series["magnetization"],
+                     size=size, coupling=coupling, algorithm=algorithm, seed=seed,
+                     options=options, **sweeps)

@@ -1,4 +1,8 @@
-"""What the report's sections and figures share: reading aggregated metrics and formatting them."""
+"""What the report's sections and figures share: reading aggregated metrics and formatting them.
+
+Every number of the report is written by ``format_measurement`` (a mean rounded by its standard
+error; ``ising_rg.formatting``) or, for a number without an error, ``significant``.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,11 @@ import numpy as np
 
 from ising_rg import paper
 from ising_rg.experiments.aggregate import group_key
+from ising_rg.formatting import format_measurement, significant
+
+__all__ = ["L1_ZERO_KEY", "PAPER_KEY", "PERMUTED_KEY", "SIGMAS", "UNTRAINED_KEY", "ReportInputs",
+           "differs", "fmt_length", "format_measurement", "job_setting", "layer_indices",
+           "metric", "sci", "significant", "sweep_rows"]
 
 #: The aggregate's groups at the paper's coupling: the paper recipe and each control.
 PAPER_KEY, L1_ZERO_KEY, PERMUTED_KEY, UNTRAINED_KEY = (
@@ -45,20 +54,27 @@ def metric(agg: dict, group_key: str, name: str) -> tuple[float, float, int]:
     return entry["mean"], sem, entry["n"]
 
 
-def fmt(mean: float, sem: float, digits: int = 3) -> str:
-    """"mean ± sem" to ``digits`` significant digits; "n/a" for a missing mean."""
-    if not np.isfinite(mean):
-        return "n/a"
-    if not np.isfinite(sem):
-        return f"{mean:.{digits}g}"
-    return f"{mean:.{digits}g} ± {sem:.2g}"
-
-
 def fmt_length(mean: float, sem: float, size: int) -> str:
     """A fitted correlation length; beyond half the lattice the fit has no decay to measure."""
     if np.isfinite(mean) and mean > size / 2:
         return f"> {size // 2} (no decay)"
-    return fmt(mean, sem)
+    return format_measurement(mean, sem)
+
+
+def job_setting(results: list[dict], *keys: str) -> object:
+    """A setting the jobs used, from the extras of the first job at the paper's point that
+    records it (e.g. ``"flow", "runs", "up", "settings", "n_chains"``); None if none does. The
+    report's prose states these numbers instead of repeating them as literals."""
+    for result in results:
+        job = result.get("job", {})
+        if job.get("variant") != "paper" or job.get("coupling") != paper.COUPLING:
+            continue
+        value = result.get("extras", {})
+        for key in keys:
+            value = value.get(key) if isinstance(value, dict) else None
+        if value is not None:
+            return value
+    return None
 
 
 def layer_indices(agg: dict, group_key: str) -> list[int]:
@@ -73,7 +89,11 @@ def sci(value: float) -> str:
     return f"{mantissa}e{int(exponent)}"
 
 
-def differs(a: tuple, b: tuple, sigmas: float = 3.0) -> bool | None:
+#: A difference counts when it exceeds this many combined standard errors (``differs``).
+SIGMAS = 3.0
+
+
+def differs(a: tuple, b: tuple, sigmas: float = SIGMAS) -> bool | None:
     """Is a above b by more than ``sigmas`` combined standard errors? None if undecidable."""
     (ma, sa, _), (mb, sb, _) = a, b
     if not (np.isfinite(ma) and np.isfinite(mb)):

@@ -12,13 +12,16 @@ from ising_rg.experiments.report.common import (
     L1_ZERO_KEY,
     PAPER_KEY,
     PERMUTED_KEY,
+    SIGMAS,
     UNTRAINED_KEY,
     ReportInputs,
     differs,
-    fmt,
     fmt_length,
+    format_measurement,
+    job_setting,
     metric,
     sci,
+    significant,
     sweep_rows,
 )
 from ising_rg.experiments.report.figures import (
@@ -31,6 +34,10 @@ from ising_rg.experiments.report.figures import (
 from ising_rg.pipeline import exact_reference
 
 K = paper.COUPLING  # the paper's point, where the controls are run
+# The rules of the answers, stated in the prose from these values.
+ISING_COUPLING_FACTOR = 2.0  # K_eff at least K / this factor ...
+NEXT_NEAREST_SHARE = 0.5  # ... and next-nearest below this share of nearest: Ising
+LONGER_RANGE = 1.5  # activation correlations this many times the spins' reach "further"
 
 
 def header(inputs: ReportInputs) -> list[str]:
@@ -74,12 +81,15 @@ def paper_point(inputs: ReportInputs) -> list[str]:
         side = np.sqrt(pr_mean) if np.isfinite(pr_mean) else np.nan
         side_sem = 0.5 * pr_sem / side if np.isfinite(side) and side > 0 else np.nan
         lines.append(
-            f"| {layer} | {2**layer} | {fmt(*m['dead_fraction'][:2], 2)} | "
-            f"{fmt(side, side_sem)} | {fmt(*m['radius_of_gyration'][:2])} | "
-            f"{fmt(*m['locality'][:2])} ({fmt(*m['locality_chance'][:2])}) | "
-            f"{fmt(*m['block_spin_correlation'][:2])} "
-            f"({fmt(*m['block_spin_correlation_chance'][:2])}) | "
-            f"{fmt(*m['weighted_locality'][:2])} ({fmt(*m['weighted_locality_chance'][:2])}) |")
+            f"| {layer} | {2**layer} | {format_measurement(*m['dead_fraction'][:2])} | "
+            f"{format_measurement(side, side_sem)} | "
+            f"{format_measurement(*m['radius_of_gyration'][:2])} | "
+            f"{format_measurement(*m['locality'][:2])} "
+            f"({format_measurement(*m['locality_chance'][:2])}) | "
+            f"{format_measurement(*m['block_spin_correlation'][:2])} "
+            f"({format_measurement(*m['block_spin_correlation_chance'][:2])}) | "
+            f"{format_measurement(*m['weighted_locality'][:2])} "
+            f"({format_measurement(*m['weighted_locality_chance'][:2])}) |")
     lines.append("")
     return lines
 
@@ -97,8 +107,8 @@ def generative(inputs: ReportInputs) -> list[str]:
         dbn = metric(agg, PAPER_KEY, f"generative.{name}.dbn")
         mc = metric(agg, PAPER_KEY, f"generative.{name}.monte_carlo")
         ex = exact_values.get(name)
-        lines.append(f"| {name} | {fmt(*dbn[:2])} | {fmt(*mc[:2])} | "
-                     f"{'n/a' if ex is None else f'{ex:.4f}'} |")
+        lines.append(f"| {name} | {format_measurement(*dbn[:2])} | "
+                     f"{format_measurement(*mc[:2])} | {format_measurement(ex, 0.0)} |")
     lines.append("")
     return lines
 
@@ -111,11 +121,12 @@ def convergence(inputs: ReportInputs) -> list[str]:
                     key=lambda r: r["job"]["epochs"])
     if len(series) <= 1:
         return []
+    n_seeds = inputs.aggregate["groups"].get(PAPER_KEY, {}).get("n", 0)
     lines = [
         "**Convergence.** Replicate 0 (same data, same initial weights) trained for "
         + ", ".join(str(r["job"]["epochs"]) for r in series)
-        + " epochs per layer; the last column is the spread over the 5 short-run seeds "
-        "(standard deviation), for scale:\n",
+        + f" epochs per layer; the last column is the spread over the {n_seeds} short-run "
+        "seeds (standard deviation), for scale:\n",
         "| layer | metric | " + " | ".join(f"{r['job']['epochs']} epochs" for r in series)
         + " | seed spread |",
         "| --- | --- | " + " | ".join("---" for _ in series) + " | --- |",
@@ -128,8 +139,8 @@ def convergence(inputs: ReportInputs) -> list[str]:
             cells = [r["summary"].get(key) for r in series]
             spread = inputs.aggregate["groups"][PAPER_KEY]["metrics"].get(key, {}).get("std")
             lines.append(f"| {layer} | {label} | "
-                         + " | ".join("n/a" if c is None else f"{c:.3g}" for c in cells)
-                         + f" | {'n/a' if spread is None else f'{spread:.2g}'} |")
+                         + " | ".join(significant(c) for c in cells)
+                         + f" | {significant(spread, 2)} |")
     lines.append("")
     return lines
 
@@ -154,10 +165,13 @@ def controls(inputs: ReportInputs) -> list[str]:
         untrained = metric(agg, UNTRAINED_KEY, f"layer{layer}.locality")
         chance = metric(agg, PAPER_KEY, f"layer{layer}.locality_chance")
         lines.append(
-            f"| {layer} | {fmt(*paper[:2])} | {fmt(*l1zero[:2])} | {fmt(*back[:2])} | "
-            f"{fmt(*trained[:2])} | {fmt(*untrained[:2])} | {fmt(*chance[:2])} |")
+            f"| {layer} | {format_measurement(*paper[:2])} | "
+            f"{format_measurement(*l1zero[:2])} | {format_measurement(*back[:2])} | "
+            f"{format_measurement(*trained[:2])} | {format_measurement(*untrained[:2])} | "
+            f"{format_measurement(*chance[:2])} |")
         verdicts.append((layer, paper, l1zero, back, trained, untrained))
-    lines += ["", "Rule: a difference counts when it exceeds 3 combined standard errors.\n"]
+    lines += ["", f"Rule: a difference counts when it exceeds {SIGMAS:g} combined standard "
+              "errors.\n"]
     for layer, paper, l1zero, back, trained, untrained in verdicts:
         survives = differs(l1zero, untrained)
         needs_l1 = differs(paper, l1zero)
@@ -166,12 +180,13 @@ def controls(inputs: ReportInputs) -> list[str]:
             f"* Layer {layer}: without L1 the fields are "
             f"{'still' if survives else 'not' if survives is False else 'undecided:'} "
             f"more local than the untrained network "
-            f"({fmt(*l1zero[:2])} vs {fmt(*untrained[:2])}); L1 "
+            f"({format_measurement(*l1zero[:2])} vs {format_measurement(*untrained[:2])}); L1 "
             f"{'does' if needs_l1 else 'does not' if needs_l1 is False else 'may'} "
-            f"make them more local ({fmt(*paper[:2])} vs {fmt(*l1zero[:2])}). "
-            f"Un-permuting the permuted network's fields "
+            f"make them more local ({format_measurement(*paper[:2])} vs "
+            f"{format_measurement(*l1zero[:2])}). Un-permuting the permuted network's fields "
             f"{'restores' if restored else 'does not restore' if restored is False else '?'} "
-            f"locality ({fmt(*back[:2])} mapped back vs {fmt(*trained[:2])} as trained).")
+            f"locality ({format_measurement(*back[:2])} mapped back vs "
+            f"{format_measurement(*trained[:2])} as trained).")
     lines.append("")
     return lines
 
@@ -188,8 +203,8 @@ def _sweep_answer(layers: list[int], xi_values: list[float],
         tracks = size_ratio > np.sqrt(xi_ratio)
         lines.append(
             f"**Answer.** Across the sweep the data's correlation length changes by a factor "
-            f"{xi_ratio:.0f}, while no layer's radius of gyration changes by more than a factor "
-            f"{size_ratio:.2f}: receptive-field size "
+            f"{significant(xi_ratio, 2)}, while no layer's radius of gyration changes by more "
+            f"than a factor {significant(size_ratio)}: receptive-field size "
             f"{'tracks' if tracks else 'does not track'} xi (rule: it would have to change by "
             f"more than the square root of xi's factor). ")
         block_rg = np.array([np.sqrt((4.0**layer - 1) / 6) for layer in layers])
@@ -197,7 +212,7 @@ def _sweep_answer(layers: list[int], xi_values: list[float],
         lines.append(
             f"Nor does it follow the blocking prediction: measured sizes "
             f"{'exceed' if above else 'do not all exceed'} the 2^l x 2^l block's R_g "
-            f"({', '.join(f'{v:.2f}' for v in block_rg)} for layers "
+            f"({', '.join(significant(v) for v in block_rg)} for layers "
             f"{', '.join(map(str, layers))}) at every K and layer.\n")
     for layer in layers:
         x, y = np.array(xi_values), np.array(size_values[layer])
@@ -206,8 +221,9 @@ def _sweep_answer(layers: list[int], xi_values: list[float],
             r = float(np.corrcoef(x[ok], y[ok])[0, 1])
             lines.append(
                 f"* Layer {layer}: Pearson correlation between R_g and xi across the sweep "
-                f"r = {r:+.2f}; R_g ranges {np.nanmin(y):.2f} to {np.nanmax(y):.2f} "
-                f"(a uniform {2**layer} x {2**layer} block has {np.sqrt((4**layer - 1) / 6):.2f}).")
+                f"r = {r:+.2f}; R_g ranges {significant(np.nanmin(y))} to "
+                f"{significant(np.nanmax(y))} (a uniform {2**layer} x {2**layer} block has "
+                f"{significant(np.sqrt((4**layer - 1) / 6))}).")
     lines.append("")
     return lines
 
@@ -229,8 +245,8 @@ def sweep(inputs: ReportInputs) -> list[str]:
         for layer in layers:
             rg = metric(agg, key, f"layer{layer}.radius_of_gyration")
             size_values[layer].append(rg[0])
-            cells.append(fmt(*rg[:2]))
-        lines.append(f"| {coupling:g} | {1 / coupling:.3f} | {fmt(*xi[:2])} | "
+            cells.append(format_measurement(*rg[:2]))
+        lines.append(f"| {coupling:g} | {1 / coupling:.3f} | {format_measurement(*xi[:2])} | "
                      + " | ".join(cells) + " |")
     lines.append("")
     return lines + _sweep_answer(layers, xi_values, size_values)
@@ -243,24 +259,27 @@ def couplings(inputs: ReportInputs) -> list[str]:
     figure = couplings_figure(inputs.results, inputs.figure_dir, K)
     if figure:
         lines.append(f"![learned couplings](figures/{figure})\n")
+    n_contexts = job_setting(inputs.results, "couplings", "settings", "n_contexts")
     lines.append(
         "K_eff(i, j) = [-F(1,1) - F(0,0) + F(1,0) + F(0,1)] / 4 with sites i, j set and every "
-        "other site held at a data configuration (50 contexts), averaged over all pairs at a "
-        "distance: the coefficient of s_i s_j that the RBM's visible marginal contains.\n")
+        f"other site held at a data configuration ({significant(n_contexts)} contexts), "
+        "averaged over all pairs at a distance: the coefficient of s_i s_j that the RBM's "
+        "visible marginal contains.\n")
     nn = metric(agg, PAPER_KEY, "couplings.nearest_neighbour")
     nnn = metric(agg, PAPER_KEY, "couplings.next_nearest_neighbour")
     lines.append(
         f"Effective nearest-neighbour coupling of the first RBM's visible marginal "
-        f"K_eff = {fmt(*nn[:2])} against the true K = {K:g}; next-nearest "
-        f"{fmt(*nnn[:2])} (true 0).\n")
+        f"K_eff = {format_measurement(*nn[:2])} against the true K = {K:g}; next-nearest "
+        f"{format_measurement(*nnn[:2])} (true 0).\n")
     if np.isfinite(nn[0]) and np.isfinite(nnn[0]) and nn[0] != 0:
+        ising = nn[0] >= K / ISING_COUPLING_FACTOR and nnn[0] <= NEXT_NEAREST_SHARE * nn[0]
         lines.append(
-            f"**Answer.** The first RBM's marginal holds {100 * nn[0] / K:.0f}% of the "
-            f"true nearest-neighbour coupling, and {100 * nnn[0] / nn[0]:.0f}% of that again "
-            f"at the next-nearest distance, where the true model has none: it is "
-            f"{'not ' if nn[0] < 0.5 * K or nnn[0] > 0.5 * nn[0] else ''}"
-            f"the nearest-neighbour Ising Hamiltonian (rule: K_eff within a factor 2 of K and "
-            f"next-nearest below half of nearest).\n")
+            f"**Answer.** The first RBM's marginal holds {significant(100 * nn[0] / K, 2)}% of "
+            f"the true nearest-neighbour coupling, and {significant(100 * nnn[0] / nn[0], 2)}% "
+            f"of that again at the next-nearest distance, where the true model has none: it is "
+            f"{'not ' if not ising else ''}the nearest-neighbour Ising Hamiltonian (rule: "
+            f"K_eff at least K / {ISING_COUPLING_FACTOR:g} and next-nearest at most "
+            f"{NEXT_NEAREST_SHARE:g} of nearest).\n")
     return lines
 
 
@@ -271,9 +290,15 @@ def rbm_flow(inputs: ReportInputs) -> list[str]:
     figure = flow_figure(inputs.results, inputs.figure_dir, inputs.size)
     if figure:
         lines.append(f"![RBM flow](figures/{figure})\n")
+    settings = (job_setting(inputs.results, "flow", "runs", "up", "settings", key)
+                for key in ("n_chains", "n_steps"))
+    n_chains, n_steps = (significant(value) for value in settings)
+    n_tail = significant(job_setting(inputs.results, "flow", "fixed_point", "starts", "up",
+                                     "n_tail_steps"))
     lines += [
         "Each step samples h from P(h|v), then v from P(v|h) (block Gibbs sampling of the "
-        "first RBM), 200 chains; the end point is the mean over the last 20% of steps.\n",
+        f"first RBM), {n_chains} chains for {n_steps} steps; the end point is the mean over the "
+        f"last {n_tail} steps.\n",
         "| start | <E>/N at the end | <abs m> at the end | T_eff from exact E(T) |",
         "| --- | --- | --- | --- |",
     ]
@@ -281,7 +306,8 @@ def rbm_flow(inputs: ReportInputs) -> list[str]:
         e_fix = metric(agg, PAPER_KEY, f"flow.{start}.energy_per_spin")
         m_fix = metric(agg, PAPER_KEY, f"flow.{start}.abs_magnetization")
         t_eff = metric(agg, PAPER_KEY, f"flow.{start}.effective_temperature")
-        lines.append(f"| {start} | {fmt(*e_fix[:2])} | {fmt(*m_fix[:2])} | {fmt(*t_eff[:2])} |")
+        lines.append(f"| {start} | {format_measurement(*e_fix[:2])} | "
+                     f"{format_measurement(*m_fix[:2])} | {format_measurement(*t_eff[:2])} |")
     converged = metric(agg, PAPER_KEY, "flow.converged")
     t_up = metric(agg, PAPER_KEY, "flow.up.effective_temperature")[0]
     if np.isfinite(t_up):
@@ -289,12 +315,21 @@ def rbm_flow(inputs: ReportInputs) -> list[str]:
         where = ("above the training temperature, away from T_c" if t_up > t_train + 0.1 else
                  "near the training temperature" if t_up > t_c + 0.1 else "at or below T_c")
         lines.append(
-            f"\n**Answer.** The flow settles at T_eff = {t_up:.2f} (from all-up): {where}.")
+            f"\n**Answer.** The flow settles at T_eff = {significant(t_up)} (from all-up): "
+            f"{where}.")
+    n_sigma = job_setting(inputs.results, "flow", "fixed_point", "n_sigma")
+    n_sigma = "n/a" if n_sigma is None else f"{n_sigma:g}"
     lines.append(
         f"\nTraining temperature T = {1 / K:.3f}, T_c = "
         f"{exact.critical_temperature():.3f}. Fraction of seeds whose two starts end at the "
-        f"same energy (within 3 sigma): {fmt(converged[0], np.nan, 2)}.\n")
+        f"same energy (within {n_sigma} sigma): {_count_of(converged)}.\n")
     return lines
+
+
+def _count_of(fraction: tuple[float, float, int]) -> str:
+    """A metric that is a fraction of the seeds (mean of 0/1 per seed), as "k of n"."""
+    mean, _, n = fraction
+    return "n/a" if not np.isfinite(mean) or n == 0 else f"{round(mean * n)} of {n}"
 
 
 def hidden_correlations(inputs: ReportInputs) -> list[str]:
@@ -322,11 +357,12 @@ def hidden_correlations(inputs: ReportInputs) -> list[str]:
                     for layer in layers]
         if np.isfinite(data_xi):
             longer = [f"{layer}" for layer, x in zip(layers, layer_xi, strict=True)
-                      if np.isfinite(x) and x > 1.5 * data_xi]
+                      if np.isfinite(x) and x > LONGER_RANGE * data_xi]
             lines.append(
-                f"\n**Answer** (K = {K:g}). The spins' correlation length is {data_xi:.2f}; "
-                f"layer(s) {', '.join(longer) if longer else 'none'} have activation "
-                f"correlations reaching more than 1.5 times as far. An RG step would keep "
+                f"\n**Answer** (K = {K:g}). The spins' correlation length is "
+                f"{significant(data_xi)}; layer(s) {', '.join(longer) if longer else 'none'} "
+                f"have activation correlations reaching more than {LONGER_RANGE:g} times as "
+                f"far. An RG step would keep "
                 f"xi_h = xi in original spacings; activations correlated over longer distances "
                 f"than the spins themselves are not what a local block-spin map produces.\n")
     lines.append(
