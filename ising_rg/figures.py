@@ -89,50 +89,86 @@ def receptive_fields(metrics: dict, arrays: dict) -> plt.Figure:
 def _mean_std(entry: dict | None) -> tuple[float, float]:
     if not entry:
         return np.nan, np.nan
-    mean, std = entry.get("mean"), entry.get("std")
+    mean, std = entry.get("mean"), entry.get("std", entry.get("error"))
     return (np.nan if mean is None else mean), (0.0 if std is None else std)
 
 
+# Field kinds as drawn: (key in a layer's metrics, None for the top level), marker, colour, label.
+_KINDS = ((None, "o", OKABE_ITO[0], "weight product r(l)"),
+          ("activation_weighted", "s", OKABE_ITO[1], "activation-weighted <v|h>-<v>"),
+          ("jacobian", "^", OKABE_ITO[2], "mean Jacobian <dh/dv>"))
+# Panels of field_sizes: (metric, transform of the mean, y label, title).
+_SIZE_PANELS = (
+    ("participation_ratio", np.sqrt, "sqrt(participation ratio)  [lattice spacings]",
+     "size: PR of the squared weights"),
+    ("radius_of_gyration", None, "radius of gyration  [lattice spacings]",
+     "extent about the periodic centroid"),
+    ("half_weight_radius", None, "half-weight radius  [lattice spacings]",
+     "radius holding half the squared weight"),
+    ("sites_above_noise", np.sqrt, "sqrt(sites above noise)  [lattice spacings]",
+     "sites above the untrained network's noise"),
+    ("locality", None, "weight fraction in best b x b window", "locality (dotted: chance)"),
+    ("correlation_length", None, "xi of the units  [lattice spacings]",
+     "correlation length (grey: spins, black: exact)"),
+)
+
+
+def _series(layers: list[dict], kind: str | None, metric: str,
+            transform=None) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and spread (std over units, or the error of a correlation length) per layer, of
+    one metric of one field kind; NaN where absent. ``transform`` maps the mean (the spread
+    goes through its derivative, numerically)."""
+    values = np.array([_mean_std((layer if kind is None else layer.get(kind, {})).get(metric))
+                       for layer in layers], dtype=float).reshape(-1, 2)
+    mean, spread = values[:, 0], values[:, 1]
+    if transform is not None:
+        step = 1e-6 * np.maximum(np.abs(mean), 1e-12)
+        slope = (transform(mean + step) - transform(mean)) / step
+        with np.errstate(invalid="ignore"):
+            mean, spread = transform(mean), np.abs(slope) * spread
+    return mean, np.nan_to_num(spread, nan=0.0, posinf=0.0)
+
+
 def field_sizes(metrics: dict) -> plt.Figure:
-    """Receptive-field size and locality per layer against the block-spin prediction."""
+    """Receptive-field size, locality and correlation length per layer, for the three kinds of
+    field, beside what ideal Kadanoff units score on the same data (reference lines)."""
     layers = metrics["layers"]
     index = np.array([layer["index"] for layer in layers])
-    block = np.array([layer["block_size"] for layer in layers], dtype=float)
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4), layout="constrained")
-    for group, marker, colour, label in (
-        (None, "o", OKABE_ITO[0], "weight product r(l)"),
-        ("activation_weighted", "s", OKABE_ITO[1], "activation-weighted <v|h>-<v>"),
-    ):
-        source = [layer if group is None else layer.get(group, {}) for layer in layers]
-        pr = np.array([_mean_std(s.get("participation_ratio")) for s in source])
-        rg = np.array([_mean_std(s.get("radius_of_gyration")) for s in source])
-        loc = np.array([_mean_std(s.get("locality")) for s in source])
-        # sqrt(PR) is the side of the uniform square block with the same participation ratio.
-        side = np.sqrt(pr[:, 0])
-        side_err = 0.5 * pr[:, 1] / np.maximum(side, 1e-12)
-        axes[0].errorbar(index, side, side_err, marker=marker, color=colour, capsize=3,
-                         label=label)
-        axes[1].errorbar(index, rg[:, 0], rg[:, 1], marker=marker, color=colour, capsize=3,
-                         label=label)
-        axes[2].errorbar(index, loc[:, 0], loc[:, 1], marker=marker, color=colour, capsize=3,
-                         label=label)
-        chance = [s.get("locality", {}).get("chance") for s in source]
-        axes[2].plot(index, [np.nan if c is None else c for c in chance], marker=marker,
-                     color=colour, linestyle=":", alpha=0.7, label=f"chance ({label.split()[0]})")
-    axes[0].plot(index, block, "k--", label="Kadanoff block b = 2^l")
-    axes[1].plot(index, np.sqrt((block**2 - 1) / 6), "k--", label="uniform b x b block")
-    axes[0].set_ylabel("sqrt(participation ratio)  [lattice spacings]")
-    axes[1].set_ylabel("radius of gyration  [lattice spacings]")
-    axes[2].set_ylabel("weight fraction in best b x b window")
-    titles = ("size (PR of squared weights)", "extent about the periodic centroid",
-              "locality vs shuffled chance")
-    for ax, title in zip(axes, titles, strict=True):
-        ax.set_xlabel("layer l")
+    fig, axes = plt.subplots(2, 3, figsize=(14, 8), layout="constrained")
+    for ax, (metric, transform, ylabel, title) in zip(axes.flat, _SIZE_PANELS, strict=True):
+        for offset, (kind, marker, colour, label) in enumerate(_KINDS):
+            mean, spread = _series(layers, kind, metric, transform)
+            ax.errorbar(index + 0.06 * (offset - 1), mean, spread, marker=marker, color=colour,
+                        capsize=3, label=label)
+            for rule, style in (("average", "--"), ("majority", ":")):
+                references = [(layer.get("kadanoff_reference") or {}).get(rule) or {}
+                              for layer in layers]
+                ideal, _ = _series(references, kind, metric, transform)
+                ax.plot(index, ideal, style, color=colour, lw=1, alpha=0.8)
+            if metric == "locality":
+                chance = [((layer if kind is None else layer.get(kind, {})).get("locality")
+                           or {}).get("chance") for layer in layers]
+                ax.plot(index, [np.nan if c is None else c for c in chance], marker=marker,
+                        color=colour, ls="none", alpha=0.4, mfc="none")
+        if metric == "correlation_length":
+            data = (metrics.get("data") or {}).get("correlation_length") or {}
+            xi, error = _mean_std(data)
+            if np.isfinite(xi):
+                ax.axhspan(xi - error, xi + error, color="0.85", zorder=0)
+                ax.axhline(xi, color="0.5", lw=1)
+            if data.get("exact") is not None:
+                ax.axhline(data["exact"], color="k", lw=1)
+        ax.set_xlabel("layer l (Kadanoff block b = 2^l)")
         ax.set_xticks(index)
+        ax.set_ylabel(ylabel)
         ax.set_title(title, fontsize=10)
-        ax.legend(fontsize=7)
-    axes[0].set_yscale("log", base=2)
-    fig.suptitle("Receptive fields per layer against block-spin RG (mean +- std over live units)")
+    axes[0, 0].set_yscale("log", base=2)
+    handles = [plt.Line2D([], [], marker=m, color=c, label=label) for _, m, c, label in _KINDS]
+    handles += [plt.Line2D([], [], ls=style, color="0.3", label=f"ideal Kadanoff unit, {rule}")
+                for style, rule in (("--", "block average"), (":", "majority rule"))]
+    fig.legend(handles=handles, loc="outside lower center", ncol=5, fontsize=8)
+    fig.suptitle("Receptive fields per layer against block-spin RG (mean +- std over live units; "
+                 "lines: ideal Kadanoff units on the same data, in each kind's colour)")
     return fig
 
 

@@ -39,7 +39,13 @@ from ising_rg.io.results import (
 )
 from ising_rg.io.samples import read_samples, write_samples
 from ising_rg.rbm.dbn import DBN
-from ising_rg.rg.analysis import N_ANALYSIS, analyze, receptive_field_arrays
+from ising_rg.rg.analysis import (
+    FIELD_KINDS,
+    N_ANALYSIS,
+    analyze,
+    receptive_field_arrays,
+    untrained_counterpart,
+)
 from ising_rg.rg.blockspin import majority_block_spins
 from ising_rg.rg.decimation1d import decimation_summary
 from ising_rg.rg.quality import training_health
@@ -186,30 +192,31 @@ def measure_network(network, spins: np.ndarray, coupling: float, *, seed: int = 
 
     Returns
     -------
-    (metrics, fields): ``analyze``'s JSON-ready dict with exact references at (K, L), and
+    (metrics, fields): ``analyze``'s JSON-ready dict with exact references at (K, L), its noise
+    levels from the network's untrained counterpart (``untrained_counterpart``: the same
+    architecture, recipe and seed at zero epochs), and
     ``receptive_field_arrays(network, spins)``.
     """
     with stage(progress, "receptive fields"):
         fields = receptive_field_arrays(network, spins, n_analysis=n_analysis)
+        untrained = untrained_counterpart(network, spins_to_visible(fields["spins"]))
     with stage(progress, "layer metrics and generative sampling"):
         metrics = analyze(network, spins, coupling, seed=seed, n_generative=n_generative,
                           exact=exact_reference(coupling, np.shape(spins)[-1]), n_gibbs=n_gibbs,
-                          n_analysis=n_analysis, fields=fields)
+                          n_analysis=n_analysis, fields=fields, untrained=untrained)
     return metrics, fields
 
 
 def figure_arrays(dbn, samples: SampleSet, fields: dict[str, Any],
                   seed: int = 0) -> dict[str, np.ndarray]:
     """The arrays behind the figures, keyed by their path in arrays.h5 (``io.results``):
-    receptive fields, an example configuration with its reconstructions and majority block
-    spins, and the training histories."""
+    receptive fields of every kind (``FIELD_KINDS``), an example configuration with its
+    reconstructions and majority block spins, and the training histories."""
     size = samples.size
     arrays: dict[str, np.ndarray] = {}
-    for layer, (product, weighted, live) in enumerate(zip(
-            fields["weight_product"], fields["activation_weighted"], fields["live"],
-            strict=True), start=1):
-        arrays[f"fields/weight_product/{layer}"] = product.astype(np.float32)
-        arrays[f"fields/activation_weighted/{layer}"] = weighted.astype(np.float32)
+    for layer, live in enumerate(fields["live"], start=1):
+        for kind in FIELD_KINDS:
+            arrays[f"fields/{kind}/{layer}"] = fields[kind][layer - 1].astype(np.float32)
         arrays[f"fields/live/{layer}"] = np.asarray(live, dtype=bool)
     example = samples.spins[len(samples.spins) // 2]
     arrays["example/spins"] = example

@@ -1,4 +1,5 @@
-"""Receptive fields: the paper's weight products and activation-weighted averages."""
+"""Receptive fields: the paper's weight products (over live units), activation-weighted
+averages, and the mean Jacobian against finite differences of the exact activation map."""
 
 import numpy as np
 import pytest
@@ -9,6 +10,7 @@ from ising_rg.rg.receptive_fields import (
     activation_weighted_receptive_fields,
     lattice_size,
     layer_activations,
+    mean_jacobian_fields,
     receptive_fields,
     spins_to_visible,
     weight_product_fields,
@@ -88,3 +90,74 @@ def test_activation_weighted_field_of_a_pixel_detector():
     assert field[0, 0, 1] == pytest.approx(1.0 - x[:, 1].mean(), abs=1e-6)
     assert np.abs(np.delete(field[0].ravel(), 1)).max() < 0.15
     assert len(layer_activations(dbn, x)) == 1
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _tiny_network(seed=4):
+    """A 3 x 3 lattice under layers of 5, 4 and 3 units, float64 throughout."""
+    rng = np.random.default_rng(seed)
+    sizes = (9, 5, 4, 3)
+    weights = [rng.normal(size=(a, b)) for a, b in zip(sizes[:-1], sizes[1:], strict=True)]
+    biases = [rng.normal(size=b) for b in sizes[1:]]
+    return weights, biases
+
+
+def _activations(weights, biases, v, live=None, frozen=None):
+    """The up pass h(l) = sigmoid(h(l-1) W(l) + c(l)). With ``live`` and ``frozen`` (the
+    activations at the unperturbed inputs), a dead unit passes on its frozen value whatever
+    the input: it passes no change on."""
+    out, x = [], v
+    for index, (w, c) in enumerate(zip(weights, biases, strict=True)):
+        x = _sigmoid(x @ w + c)
+        out.append(x)
+        if live is not None and index < len(live):
+            x = np.where(live[index], x, frozen[index])
+    return out
+
+
+@pytest.mark.parametrize("with_dead_unit", [False, True])
+def test_mean_jacobian_matches_finite_differences_of_the_activation_map(with_dead_unit):
+    weights, biases = _tiny_network()
+    v = np.random.default_rng(5).random((40, 9))  # any points in [0, 1]^9
+    live = None
+    if with_dead_unit:  # layer-1 unit 2 declared dead: its output is frozen for the layers above
+        live = [np.arange(5) != 2, np.ones(4, bool), np.ones(3, bool)]
+    base = _activations(weights, biases, v)
+    jacobians = mean_jacobian_fields(weights, base, 3, live, chunk=7)
+    step = 1e-6
+    for layer in range(3):
+        numeric = np.zeros((weights[layer].shape[1], 9))
+        for site in range(9):
+            up, down = v.copy(), v.copy()
+            up[:, site] += step
+            down[:, site] -= step
+            difference = (_activations(weights, biases, up, live, base)[layer]
+                          - _activations(weights, biases, down, live, base)[layer])
+            numeric[:, site] = (difference / (2 * step)).mean(axis=0)
+        np.testing.assert_allclose(jacobians[layer].reshape(-1, 9), numeric, atol=1e-8)
+
+
+def test_mean_jacobian_of_layer_one_is_the_mean_slope_times_the_weights():
+    weights, biases = _tiny_network()
+    h = _activations(weights, biases, np.random.default_rng(6).random((30, 9)))
+    (first,) = mean_jacobian_fields(weights[:1], h[:1], 3)
+    expected = (h[0] * (1 - h[0])).mean(axis=0)[:, None] * weights[0].T
+    np.testing.assert_allclose(first.reshape(5, 9), expected, rtol=1e-12)
+    with pytest.raises(IsingRGError):
+        mean_jacobian_fields(weights, h[:2], 3)
+
+
+def test_weight_products_drop_dead_units_of_the_layers_below():
+    weights, _ = _tiny_network()
+    live = [np.array([True, False, True, True, False]), np.array([True, True, False, True])]
+    fields = weight_product_fields(weights, 3, live)
+    keep1, keep2 = live
+    expected = weights[0][:, keep1] @ weights[1][keep1] @ (weights[2] * keep2[:, None])
+    np.testing.assert_allclose(fields[2].reshape(3, 9).T, expected, rtol=1e-12)
+    np.testing.assert_allclose(fields[0].reshape(5, 9).T, weights[0])  # own dead units kept
+    assert not np.allclose(fields[2], weight_product_fields(weights, 3)[2])
+    with pytest.raises(IsingRGError):
+        weight_product_fields(weights, 3, [np.ones(4, bool), np.ones(4, bool)])

@@ -1,17 +1,25 @@
-"""Field-shape metrics on synthetic fields with known answers: size, centroid, locality, tiling."""
+"""Field-shape metrics on synthetic fields with known answers: size, centroid, locality, tiling;
+sizes that a weak background cannot move."""
+
+import math
 
 import numpy as np
 import pytest
 
+from ising_rg.rbm.dbn import DBN
+from ising_rg.rg.receptive_fields import weight_product_fields
 from ising_rg.rg.shape import (
     best_window_fraction,
     centroid_coverage,
     dead_units,
+    half_weight_radius,
     locality,
     locality_chance,
+    noise_level,
     participation_ratio,
     periodic_centroid,
     radius_of_gyration,
+    sites_above,
 )
 
 L = 16
@@ -125,3 +133,52 @@ def test_dead_units():
     np.testing.assert_array_equal(
         dead_units(mean_activation), [True, True, False, False, False, True, True]
     )
+
+
+# ------------------------------------------------------------------------------ robust sizes
+@pytest.mark.parametrize(
+    ("block_size", "expected"),
+    [(1, 0.0), (2, math.sqrt(2) / 2), (4, math.sqrt(10) / 2),
+     # b = 8: exactly half the weight within sqrt(34)/2, so the midpoint to sqrt(50)/2
+     (8, (math.sqrt(34) + math.sqrt(50)) / 4)],
+)
+def test_half_weight_radius_of_uniform_blocks(block_size, expected):
+    fields = np.stack([block_field(L, block_size, (3, 5)),
+                       2.0 * block_field(L, block_size, (L - 1, L - 2), signs_seed=4)])
+    np.testing.assert_allclose(half_weight_radius(fields), expected, atol=1e-12)
+
+
+def _untrained_noise_level(size):
+    """Noise level of layer 1 of the paper's untrained network on an L x L lattice."""
+    rbm = DBN((size * size // 4,), random_state=0).initialize(size * size).rbms_[0]
+    return noise_level(weight_product_fields([rbm.weights_], size)[0])
+
+
+def test_noise_level_is_exceeded_at_one_site_per_untrained_unit():
+    size = 16
+    rbm = DBN((64,), random_state=0).initialize(size * size).rbms_[0]
+    fields = weight_product_fields([rbm.weights_], size)[0]
+    level = noise_level(fields)
+    assert sites_above(fields, level).mean() == pytest.approx(1.0, abs=0.05)
+    # The paper's initial weights are 0.1 N(0,1): the (1 - 1/256) quantile of their square.
+    assert level == pytest.approx(0.01 * 2.889**2, rel=0.1)
+    assert sites_above(block_field(size, 4, (2, 2)), level)[0] == 16
+
+
+@pytest.mark.parametrize("block_size", [2, 4, 8])
+def test_robust_sizes_ignore_a_weak_background_that_inflates_the_radius_of_gyration(block_size):
+    # A b x b block of 1 on the 40 x 40 torus, and the same with a uniform background of 2 %
+    # and 5 % of its amplitude on every other site.
+    size = 40
+    clean = block_field(size, block_size, (11, 17))
+    fields = np.stack([clean] + [np.where(clean > 0, 1.0, level) for level in (0.02, 0.05)])
+    half = half_weight_radius(fields)
+    np.testing.assert_allclose(half[1:], half[0], rtol=0.2)
+    level = _untrained_noise_level(size)
+    above = sites_above(fields, level)
+    np.testing.assert_array_equal(above, block_size**2)
+    rg = radius_of_gyration(fields)
+    assert rg[0] == pytest.approx(math.sqrt((block_size**2 - 1) / 6))
+    if block_size == 2:  # the background moves R_g from 0.71 to 6.1 and 11.6
+        np.testing.assert_allclose(rg[1:], [6.10, 11.56], atol=0.01)
+    assert rg[2] > 1.5 * rg[0]  # well outside 20 % for every b

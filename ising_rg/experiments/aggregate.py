@@ -39,7 +39,10 @@ def summarize(metrics: dict, extras: dict) -> dict[str, float | None]:
         prefix = f"layer{layer['index']}.permuted_coordinates."
         put(prefix + "locality", (layer.get("locality") or {}).get("mean"))
         put(prefix + "locality_chance", (layer.get("locality") or {}).get("chance"))
-    put("data.correlation_length", metrics["data"].get("correlation_length"))
+    put("data.correlation_length", (metrics["data"].get("correlation_length") or {}).get("mean"))
+    for layer in metrics["layers"]:
+        put(f"layer{layer['index']}.correlation_length",
+            (layer.get("correlation_length") or {}).get("mean"))
     for name in ("energy_per_spin", "abs_magnetization", "specific_heat", "susceptibility"):
         entry = metrics["generative"].get(name, {})
         for source in ("dbn", "monte_carlo"):
@@ -57,10 +60,6 @@ def summarize(metrics: dict, extras: dict) -> dict[str, float | None]:
     if "converged" in fixed:
         put("flow.converged", fixed["converged"])
         put("flow.max_energy_difference_sigma", fixed.get("max_energy_difference_sigma"))
-    for index, entry in enumerate(extras.get("hidden_correlations", []), start=1):
-        put(f"layer{index}.activation_correlation_length", entry.get("xi"))
-    put("data.activation_correlation_length",
-        extras.get("data_activation_correlation", {}).get("xi"))
     return out
 
 

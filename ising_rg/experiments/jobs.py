@@ -310,12 +310,12 @@ def _train(job: Job, visible: np.ndarray, folder: Path,
 
 
 def _extra_measurements(job: Job, network, visible: np.ndarray, fields: dict) -> dict:
-    """Learned couplings, the RBM flow, and the hidden layers' correlation lengths.
+    """Learned couplings and the RBM flow. (The ``hidden_correlations`` extra is a no-op: the
+    layers' correlation lengths are in metrics.json, ``layers[i].correlation_length``.)
 
     ``fields`` is ``receptive_field_arrays(network, spins)``, shared with the analysis.
     """
-    from ising_rg.rg import couplings, flow, hidden_correlations
-    from ising_rg.rg.analysis import N_ANALYSIS
+    from ising_rg.rg import couplings, flow
 
     out: dict[str, Any] = {}
     first = network.rbms_[0]
@@ -337,17 +337,4 @@ def _extra_measurements(job: Job, network, visible: np.ndarray, fields: dict) ->
                      for start, run in runs.items()},
             "fixed_point": fixed_point,
         }
-    if "hidden_correlations" in job.extras:
-        out["hidden_correlations"] = [
-            hidden_correlations.activation_correlation_length(
-                activations, centroids, job.size, live=live)
-            for activations, centroids, live in zip(
-                fields["activations"], fields["centroids"], fields["live"], strict=True)
-        ]
-        # The same estimator on the spins themselves (each site a unit at its own position),
-        # the like-for-like reference for the layers' correlation lengths.
-        sites = np.stack(np.divmod(np.arange(job.size**2), job.size), axis=1).astype(float)
-        subset = visible[:: max(1, len(visible) // N_ANALYSIS)]
-        out["data_activation_correlation"] = hidden_correlations.activation_correlation_length(
-            subset, sites, job.size)
     return out

@@ -1,15 +1,23 @@
 """The RG analysis of a trained DBN: every number behind results/metrics.json.
 
-``analyze`` measures, per layer l (Kadanoff block size b_l = 2^l), the size, locality,
-block-spin meaning and tiling of the receptive fields (both the paper's weight products and
-activation-weighted averages over data), each beside its chance level, over *live* units;
-and the thermodynamics of configurations generated or reconstructed by the DBN, against the
-Monte Carlo data and (optionally) exact values (``ising_rg.rg.quality``). The metrics
-themselves are in ``ising_rg.rg.shape`` (size, locality, tiling) and ``ising_rg.rg.blockcorr``
-(block-spin correlation). ``receptive_field_arrays`` returns the fields for figures.
+``analyze`` measures, per layer l (Kadanoff block size b_l = 2^l), over the layer's *live*
+units, for each of three kinds of receptive field (``ising_rg.rg.receptive_fields``: the paper's
+weight products, activation-weighted averages over data, and the data-averaged Jacobian
+<dh_a/dv_x>): the size (participation ratio, radius of gyration, and two measures a weak
+background cannot move: the half-weight radius and the number of sites above the untrained
+network's noise level), locality, block-spin meaning and tiling of the fields, each beside its
+chance level, and the correlation length of the units' activations binned by the fields'
+centroids (``ising_rg.rg.correlation``); the same for ideal Kadanoff units (majority rule and
+block average, ``ising_rg.rg.references``) on the same data through the same code, as the
+layer's ``kadanoff_reference``; the correlation length of the spins against the exact one;
+and the thermodynamics of configurations generated or reconstructed by the DBN
+(``ising_rg.rg.quality``). The metrics themselves are in ``ising_rg.rg.shape`` (size,
+locality, tiling) and ``ising_rg.rg.blockcorr`` (block-spin correlation).
+``receptive_field_arrays`` returns the fields for figures.
 
 The DBN is duck-typed (see ising_rg.rg.receptive_fields): ``rbms_`` (each with ``weights_``,
-``visible_bias_``, ``hidden_bias_``, ``transform``), ``reconstruct(X, depth)`` and
+``visible_bias_``, ``hidden_bias_``, ``transform`` = the logistic sigmoid of the input
+times the weights plus the hidden bias), ``reconstruct(X, depth)`` and
 ``sample(n_samples=, n_gibbs=, seed=)``.
 
 Random streams: every random choice draws from ``seed_stream(seed, stream, layer)`` =
@@ -24,9 +32,11 @@ from typing import Any
 
 import numpy as np
 
+from ising_rg import exact
 from ising_rg.checks import check_integer
 from ising_rg.errors import IsingRGError
 from ising_rg.io.jsonfile import to_json
+from ising_rg.rbm.dbn import DBN
 from ising_rg.rbm.trainer import DEAD_ACTIVATION_BOUNDS
 from ising_rg.rg.blockcorr import (
     block_spin_correlation,
@@ -34,30 +44,41 @@ from ising_rg.rg.blockcorr import (
     window_block_spins,
 )
 from ising_rg.rg.blockspin import as_spin_batch, coarse_grained_observables
+from ising_rg.rg.correlation import hidden_correlation_length
 from ising_rg.rg.quality import generative_quality, reconstruction_quality
 from ising_rg.rg.receptive_fields import (
     activation_weighted_fields,
     lattice_size,
     layer_activations,
+    mean_jacobian_fields,
     spins_to_visible,
     weight_product_fields,
 )
+from ising_rg.rg.references import KADANOFF_RULES, block_fields, kadanoff_units
 from ising_rg.rg.shape import (
     best_window_fraction,
     centroid_coverage,
     dead_units,
+    half_weight_radius,
     locality_chance,
+    noise_level,
     participation_ratio,
     periodic_centroid,
     radius_of_gyration,
+    sites_above,
 )
-from ising_rg.sampling.observables import correlation_length
+from ising_rg.sampling.correlation import CorrelationLength, wall_correlation_length
 from ising_rg.seeding import seed_stream
 
 # Stream numbers of the random choices (see module docstring; ising_rg.rg.quality uses 7).
 _TIES, _SHUFFLE, _RANDOM_BLOCKS, _DBN_SAMPLE, _BINARIZE_SAMPLES, _BINARIZE_RECON, _COARSE = range(7)
 
 N_ANALYSIS = 5000  # evenly spaced data samples for the receptive-field and correlation metrics
+#: The kinds of receptive field, as keys of ``receptive_field_arrays`` and of each layer's
+#: metrics (the first at the top level of a layer, the others under their own key).
+FIELD_KINDS = ("weight_product", "activation_weighted", "jacobian")
+#: Jackknife blocks of the correlation lengths (fewer if the data are short).
+CORRELATION_BLOCKS = 32
 
 
 def analysis_subset(n_samples: int, n_analysis: int | None) -> np.ndarray:
@@ -109,11 +130,13 @@ def receptive_field_arrays(
     Returns
     -------
     dict with lists indexed by layer - 1:
-        ``weight_product``: float64 (n_l, L, L), the paper's r(l) = W(1)...W(l);
+        ``weight_product``: float64 (n_l, L, L), the paper's r(l) = W(1)...W(l), the products
+        running over the live units of the layers below;
         ``activation_weighted``: float64 (n_l, L, L), <v | h_a> - <v> in {0,1} units;
+        ``jacobian``: float64 (n_l, L, L), <dh_a / dv_x> over the data (dead units of the
+        layers below excluded from the chain rule);
         ``mean_activation``: float64 (n_l,), mean P(h=1|v) over the data;
         ``live``: bool (n_l,), not dead (mean activation within [0.01, 0.99]);
-        ``centroids``, ``activation_weighted_centroids``: float64 (n_l, 2), (row, col);
         ``block_size``: int b_l;
     and ``n_analysed`` (int), ``activations`` (list of (n_analysed, n_l) P(h=1|v)) and
     ``spins`` (the int8 (n_analysed, L, L) subset they were computed on).
@@ -122,125 +145,253 @@ def receptive_field_arrays(
     subset = s[analysis_subset(s.shape[0], n_analysis)]
     visible = spins_to_visible(subset)
     activations = layer_activations(dbn, visible)
-    weight_fields = weight_product_fields([rbm.weights_ for rbm in dbn.rbms_], size)
-    weighted_fields = [activation_weighted_fields(visible, h, size) for h in activations]
     mean_activation = [np.asarray(h, dtype=np.float64).mean(axis=0) for h in activations]
+    live = [~dead_units(m) for m in mean_activation]
+    weights = [rbm.weights_ for rbm in dbn.rbms_]
     return {
-        "weight_product": weight_fields,
-        "activation_weighted": weighted_fields,
+        "weight_product": weight_product_fields(weights, size, live),
+        "activation_weighted": [activation_weighted_fields(visible, h, size)
+                                for h in activations],
+        "jacobian": mean_jacobian_fields(weights, activations, size, live),
         "mean_activation": mean_activation,
-        "live": [~dead_units(m) for m in mean_activation],
-        "centroids": [periodic_centroid(f) for f in weight_fields],
-        "activation_weighted_centroids": [periodic_centroid(f) for f in weighted_fields],
-        "block_size": layer_block_sizes(len(weight_fields), size),
+        "live": live,
+        "block_size": layer_block_sizes(len(weights), size),
         "n_analysed": int(subset.shape[0]),
         "activations": activations,
         "spins": subset,
     }
 
 
+def untrained_counterpart(dbn, visible: np.ndarray | None = None):
+    """The network ``dbn`` started training from: ``DBN(**dbn.get_params()).initialize(...)``.
+
+    The same architecture, recipe and seed, zero epochs (``DBN.initialize``: bit-identical to
+    the initial weights of ``DBN.fit`` for the paper's initialisation). ``visible``, shape
+    (n, L*L), is needed only by initialisations that read the data (``init='guide'``).
+    None if ``dbn`` does not expose ``get_params`` (a duck-typed network).
+    """
+    if not hasattr(dbn, "get_params"):
+        return None
+    params = dict(dbn.get_params())
+    return DBN(params.pop("hidden"), **params).initialize(
+        int(np.shape(dbn.rbms_[0].weights_)[0]), visible)
+
+
+def noise_levels(untrained_arrays: dict[str, Any]) -> dict[str, list[float]]:
+    """Noise level (``ising_rg.rg.shape.noise_level``) of every field kind and layer.
+
+    Parameters
+    ----------
+    untrained_arrays : ``receptive_field_arrays`` of the untrained network on the same data.
+
+    Returns
+    -------
+    {kind: [level of layer 1, layer 2, ...]} for the kinds of ``FIELD_KINDS`` (fields squared).
+    """
+    return {kind: [noise_level(f) for f in untrained_arrays[kind]] for kind in FIELD_KINDS}
+
+
+def correlation_entry(length: CorrelationLength | None, exact_xi: float | None,
+                      note: str | None = None) -> dict[str, Any]:
+    """The JSON entry of a correlation length: {mean, error, exact, method,
+    finite_size_limited, plateau_reached, plateau, note} (lattice spacings; ``note`` says why
+    the entry is empty, when it is)."""
+    if length is None:
+        return {"mean": None, "error": None, "exact": exact_xi, "method": None,
+                "finite_size_limited": None, "plateau_reached": None, "plateau": None,
+                "note": note}
+    if note is None and math.isnan(length.mean):
+        note = "no usable effective mass (relative error above the limit from the start)"
+    elif note is None and math.isinf(length.mean):
+        note = "no decay resolved on this torus (xi beyond the lattice)"
+    return {"mean": length.mean, "error": length.error, "exact": exact_xi,
+            "method": length.method, "finite_size_limited": length.finite_size_limited,
+            "plateau_reached": length.plateau_reached,
+            "plateau": None if length.plateau is None else list(length.plateau), "note": note}
+
+
+def _exact_xi(coupling: float) -> float | None:
+    """Onsager's infinite-lattice xi at K, None where it diverges (K_c)."""
+    value = float(exact.onsager_correlation_length(coupling))
+    return value if math.isfinite(value) else None
+
+
+def _unit_correlation_length(activations: np.ndarray, fields: np.ndarray, block_size: int,
+                             coupling: float) -> dict[str, Any]:
+    """xi_h of units binned by ``fields`` (``hidden_correlation_length``), as a JSON entry;
+    an empty entry with the reason where it cannot be measured (e.g. fewer than 4 x 4 bins)."""
+    exact_xi = _exact_xi(coupling)
+    n_blocks = min(CORRELATION_BLOCKS, activations.shape[0] // 2)
+    try:
+        result = hidden_correlation_length(
+            activations, fields, block_size, ordered=coupling > exact.critical_coupling(),
+            n_blocks=n_blocks)
+    except IsingRGError as error:
+        return correlation_entry(None, exact_xi, str(error))
+    return correlation_entry(result.length, exact_xi)
+
+
+def _size_metrics(fields: np.ndarray, level: float | None) -> dict[str, Any]:
+    """Participation ratio, radius of gyration, half-weight radius, sites above noise."""
+    centroids = periodic_centroid(fields)
+    above = (sites_above(fields, level) if level is not None and math.isfinite(level)
+             else np.full(fields.shape[0], np.nan))
+    return {
+        "participation_ratio": mean_std(participation_ratio(fields)),
+        "radius_of_gyration": mean_std(radius_of_gyration(fields, centroids)),
+        "half_weight_radius": mean_std(half_weight_radius(fields, centroids)),
+        "sites_above_noise": {**mean_std(above), "noise_level": level},
+    }
+
+
 def _field_metrics(
     fields: np.ndarray,
     activations: np.ndarray,
-    spins: np.ndarray,
-    window_spins: np.ndarray,
-    window_means: np.ndarray,
-    block_size: int,
-    *,
-    seed: int,
-    layer: int,
-    chance_draws: int,
+    context: dict[str, Any],
+    level: float | None,
+    chance_correlation: dict[str, float],
 ) -> dict[str, Any]:
-    """Size, locality, block-spin correlation and coverage of one layer's (live) fields."""
+    """Every metric of one kind of field of a set of units (live units only)."""
+    block_size, layer, seed = context["block_size"], context["layer"], context["seed"]
     size = fields.shape[-1]
     if fields.shape[0] == 0:  # no live unit: every statistic is undefined (None in JSON)
         nan = float("nan")
         return {
-            "participation_ratio": {"mean": nan, "std": nan},
-            "radius_of_gyration": {"mean": nan, "std": nan},
+            **_size_metrics(fields, level),
             "locality": {"mean": nan, "std": nan, "chance": nan},
             "block_spin_correlation": {"mean": nan, "std": nan, "chance": nan, "aligned_mean": nan},
             "block_average_correlation": {"mean": nan, "std": nan, "chance": nan},
             "coverage": centroid_coverage(np.empty((0, 2)), size, block_size),
+            "correlation_length": correlation_entry(None, _exact_xi(context["coupling"]),
+                                                    "no live unit"),
         }
     centroids = periodic_centroid(fields)
     locality_values, _ = best_window_fraction(fields, block_size)
     chance_locality = locality_chance(fields, block_size, seed=seed_stream(seed, _SHUFFLE, layer))
 
-    def chance(window: np.ndarray) -> np.ndarray:  # the same random blocks for any block spin
-        return block_spin_correlation_chance(
-            activations, spins, block_size, seed=seed_stream(seed, _RANDOM_BLOCKS, layer),
-            n_draws=chance_draws, window_spins=window)
+    def correlation(window: np.ndarray, aligned: bool = False) -> np.ndarray:
+        return block_spin_correlation(activations, context["spins"], centroids, block_size,
+                                      window_spins=window, aligned=aligned)
 
-    correlation = block_spin_correlation(
-        activations, spins, centroids, block_size, window_spins=window_spins
-    )
-    aligned = block_spin_correlation(
-        activations, spins, centroids, block_size, window_spins=window_spins, aligned=True
-    )
-    chance_correlation = chance(window_spins)
-    # The same with the block magnetization (no tie noise).
-    average = block_spin_correlation(
-        activations, spins, centroids, block_size, window_spins=window_means
-    )
-    chance_average = chance(window_means)
     return {
-        "participation_ratio": mean_std(participation_ratio(fields)),
-        "radius_of_gyration": mean_std(radius_of_gyration(fields, centroids)),
+        **_size_metrics(fields, level),
         "locality": {**mean_std(locality_values), "chance": mean_std(chance_locality)["mean"]},
         "block_spin_correlation": {
-            **mean_std(correlation),
-            "chance": mean_std(chance_correlation)["mean"],
-            "aligned_mean": mean_std(aligned)["mean"],
+            **mean_std(correlation(context["window_spins"])),
+            "chance": chance_correlation["majority"],
+            "aligned_mean": mean_std(correlation(context["window_spins"], True))["mean"],
         },
+        # The same with the block magnetization (no tie noise).
         "block_average_correlation": {
-            **mean_std(average),
-            "chance": mean_std(chance_average)["mean"],
+            **mean_std(correlation(context["window_means"])),
+            "chance": chance_correlation["mean"],
         },
         "coverage": centroid_coverage(centroids, size, block_size),
+        "correlation_length": _unit_correlation_length(activations, fields, block_size,
+                                                       context["coupling"]),
     }
 
 
-def _kadanoff_reference(
-    spins: np.ndarray, block_size: int, window_spins: np.ndarray, window_means: np.ndarray
-) -> dict[str, Any]:
-    """What ideal Kadanoff units score on the same data: the targets for a layer's metrics.
+def _unit_set_metrics(fields: dict[str, np.ndarray], activations: np.ndarray,
+                      context: dict[str, Any],
+                      levels: dict[str, float | None]) -> dict[str, Any]:
+    """The metrics of every kind of field of one set of units: the weight-product ones at the
+    top level, the others under their kind's name (the layout of a layer in metrics.json)."""
+    block_size, layer, seed = context["block_size"], context["layer"], context["seed"]
+    chance_correlation = {"majority": math.nan, "mean": math.nan}
+    if activations.shape[1]:
+        for name, window in (("majority", context["window_spins"]),
+                             ("mean", context["window_means"])):
+            # The same random blocks for either block variable (and every field kind).
+            chance_correlation[name] = mean_std(block_spin_correlation_chance(
+                activations, context["spins"], block_size,
+                seed=seed_stream(seed, _RANDOM_BLOCKS, layer), n_draws=context["chance_draws"],
+                window_spins=window))["mean"]
+    metrics = {kind: _field_metrics(fields[kind], activations, context, levels.get(kind),
+                                    chance_correlation) for kind in FIELD_KINDS}
+    top = metrics.pop(FIELD_KINDS[0])
+    return {**top, **metrics}
 
-    Ideal unit = aligned b x b block, weight field uniform on it (PR = b^2,
-    Rg = sqrt((b^2 - 1)/6), locality 1), activation (1 + block magnetization) / 2. Its
-    block-spin correlation (majority rule) is below 1 through tie noise, and its
-    activation-weighted field is broadened by the data's correlation length: compare a layer's
-    ``block_spin_correlation`` and ``activation_weighted`` metrics with these, not with 1 and b^2
-    (a reference, not a ceiling: a unit with a sharper nonlinearity tracks the majority better).
-    Data-driven entries are None when b does not divide L.
+
+def _layer_context(spins: np.ndarray, block_size: int, layer: int, coupling: float, *,
+                   seed: int, chance_draws: int) -> dict[str, Any]:
+    """What every unit set of a layer is measured against: the data subset and its block
+    variables of the b x b window at every corner (majority with the layer's tie seed, and the
+    block magnetization)."""
+    return {
+        "spins": spins,
+        "window_spins": window_block_spins(spins, block_size, "majority",
+                                           seed=seed_stream(seed, _TIES, layer)),
+        "window_means": window_block_spins(spins, block_size, "mean"),
+        "block_size": block_size,
+        "layer": layer,
+        "coupling": float(coupling),
+        "seed": seed,
+        "chance_draws": chance_draws,
+    }
+
+
+def kadanoff_reference(
+    spins: np.ndarray,
+    block_size: int,
+    coupling: float,
+    *,
+    layer: int = 1,
+    seed: int = 0,
+    chance_draws: int = 8,
+    levels: dict[str, float | None] | None = None,
+    field_norms: dict[str, float] | None = None,
+    context: dict[str, Any] | None = None,
+) -> dict[str, Any] | None:
+    """What ideal Kadanoff units score on the same data: every metric of a layer, measured on
+    ``kadanoff_units`` of each rule through the code that measures the network's units.
+
+    Parameters
+    ----------
+    spins : ndarray, shape (n, L, L), {-1, +1}: the analysed data subset
+    block_size : int
+        b (None is returned when b does not divide L: there is no aligned tiling).
+    coupling : float
+        K of the data (phase of the correlation length and its exact value).
+    layer, seed, chance_draws : int
+        As for the network's layer (the same tie coins, shuffles and random blocks).
+    levels : {kind: noise level}, optional
+        Noise levels of the network's layer (``noise_levels``), for ``sites_above_noise``.
+    field_norms : {kind: mean sum_x r(x)^2 of the network's live fields}, optional
+        Amplitude of the ideal uniform weight-product and Jacobian fields: b^2 a^2 = the norm,
+        so that ``sites_above_noise`` asks whether the network's field strength, spread as a
+        Kadanoff block, would stand out of the noise (every other metric is scale-free).
+        Default amplitude 1.
+    context : dict, optional
+        The layer's precomputed ``_layer_context`` (internal).
+
+    Returns
+    -------
+    {"majority": metrics, "average": metrics}, each with the keys of a layer's metrics
+    (weight-product metrics at the top level, ``activation_weighted`` and ``jacobian``).
     """
-    size = spins.shape[-1]
-    reference: dict[str, Any] = {
-        "participation_ratio": float(block_size**2),
-        "radius_of_gyration": math.sqrt((block_size**2 - 1) / 6.0),
-        "locality": 1.0,
-        "block_spin_correlation": None,
-        "block_average_correlation": 1.0,
-        "activation_weighted": None,
-    }
+    s, _ = as_spin_batch(spins)
+    size = s.shape[-1]
     if size % block_size:
-        return reference
-    corners = np.arange(0, size, block_size)
-    rows, cols = np.meshgrid(corners, corners, indexing="ij")
-    rows, cols = rows.ravel(), cols.ravel()
-    activations = 0.5 * (1.0 + window_means[:, rows, cols])  # (n, (L/b)^2)
-    centroids = np.column_stack([rows, cols]) + 0.5 * (block_size - 1)
-    correlation = block_spin_correlation(
-        activations, spins, centroids, block_size, window_spins=window_spins
-    )
-    fields = activation_weighted_fields(spins_to_visible(spins), activations, size)
-    reference["block_spin_correlation"] = mean_std(correlation)["mean"]
-    reference["activation_weighted"] = {
-        "participation_ratio": mean_std(participation_ratio(fields))["mean"],
-        "radius_of_gyration": mean_std(radius_of_gyration(fields))["mean"],
-        "locality": mean_std(best_window_fraction(fields, block_size)[0])["mean"],
-    }
-    return reference
+        return None
+    if context is None:
+        context = _layer_context(s, block_size, layer, coupling, seed=seed,
+                                 chance_draws=chance_draws)
+    visible = spins_to_visible(s)
+    out = {}
+    for rule in KADANOFF_RULES:
+        window = context["window_spins"] if rule == "majority" else context["window_means"]
+        units = kadanoff_units(s, block_size, rule, window_spins=window)
+        fields = {}
+        for kind in ("weight_product", "jacobian"):
+            norm = (field_norms or {}).get(kind)
+            amplitude = (math.sqrt(norm) / block_size
+                         if norm is not None and math.isfinite(norm) and norm > 0 else 1.0)
+            fields[kind] = block_fields(size, block_size, amplitude)
+        fields["activation_weighted"] = activation_weighted_fields(visible, units.activations,
+                                                                   size)
+        out[rule] = _unit_set_metrics(fields, units.activations, context, levels or {})
+    return out
 
 
 def analyze(
@@ -255,6 +406,7 @@ def analyze(
     n_gibbs: int = 1000,
     chance_draws: int = 8,
     fields: dict[str, Any] | None = None,
+    untrained=None,
 ) -> dict[str, Any]:
     """Measure whether a trained DBN does block-spin RG; a JSON-ready dict.
 
@@ -274,7 +426,7 @@ def analyze(
     n_analysis : int or None
         Evenly spaced data samples used for the receptive-field and correlation metrics
         (activations, activation-weighted fields, block spins); None uses all. The Monte Carlo
-        thermodynamics and correlation length always use all samples.
+        thermodynamics and the spins' correlation length always use all samples.
     n_gibbs : int
         Gibbs steps of the DBN's generative chains (started by the DBN itself, not from data,
         so the samples show the model's distribution rather than the data's).
@@ -283,6 +435,10 @@ def analyze(
     fields : dict, optional
         ``receptive_field_arrays(dbn, spins, n_analysis=n_analysis)`` if the caller already
         has it (it needs the fields too); computed here otherwise.
+    untrained : DBN, optional
+        The untrained network of the same architecture and seed (``untrained_counterpart``):
+        its fields on the same data give each layer's noise level for ``sites_above_noise``
+        (null without it).
 
     Returns
     -------
@@ -293,7 +449,11 @@ def analyze(
     s, size = _check_inputs(dbn, spins)
     check_integer(n_generative, "n_generative", 2)
     arrays = fields if fields is not None else receptive_field_arrays(dbn, s, n_analysis=n_analysis)
-    layers = [_layer_metrics(arrays, index, seed=seed, chance_draws=chance_draws)
+    levels = None
+    if untrained is not None:
+        levels = noise_levels(receptive_field_arrays(untrained, arrays["spins"], n_analysis=None))
+    layers = [_layer_metrics(arrays, index, coupling, levels, seed=seed,
+                             chance_draws=chance_draws)
               for index in range(1, len(arrays["block_size"]) + 1)]
     generative = generative_quality(
         dbn, s, coupling, n_generative=n_generative, n_gibbs=n_gibbs, exact=exact,
@@ -313,35 +473,30 @@ def analyze(
         "block_spin_window": "centred on the receptive-field centroid",
         "locality_chance": "pixel positions of each unit's field permuted",
         "block_spin_chance": "random block positions per unit",
+        "noise_level": ("(1 - 1/L^2) quantile of r^2 over the untrained network's fields of "
+                        "the same layer and kind" if levels is not None else None),
+        "correlation_blocks": CORRELATION_BLOCKS,
     }
     return to_json({"layers": layers, "generative": generative,
                     "data": _data_summary(s, coupling, arrays, len(dbn.rbms_), seed),
                     "settings": settings})
 
 
-def _layer_metrics(arrays: dict[str, Any], index: int, *, seed: int,
+def _layer_metrics(arrays: dict[str, Any], index: int, coupling: float,
+                   levels: dict[str, list[float]] | None, *, seed: int,
                    chance_draws: int) -> dict[str, Any]:
     """Every metric of layer ``index`` (from 1) over its live units, from
-    ``receptive_field_arrays``: both kinds of fields, and the Kadanoff reference."""
+    ``receptive_field_arrays``: every kind of field, and the Kadanoff reference."""
     subset = arrays["spins"]
     block_size = arrays["block_size"][index - 1]
     live = arrays["live"][index - 1]
-    window_spins = window_block_spins(
-        subset, block_size, "majority", seed=seed_stream(seed, _TIES, index)
-    )
-    common = {
-        "activations": arrays["activations"][index - 1][:, live],
-        "spins": subset,
-        "window_spins": window_spins,
-        "window_means": window_block_spins(subset, block_size, "mean"),
-        "block_size": block_size,
-        "seed": seed,
-        "chance_draws": chance_draws,
-    }
-    weight = _field_metrics(arrays["weight_product"][index - 1][live], layer=index, **common)
-    weighted = _field_metrics(
-        arrays["activation_weighted"][index - 1][live], layer=index, **common
-    )
+    context = _layer_context(subset, block_size, index, coupling, seed=seed,
+                             chance_draws=chance_draws)
+    layer_levels = {kind: levels[kind][index - 1] for kind in FIELD_KINDS} if levels else {}
+    fields = {kind: arrays[kind][index - 1][live] for kind in FIELD_KINDS}
+    activations = np.asarray(arrays["activations"][index - 1], dtype=np.float64)[:, live]
+    norms = {kind: float(np.mean(np.sum(fields[kind] ** 2, axis=(1, 2))))
+             if live.any() else math.nan for kind in FIELD_KINDS}
     return {
         "index": index,
         "n_units": int(live.size),
@@ -349,28 +504,32 @@ def _layer_metrics(arrays: dict[str, Any], index: int, *, seed: int,
         "block_size": int(block_size),
         "dead_fraction": float(1.0 - live.mean()),
         "mean_activation": mean_std(arrays["mean_activation"][index - 1]),
-        "kadanoff_reference": _kadanoff_reference(
-            subset, block_size, window_spins, common["window_means"]
-        ),
-        **weight,
-        "activation_weighted": weighted,
+        **_unit_set_metrics(fields, activations, context, layer_levels),
+        "kadanoff_reference": kadanoff_reference(
+            subset, block_size, coupling, layer=index, seed=seed, chance_draws=chance_draws,
+            levels=layer_levels, field_norms=norms, context=context),
     }
 
 
 def _data_summary(spins: np.ndarray, coupling: float, arrays: dict[str, Any], n_layers: int,
                   seed: int) -> dict[str, Any]:
-    """The Monte Carlo data: size, correlation length (all samples) and the block-spin
-    observables of the analysed subset."""
+    """The Monte Carlo data: size, correlation length (all samples) against the exact one, and
+    the block-spin observables of the analysed subset."""
     size = spins.shape[-1]
-    xi, xi_error = correlation_length(spins)
     levels = max(lv for lv in range(n_layers + 1) if size % 2**lv == 0)
+    n_blocks = min(CORRELATION_BLOCKS, spins.shape[0] // 2)
+    try:
+        xi = correlation_entry(wall_correlation_length(
+            spins, ordered=coupling > exact.critical_coupling(), n_blocks=n_blocks),
+            _exact_xi(coupling))
+    except IsingRGError as error:
+        xi = correlation_entry(None, _exact_xi(coupling), str(error))
     return {
         "size": int(size),
         "coupling": float(coupling),
         "n_samples": int(spins.shape[0]),
         "n_analysed": arrays["n_analysed"],
         "correlation_length": xi,
-        "correlation_length_error": xi_error,
         "block_spin": coarse_grained_observables(
             arrays["spins"], block_size=2, levels=levels, seed=seed_stream(seed, _COARSE)
         ),

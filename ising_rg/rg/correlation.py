@@ -10,9 +10,8 @@ returned 4.25 for spins whose exact xi is 7.47).
 Method (``hidden_correlation_length``)
 --------------------------------------
 1. **Sign alignment.** Each activation is multiplied by the polarity of its unit's receptive
-   field (``ising_rg.rg.hidden_correlations.field_polarity``: the sign of the field's sum), so a
-   unit that responds to down spins counts with a minus sign and every unit reads like an
-   up-spin block.
+   field (``field_polarity``: the sign of the field's sum), so a unit that responds to down
+   spins counts with a minus sign and every unit reads like an up-spin block.
 2. **Standardisation.** Per unit over the data: zero mean, unit variance.  Units whose
    activation standard deviation is at most ``min_std`` (dead or saturated: no correlation is
    defined) and units outside ``live`` are dropped.
@@ -45,14 +44,33 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ising_rg.errors import IsingRGError
-from ising_rg.rg.hidden_correlations import field_polarity
 from ising_rg.rg.shape import periodic_centroid
 from ising_rg.sampling.correlation import CorrelationLength, wall_correlation_length
 
-__all__ = ["HiddenCorrelationLength", "coarse_field", "hidden_correlation_length"]
+__all__ = ["HiddenCorrelationLength", "coarse_field", "field_polarity",
+           "hidden_correlation_length"]
 
 # Centroids exactly on a bin edge (b = 1) must not fall into the previous bin by rounding.
 _EDGE_TOLERANCE = 1e-9
+
+
+def field_polarity(fields: ArrayLike) -> np.ndarray:
+    """+1 or -1 per unit: the sign of the sum of its receptive field (+1 for a zero sum).
+
+    A unit whose field is mostly negative fires for down-spin blocks; multiplying its activation
+    by -1 makes all units "up-spin detectors", so their correlations are comparable in sign.
+
+    Parameters
+    ----------
+    fields : array-like, shape (n_units, L, L) or (n_units, n_sites)
+
+    Returns
+    -------
+    float64 array, shape (n_units,), values +-1.
+    """
+    f = np.asarray(fields, dtype=np.float64)
+    total = f.reshape(f.shape[0], -1).sum(axis=1)
+    return np.where(total < 0, -1.0, 1.0)
 
 
 @dataclass(frozen=True)

@@ -28,13 +28,16 @@ __all__ = [
     "best_window_fraction",
     "centroid_coverage",
     "dead_units",
+    "half_weight_radius",
     "locality",
     "locality_chance",
     "minimum_image",
     "participation_ratio",
     "periodic_centroid",
     "radius_of_gyration",
+    "noise_level",
     "shuffled_fields",
+    "sites_above",
     "weight_distribution",
 ]
 
@@ -139,6 +142,94 @@ def radius_of_gyration(fields: np.ndarray, centroids: np.ndarray | None = None) 
         "uc,uc->u", p.sum(axis=1), d_col**2
     )
     return np.sqrt(second_moment)
+
+
+def _centroid_distances(p: np.ndarray, centroids: np.ndarray | None) -> np.ndarray:
+    """Minimum-image distance of every site from each unit's centroid, (n_units, L1, L2)."""
+    c = periodic_centroid(p) if centroids is None else np.asarray(centroids, dtype=np.float64)
+    n1, n2 = p.shape[1:]
+    d_row = minimum_image(np.arange(n1)[np.newaxis, :] - c[:, :1], n1)  # (n_units, L1)
+    d_col = minimum_image(np.arange(n2)[np.newaxis, :] - c[:, 1:], n2)  # (n_units, L2)
+    return np.sqrt(d_row[:, :, np.newaxis] ** 2 + d_col[:, np.newaxis, :] ** 2)
+
+
+def half_weight_radius(fields: np.ndarray, centroids: np.ndarray | None = None) -> np.ndarray:
+    """Radius about the periodic centroid within which half of a field's squared weight lies.
+
+    The weighted median of the distance d(x, c) under p(x) = r(x)^2 / sum r^2: the smallest
+    site distance d* with sum_{d(x) <= d*} p(x) >= 1/2; where that sum is exactly 1/2 (to
+    1e-9), the midpoint between d* and the next distance that carries weight (the usual median
+    convention). Robust to a weak background where the radius of gyration is not: a background
+    adds weight only beyond the field and moves the median only once it holds a fair share of
+    p, while the second moment weighs far sites by d^2 (a 2 x 2 block of 1 on the 40 x 40 torus
+    with a uniform background of 0.02 elsewhere: half-weight radius 0.71 with or without it,
+    R_g 0.71 -> 6.1; with 0.05, still 0.71 and R_g 11.6). Squared weights rather than |r|:
+    with |r| the same 2 % background holds 89 % of the sum (1596 sites x 0.02 against 4 x 1)
+    and the radius moves to 15. A median: it jumps between site distances (uniform blocks give
+    sqrt(2)/2, sqrt(10)/2 and (sqrt(34) + sqrt(50))/4 for b = 2, 4, 8).
+
+    Parameters
+    ----------
+    fields : ndarray, shape (n_units, L1, L2)
+    centroids : ndarray, shape (n_units, 2), optional
+        Default: ``periodic_centroid(fields)``.
+
+    Returns
+    -------
+    float64 array, shape (n_units,), lattice spacings.
+    """
+    tolerance = 1e-9
+    p = weight_distribution(fields)
+    n_units = p.shape[0]
+    distance = _centroid_distances(p, centroids).reshape(n_units, -1)
+    weight = p.reshape(n_units, -1)
+    order = np.argsort(distance, axis=1, kind="stable")
+    sorted_distance = np.take_along_axis(distance, order, axis=1)
+    cumulative = np.cumsum(np.take_along_axis(weight, order, axis=1), axis=1)
+    first = np.argmax(cumulative >= 0.5 - tolerance, axis=1)
+    radius = sorted_distance[np.arange(n_units), first]
+    shell = distance <= radius[:, np.newaxis] + tolerance
+    on_tie = np.sum(np.where(shell, weight, 0.0), axis=1) <= 0.5 + tolerance
+    beyond = np.where(~shell & (weight > 0), distance, np.inf).min(axis=1)
+    tie = on_tie & np.isfinite(beyond)
+    return np.where(tie, 0.5 * (radius + np.where(tie, beyond, 0.0)), radius)
+
+
+def noise_level(fields: np.ndarray) -> float:
+    """The squared weight an untrained field exceeds at one site per unit, on average.
+
+    The (1 - 1/(L1 L2)) quantile of r(x)^2 over every site of every field given: pass the
+    fields of the untrained network of the same architecture, layer and kind (the same seed's
+    ``DBN.initialize``), and a site of a trained field above this level carries more weight
+    than the untrained network puts at one site of each unit by chance.
+
+    Parameters
+    ----------
+    fields : ndarray, shape (n_units, L1, L2)
+
+    Returns
+    -------
+    float, in the fields' units squared (NaN for no field).
+    """
+    r2 = _as_fields(fields) ** 2
+    if r2.size == 0:
+        return float("nan")
+    n_sites = r2.shape[1] * r2.shape[2]
+    return float(np.quantile(r2, 1.0 - 1.0 / n_sites))
+
+
+def sites_above(fields: np.ndarray, level: float) -> np.ndarray:
+    """Number of sites whose squared weight r(x)^2 exceeds ``level`` (e.g. ``noise_level``).
+
+    A size that a weak background cannot move while it stays below the level; a uniform b x b
+    block above it counts b^2 (sqrt of the count: its side in lattice spacings).
+
+    Returns
+    -------
+    int64 array, shape (n_units,), sites.
+    """
+    r2 = _as_fields(fields) ** 2
+    return np.sum(r2 > level, axis=(1, 2)).astype(np.int64)
 
 
 # --------------------------------------------------------------------------------- locality

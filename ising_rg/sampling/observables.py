@@ -1,15 +1,13 @@
 """Observables of spin configurations and their statistical estimators.
 
 Conventions: spins in {-1, +1}, arrays shaped (n_samples, L, L), periodic boundaries,
-E = -sum_<ij> s_i s_j over the 2N nearest-neighbour bonds, reported per spin. Also the data's
-second-moment correlation length (``correlation_length``).
+E = -sum_<ij> s_i s_j over the 2N nearest-neighbour bonds, reported per spin. The correlation
+length is in ``ising_rg.sampling.correlation``.
 """
 
 from __future__ import annotations
 
 import numpy as np
-
-from ising_rg.errors import IsingRGError
 
 
 def energy_per_spin(spins: np.ndarray) -> np.ndarray:
@@ -152,64 +150,3 @@ def integrated_autocorrelation_time(series: np.ndarray, c: float = 6.0) -> float
         if window >= c * tau:
             break
     return float(max(tau, 0.5))
-
-
-def structure_factor_series(spins: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-configuration structure factors at k = 0 and at the smallest nonzero wavevector.
-
-    S(k) = |sum_x s_x exp(i k.x)|^2 / N. For k_min = 2 pi / L the two lattice directions are
-    averaged.
-
-    Parameters
-    ----------
-    spins : ndarray, shape (n, L, L), values in {-1, +1}
-
-    Returns
-    -------
-    s_zero : float64 array, shape (n,), M^2 / N
-    s_min : float64 array, shape (n,), (|M_(k_min,0)|^2 + |M_(0,k_min)|^2) / (2N)
-    """
-    s = np.asarray(spins)
-    if s.ndim != 3 or s.shape[1] != s.shape[2]:
-        raise IsingRGError(f"spins must be shaped (n, L, L), got {s.shape}")
-    size = s.shape[1]
-    n_sites = size * size
-    column_sums = s.sum(axis=1, dtype=np.float64)  # (n, L): sum over rows, function of col
-    row_sums = s.sum(axis=2, dtype=np.float64)  # (n, L): function of row
-    phase = np.exp(2j * np.pi * np.arange(size) / size)
-    s_zero = column_sums.sum(axis=1) ** 2 / n_sites
-    s_min = (np.abs(column_sums @ phase) ** 2 + np.abs(row_sums @ phase) ** 2) / (2 * n_sites)
-    return s_zero, s_min
-
-
-def correlation_length(spins: np.ndarray, n_blocks: int = 32) -> tuple[float, float]:
-    """Second-moment correlation length of the configurations, with a jackknife error.
-
-    xi = sqrt(chi / F - 1) / (2 sin(pi / L)), chi = <S(0)> = <M^2>/N, F = <S(k_min)>
-    (``structure_factor_series``), the standard finite-size-scaling estimator (e.g. Cooper,
-    Freedman & Preston 1982; Caracciolo et al.). Uses the full (not connected) S(0) in both phases:
-    above T_c it is the usual xi; below T_c <M^2> includes the spontaneous magnetization, so xi
-    grows with L (xi/L large), which is the signal of order used in finite-size scaling, not the
-    connected correlation length. Returns 0 when chi/F <= 1 (no correlation beyond noise, e.g.
-    independent spins); error bar by blocked jackknife over the sampling order.
-
-    Parameters
-    ----------
-    spins : ndarray, shape (n, L, L), values in {-1, +1}, in sampling order
-    n_blocks : int, jackknife blocks
-
-    Returns
-    -------
-    (xi, error) in lattice spacings.
-    """
-    s_zero, s_min = structure_factor_series(spins)
-    size = np.shape(spins)[-1]
-
-    def estimator(series: tuple[np.ndarray, np.ndarray]) -> float:
-        chi, f = series[0].mean(), series[1].mean()
-        if f <= 0:
-            return float("inf")
-        return float(np.sqrt(max(chi / f - 1.0, 0.0)) / (2.0 * np.sin(np.pi / size)))
-
-    value, error = jackknife(estimator, (s_zero, s_min), n_blocks=n_blocks)
-    return value, error

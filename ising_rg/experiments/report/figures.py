@@ -84,7 +84,7 @@ def sweep_figure(agg: dict, out: Path) -> str:
         axes[0].annotate(f"K={k:g}", (x, 0), textcoords="offset points", xytext=(0, 4),
                          fontsize=7, ha="center", xycoords=("data", "axes fraction"))
     axes[0].set_xscale("log")
-    axes[0].set_xlabel("data correlation length xi(K) (second moment)  [lattice spacings]")
+    axes[0].set_xlabel("data correlation length xi(K) (wall-to-wall)  [lattice spacings]")
     axes[0].set_ylabel("receptive-field radius of gyration  [lattice spacings]")
     axes[0].set_title("size vs xi; dashed: uniform 2^l x 2^l block", fontsize=10)
     axes[0].legend(fontsize=8)
@@ -154,13 +154,12 @@ def hidden_xi_figure(agg: dict, out: Path) -> str | None:
     """Correlation length of each layer's activations against the spins', across the sweep."""
     rows = sweep_rows(agg)
     layers = layer_indices(agg, PAPER_KEY)
-    limit = agg["settings"]["size"] / 2  # a fitted length beyond L/2 means no decay seen
+    limit = agg["settings"]["size"] / 2  # a length beyond L/2 means no decay seen
     fig, ax = plt.subplots(figsize=(6.5, 4.5), layout="constrained")
-    xi = np.array([metric(agg, key, "data.activation_correlation_length")[0]
-                   for _, key in rows])
+    xi = np.array([metric(agg, key, "data.correlation_length")[0] for _, key in rows])
     plotted = False
     for i, layer in enumerate(layers):
-        values = np.array([metric(agg, key, f"layer{layer}.activation_correlation_length")[:2]
+        values = np.array([metric(agg, key, f"layer{layer}.correlation_length")[:2]
                            for _, key in rows])
         for (coupling, _), x, (y, err) in zip(rows, xi, values, strict=True):
             if not (np.isfinite(x) and np.isfinite(y)):

@@ -345,15 +345,15 @@ def hidden_correlations(inputs: ReportInputs) -> list[str]:
     ]
     sweep = sweep_rows(agg)
     for coupling, key in sweep:
-        cells = [fmt_length(*metric(agg, key, f"layer{layer}.activation_correlation_length")[:2],
+        cells = [fmt_length(*metric(agg, key, f"layer{layer}.correlation_length")[:2],
                             size) for layer in layers]
-        data_xi = metric(agg, key, "data.activation_correlation_length")
+        data_xi = metric(agg, key, "data.correlation_length")
         lines.append(f"| {coupling:g} | {fmt_length(*data_xi[:2], size)} | "
                      + " | ".join(cells) + " |")
     data_row = [key for coupling, key in sweep if abs(coupling - K) < 1e-9]
     if data_row:
-        data_xi = metric(agg, data_row[0], "data.activation_correlation_length")[0]
-        layer_xi = [metric(agg, data_row[0], f"layer{layer}.activation_correlation_length")[0]
+        data_xi = metric(agg, data_row[0], "data.correlation_length")[0]
+        layer_xi = [metric(agg, data_row[0], f"layer{layer}.correlation_length")[0]
                     for layer in layers]
         if np.isfinite(data_xi):
             longer = [f"{layer}" for layer, x in zip(layers, layer_xi, strict=True)
@@ -366,11 +366,11 @@ def hidden_correlations(inputs: ReportInputs) -> list[str]:
                 f"xi_h = xi in original spacings; activations correlated over longer distances "
                 f"than the spins themselves are not what a local block-spin map produces.\n")
     lines.append(
-        "\nBoth columns use the same estimator (an exponential fit of the connected "
-        "correlation between units, placed at their receptive-field centroids, against "
-        "distance); for the data the units are the spins themselves. A block-spin step keeps "
-        "the physical correlation length (xi_h = xi in original lattice spacings, xi / 2^l in "
-        "units of the coarse lattice).\n")
+        "\nBoth columns use the same estimator (the wall-to-wall correlator's effective mass "
+        "with a plateau and a jackknife error); for a layer, the units' sign-aligned, "
+        "standardised activations binned by receptive-field centroid on a lattice of spacing "
+        "2^l. A block-spin step keeps the physical correlation length (xi_h = xi in original "
+        "lattice spacings, xi / 2^l in units of the coarse lattice).\n")
     return lines
 
 
