@@ -53,14 +53,29 @@ def summarize(metrics: dict, extras: dict) -> dict[str, float | None]:
     for key in ("nearest_neighbour", "next_nearest_neighbour"):
         put(f"couplings.{key}", (learned.get(key) or {}).get("mean"))
     put("couplings.ratio_nearest_to_true", learned.get("ratio_nearest_to_true"))
-    fixed = extras.get("flow", {}).get("fixed_point", {})
-    for start, point in fixed.get("starts", {}).items():
-        for key in ("energy_per_spin", "abs_magnetization", "effective_temperature"):
-            put(f"flow.{start}.{key}", point.get(key))
-    if "converged" in fixed:
-        put("flow.converged", fixed["converged"])
-        put("flow.max_energy_difference_sigma", fixed.get("max_energy_difference_sigma"))
+    _summarize_flow(extras.get("flow", {}).get("end_point") or {}, put)
     return out
+
+
+def _summarize_flow(end: dict, put) -> None:
+    """The flow's end point (``rg.flow.flow_temperatures``) as flat metrics: E/N, |m| and
+    N var(E/N), the temperature read from each, and the verdicts as 0/1 (None: undecided)."""
+    if not end:
+        return
+    for name in ("energy_per_spin", "abs_magnetization", "energy_fluctuation"):
+        put(f"flow.{name}", (end.get(name) or {}).get("mean"))
+    put("flow.converged", end.get("converged"))
+    put("flow.n_steps", end.get("n_steps"))
+    put("flow.rhat_max", max(end.get("rhat", {}).values(), default=None))
+    put("flow.ising_state", end.get("ising_state"))
+    put("flow.temperature_from_energy", (end.get("temperature_from_energy") or {}).get("value"))
+    put("flow.temperature_from_abs_magnetization",
+        (end.get("temperature_from_abs_magnetization") or {}).get("value"))
+    from_c = end.get("temperature_from_specific_heat") or {}
+    put("flow.temperature_from_specific_heat",
+        from_c.get("high" if from_c.get("side") == "above peak" else "low"))
+    put("flow.best_temperature", end.get("best_temperature"))
+    put("flow.max_abs_z", end.get("max_abs_z"))
 
 
 def group_key(group: str, coupling: float, label: str = "") -> str:

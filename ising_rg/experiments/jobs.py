@@ -3,10 +3,13 @@
 
 A job is identified by its settings (``Job.settings``: data, network, recipe, variant, seeds,
 analyses), not by the group it was listed in: ``Job.key`` is a hash of their canonical JSON.
-It works in ``<root>/jobs/<key>/`` (``model.h5``, ``metrics.json``, ``result.json``);
-``result.json`` is written last, atomically, and a job whose ``result.json`` holds the same
-settings is not recomputed. Its data come from ``<root>/data/<data key>.h5``, one sample file
-per (L, K, samples, algorithm, sampler options, seed), shared by every job that uses it.
+It works in ``<root>/jobs/<key>/`` (``metrics.json``, ``result.json``); ``result.json`` is
+written last, atomically, and a job whose ``result.json`` holds the same settings is not
+recomputed. Its data come from ``<root>/data/<data key>.h5``, one sample file per (L, K,
+samples, algorithm, sampler options, seed), shared by every job that uses it; its trained
+network from ``<root>/models/<model key>.h5``, keyed by what training reads (data sets, layers,
+recipe, seed, variant; ``Job.model_key``), so that a change of the analysis settings or code
+measures the same networks again without training them again.
 
 Variants answer the controls of the report (the L1 = 0 control is the paper variant with a
 recipe whose ``l1`` is 0):
@@ -32,11 +35,18 @@ from ising_rg.io.jsonfile import to_json, write_json
 
 VARIANTS = ("paper", "permuted", "untrained")
 #: The extra measurements a job can run beside the analysis, in their canonical order.
-EXTRAS = ("couplings", "flow", "hidden_correlations")
-FLOW_STEPS = 150
+EXTRAS = ("couplings", "flow")
+#: The RBM flow's chains per start group (Monte Carlo configurations of each training
+#: temperature, and random spins), R-hat check interval and step budget (``rg.flow.rbm_flow``).
+FLOW_CHAINS = 100
+FLOW_CHECK_EVERY = 50
+FLOW_MAX_STEPS = 2000
 #: Part of every job's and data set's key: raise it when a change of the code changes what
 #: the same settings compute, so that finished jobs are not reused.
 JOB_FORMAT = 1
+#: Part of every trained network's key: raise it when a change of the code changes what the
+#: same training settings train.
+MODEL_FORMAT = 1
 #: Recipe settings whose ``train_dbn`` keyword has another name; every other training option
 #: is passed under its own name.
 TRAIN_KEYWORDS = {"epochs": "n_epochs", "momentum": "momentum_schedule",
@@ -109,6 +119,23 @@ class Job:
     def key(self) -> str:
         """``canonical_hash(key_settings())``: the job's identity and folder name."""
         return canonical_hash(self.key_settings())
+
+    def model_settings(self) -> dict[str, Any] | None:
+        """What training reads, and nothing else: the data sets' keys, the layers, the
+        training options, the seed and the variant (None for the untrained control, which is
+        not stored)."""
+        if self.variant == "untrained":
+            return None
+        return to_json({"format": MODEL_FORMAT, "variant": self.variant,
+                        "data": [data_key(options) for options in self.data_options()],
+                        "hidden": list(self.hidden), "seed": self.train_seed,
+                        "training": self.train_kwargs()})
+
+    @property
+    def model_key(self) -> str | None:
+        """``canonical_hash(model_settings())``: the trained network's file name."""
+        settings = self.model_settings()
+        return None if settings is None else canonical_hash(settings)
 
     @property
     def name(self) -> str:
@@ -247,7 +274,7 @@ def run_job(spec: dict[str, Any], root: str) -> dict[str, Any]:
     visible = spins_to_visible(samples.spins)
     training = (visible if len(parts) == 1 else
                 np.concatenate([spins_to_visible(part.spins) for part in parts]))
-    dbn, permutation = _train(job, training, folder, paths[measured])
+    dbn, permutation = _train(job, training, root, paths[measured])
     seconds["train"] = time.perf_counter() - start
 
     start = time.perf_counter()
@@ -270,7 +297,7 @@ def run_job(spec: dict[str, Any], root: str) -> dict[str, Any]:
     seconds["analyze"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    extras.update(_extra_measurements(job, network, visible, fields))
+    extras.update(_extra_measurements(job, network, visible, parts))
     seconds["extras"] = time.perf_counter() - start
     result = {
         "key": job.key,
@@ -286,11 +313,23 @@ def run_job(spec: dict[str, Any], root: str) -> dict[str, Any]:
     return result
 
 
-def _train(job: Job, visible: np.ndarray, folder: Path,
+def model_path(root: str | Path, job: Job) -> Path | None:
+    """Where the experiment in ``root`` keeps the trained network of ``job`` (None for the
+    untrained control)."""
+    key = job.model_key
+    return None if key is None else Path(root) / "models" / f"{key}.h5"
+
+
+def _train(job: Job, visible: np.ndarray, root: str,
            data_file: Path) -> tuple[Any, np.ndarray | None]:
-    """The job's network (trained, or untrained for that control; saved to ``model.h5`` when
-    trained, recording ``data_file``'s SHA-256) and the site permutation of the permuted
-    control (None for the others)."""
+    """The job's network and the site permutation of the permuted control (None for the
+    others).
+
+    Trained networks are read from ``model_path(root, job)`` when there, else trained and
+    saved there (atomically, recording ``data_file``'s SHA-256); the untrained control is
+    rebuilt from its seed (cheap).
+    """
+    from ising_rg.io.models import load_dbn
     from ising_rg.pipeline import save_model, train_dbn
     from ising_rg.rg import controls
 
@@ -303,19 +342,48 @@ def _train(job: Job, visible: np.ndarray, folder: Path,
     if job.variant == "untrained":
         return controls.untrained_dbn(job.size**2, hidden=job.hidden, seed=job.train_seed,
                                       init=kwargs["init"]), None
+    path = model_path(root, job)
+    if path.is_file():
+        return load_dbn(path), permutation
+    path.parent.mkdir(parents=True, exist_ok=True)
     dbn = train_dbn(training_data, job.hidden, seed=job.train_seed, **kwargs)
-    save_model(dbn, folder / "model.h5", data_path=data_file,
-               hyperparameters=job.to_dict(), seed=job.train_seed, overwrite=True)
+    # A second writer of the same key (the same settings listed twice) writes the same bytes.
+    save_model(dbn, path, data_path=data_file,
+               hyperparameters={**job.to_dict(), "model_settings": job.model_settings()},
+               seed=job.train_seed, overwrite=True)
     return dbn, permutation
 
 
-def _extra_measurements(job: Job, network, visible: np.ndarray, fields: dict) -> dict:
-    """Learned couplings and the RBM flow. (The ``hidden_correlations`` extra is a no-op: the
-    layers' correlation lengths are in metrics.json, ``layers[i].correlation_length``.)
+def _flow(job: Job, first, parts: list) -> dict[str, Any]:
+    """The first RBM's flow (v -> h -> v) from Monte Carlo configurations of every training
+    temperature and from random spins, run together until split R-hat < 1.05 over all chains
+    or ``FLOW_MAX_STEPS``; the end point's temperature read from E, |m| and C separately
+    (``rg.flow.flow_temperatures``): an Ising state only if the three agree."""
+    from ising_rg.rg import flow
 
-    ``fields`` is ``receptive_field_arrays(network, spins)``, shared with the analysis.
+    starts: dict[str, Any] = {f"K={part.coupling:g}": part.spins[:FLOW_CHAINS]
+                              for part in parts}
+    starts["random"] = "random"
+    run = flow.rbm_flow(first, job.size, n_chains=FLOW_CHAINS, n_steps=FLOW_MAX_STEPS,
+                        start=starts, seed=job.train_seed, check_every=FLOW_CHECK_EVERY)
+    return {
+        "settings": run["settings"],
+        "step": run["step"],
+        "energy_per_spin": run["energy_per_spin"],
+        "abs_magnetization": run["abs_magnetization"],
+        "by_start": run["by_start"],
+        "rhat_history": run["rhat_history"],
+        "end_point": flow.flow_temperatures(run, job.size),
+    }
+
+
+def _extra_measurements(job: Job, network, visible: np.ndarray, parts: list) -> dict:
+    """Learned couplings of the first RBM and its flow (``_flow``), as the job asks.
+
+    ``parts`` are the job's data sets (one per training temperature); ``visible`` the measured
+    one as visible units.
     """
-    from ising_rg.rg import couplings, flow
+    from ising_rg.rg import couplings
 
     out: dict[str, Any] = {}
     first = network.rbms_[0]
@@ -324,17 +392,5 @@ def _extra_measurements(job: Job, network, visible: np.ndarray, fields: dict) ->
             first, visible, job.size, max_distance=min(4, job.size // 2 - 1),
             true_coupling=job.coupling, seed=job.train_seed)
     if "flow" in job.extras:
-        runs = {}
-        for start in ("up", "random"):
-            run = flow.rbm_flow(first, job.size, n_steps=FLOW_STEPS, start=start,
-                                seed=job.train_seed)
-            runs[start] = run
-        fixed_point = flow.flow_fixed_point(runs, job.size)
-        # Keep the per-step means; the per-chain arrays and final spins are bulky.
-        out["flow"] = {
-            "runs": {start: {key: value for key, value in run.items()
-                             if not key.endswith("_chains") and key != "final_spins"}
-                     for start, run in runs.items()},
-            "fixed_point": fixed_point,
-        }
+        out["flow"] = _flow(job, first, parts)
     return out
