@@ -10,7 +10,7 @@ import pytest
 
 from ising_rg.errors import IsingRGError
 from ising_rg.experiments.aggregate import aggregate
-from ising_rg.experiments.jobs import Job
+from ising_rg.experiments.jobs import FLOW_CHECK_EVERY, FLOW_MAX_STEPS, Job, data_key
 from ising_rg.experiments.report import write_report
 from ising_rg.experiments.runner import (
     build_jobs,
@@ -81,9 +81,40 @@ def test_tiny_experiment_runs_resumes_and_is_scheduling_independent(tiny_run, tm
         (alone,) = run_jobs([job], tmp_path / "b", pool)
     stored = json.loads((root / "jobs" / job.key / "result.json").read_text())
     assert alone["summary"] == stored["summary"]
-    # Each (L, K, seed) was sampled once, into the shared data folder, for all its jobs.
-    couplings = {job.coupling for job in build_jobs("tiny")}
-    assert len(list((root / "data").glob("*.h5"))) == len(couplings) * 2  # two replicates
+    # Each data set was sampled once, into the shared data folder, for all its jobs; each
+    # trained network was stored once (the untrained control is not stored).
+    jobs = build_jobs("tiny")
+    data_sets = {data_key(options) for job in jobs for options in job.data_options()}
+    assert len(list((root / "data").glob("*.h5"))) == len(data_sets)
+    networks = {job.model_key for job in jobs if job.variant != "untrained"}
+    assert {path.stem for path in (root / "models").glob("*.h5")} == networks
+
+
+def test_a_changed_analysis_measures_the_same_network_without_training_it(tmp_path):
+    job = build_jobs("tiny")[0]
+    other = Job(job.group, job.replicate, {**job.settings, "generative_samples": 20})
+    assert other.key != job.key and other.model_key == job.model_key
+    with local_executor(1) as pool:
+        first, second = run_jobs([job, other], tmp_path, pool)
+    (model,) = (tmp_path / "models").glob("*.h5")
+    assert model.stem == job.model_key
+    assert second["seconds"]["train"] < first["seconds"]["train"] / 3
+    fields = [key for key in first["summary"] if key.startswith("layer")]
+    assert fields and all(first["summary"][k] == second["summary"][k] for k in fields)
+
+
+def test_flow_of_the_mixture_network_starts_from_every_temperature(tiny_run):
+    root, _ = tiny_run
+    (result,) = [r for r in load_results(root) if r["job"]["group"] == "flow"]
+    flow = result["extras"]["flow"]
+    mixture = result["job"]["mixture"]
+    assert set(flow["by_start"]) == {f"K={k:g}" for k in mixture} | {"random"}
+    end = flow["end_point"]
+    steps = end["n_steps"]
+    # stopped by the R-hat check (a multiple of its interval) or by the budget
+    assert steps % FLOW_CHECK_EVERY == 0 or steps == FLOW_MAX_STEPS
+    assert end["converged"] == (max(end["rhat"].values()) < 1.05)
+    assert isinstance(end["verdict"], str) and end["verdict"]
 
 
 # The report's questions, in order: the sections every report has, whatever the numbers.
@@ -134,10 +165,10 @@ def test_report_numbers_are_rounded_by_their_errors_and_prose_follows_the_settin
         assert len(error.replace(".", "").lstrip("0")) == 2, (mean, error)
     # prose numbers are the settings the jobs used, not literals
     n_seeds = aggregate["groups"]["paper@0.408"]["n"]
-    assert f"the spread over the {n_seeds} short-run seeds" in text
-    flow = next(r["extras"]["flow"] for r in results if r["job"]["group"] == "paper")
-    assert f"{flow['runs']['up']['settings']['n_chains']} chains for" in text
-    assert f"last {flow['fixed_point']['starts']['up']['n_tail_steps']} steps" in text
+    epochs = aggregate["settings"]["epochs"]
+    assert f"the spread over the {n_seeds} seeds at {epochs} epochs" in text
+    size = aggregate["settings"]["size"]
+    assert f"three ways from the L = {size} Ising model" in text
 
 
 @pytest.mark.slow

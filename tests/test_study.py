@@ -26,7 +26,7 @@ from ising_rg.experiments.runner import build_jobs
 from ising_rg.formatting import format_measurement
 
 REPO = Path(__file__).resolve().parents[1]
-ALL_EXTRAS = ("couplings", "flow", "hidden_correlations")
+ALL_EXTRAS = ("couplings", "flow")
 
 
 def parse(text: str) -> spec.Study:
@@ -42,17 +42,18 @@ GROUP = '[[groups]]\nname = "a"\n'
 
 # -- the presets --------------------------------------------------------------------------------
 def test_default_preset_is_the_reports_study():
-    """The jobs the report's study had when it was written in code: 28, in this order, with
-    these settings and the seeds of SeedSequence(0).spawn(5)."""
-    expected = [("paper", "paper", 0.408, r, 100, 2e-4, ALL_EXTRAS) for r in range(5)]
-    expected += [("halfway", "paper", 0.408, 0, 50, 2e-4, ALL_EXTRAS),
-                 ("convergence", "paper", 0.408, 0, 200, 2e-4, ALL_EXTRAS)]
-    expected += [("l1_zero", "paper", 0.408, r, 100, 0.0, ALL_EXTRAS) for r in range(3)]
+    """The report's study: 30 jobs, in this order, with these settings (the paper's 200
+    epochs; replicate 0 also at 100 and 400; the flow group on five temperatures) and the
+    seeds of SeedSequence(0).spawn(5)."""
+    expected = [("paper", "paper", 0.408, r, 200, 2e-4, ALL_EXTRAS) for r in range(5)]
+    expected += [("halfway", "paper", 0.408, 0, 100, 2e-4, ALL_EXTRAS),
+                 ("convergence", "paper", 0.408, 0, 400, 2e-4, ALL_EXTRAS)]
+    expected += [("l1_zero", "paper", 0.408, r, 200, 0.0, ALL_EXTRAS) for r in range(3)]
     for variant in ("permuted", "untrained"):
-        expected += [(variant, variant, 0.408, r, 100, 2e-4, ALL_EXTRAS) for r in range(3)]
+        expected += [(variant, variant, 0.408, r, 200, 2e-4, ALL_EXTRAS) for r in range(3)]
     for coupling in (0.2, 0.3, 0.44, 0.5):
-        expected += [("sweep", "paper", coupling, r, 100, 2e-4, ("hidden_correlations",))
-                     for r in range(3)]
+        expected += [("sweep", "paper", coupling, r, 200, 2e-4, ()) for r in range(3)]
+    expected += [("flow", "paper", 0.408, r, 200, 2e-4, ("flow",)) for r in range(2)]
     jobs = build_jobs("default")
     assert [(j.group, j.variant, j.coupling, j.replicate, j.epochs, j.l1, j.extras)
             for j in jobs] == expected
@@ -63,9 +64,10 @@ def test_default_preset_is_the_reports_study():
                       int(train.generate_state(1, np.uint32)[0])))
     for job in jobs:
         assert (job.data_seed, job.train_seed) == seeds[job.replicate]
-        assert (job.size, job.n_samples, job.hidden) == (paper.SIZE, paper.N_SAMPLES,
-                                                         paper.HIDDEN)
-        assert (job.n_generative, job.n_gibbs, job.mixture) == (1000, 200, None)
+        mixture = (0.286, 0.357, 0.408, 0.455, 0.556) if job.group == "flow" else None
+        n_samples = paper.N_SAMPLES // 5 if mixture else paper.N_SAMPLES  # per temperature
+        assert (job.size, job.n_samples, job.hidden) == (paper.SIZE, n_samples, paper.HIDDEN)
+        assert (job.n_generative, job.n_gibbs, job.mixture) == (1000, 200, mixture)
         assert job.train_kwargs() == {
             "n_epochs": job.epochs, "learning_rate": paper.LEARNING_RATE,
             "momentum_schedule": paper.MOMENTUM_SCHEDULE, "batch_size": paper.BATCH_SIZE,
@@ -201,8 +203,7 @@ ERRORS = [
     (GROUP + "recipe = { momentum = [0.5, 1.0, 5] }",
      "groups[0].recipe.momentum must be a number >= 0 and < 1, got 1.0"),
     (GROUP + 'analysis = { extras = ["flow", "magic"] }',
-     "groups[0].analysis.extras must be 'couplings', 'flow' or 'hidden_correlations', "
-     "got 'magic'"),
+     "groups[0].analysis.extras must be 'couplings' or 'flow', got 'magic'"),
     (GROUP + "replicates = 0", "groups[0].replicates (a count, or a list of indices) must be "
                                "an integer >= 1, got 0"),
     ("[defaults]\ndata = { samples = 0 }\n" + GROUP,

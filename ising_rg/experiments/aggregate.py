@@ -24,25 +24,17 @@ def summarize(metrics: dict, extras: dict) -> dict[str, float | None]:
     for layer in metrics["layers"]:
         prefix = f"layer{layer['index']}."
         put(prefix + "dead_fraction", layer.get("dead_fraction"))
-        for name in ("participation_ratio", "radius_of_gyration"):
-            put(prefix + name, (layer.get(name) or {}).get("mean"))
-            put(prefix + "weighted_" + name,
-                (layer.get("activation_weighted", {}).get(name) or {}).get("mean"))
-        for name in ("locality", "block_spin_correlation"):
-            entry = layer.get(name) or {}
-            put(prefix + name, entry.get("mean"))
-            put(prefix + name + "_chance", entry.get("chance"))
-        weighted = layer.get("activation_weighted", {}).get("locality") or {}
-        put(prefix + "weighted_locality", weighted.get("mean"))
-        put(prefix + "weighted_locality_chance", weighted.get("chance"))
+        _summarize_fields(layer, prefix, put)
+        for reference, values in (layer.get("kadanoff_reference") or {}).items():
+            _summarize_fields(values, f"{prefix}kadanoff_{reference}.", put)
     for layer in extras.get("permuted_coordinates", {}).get("layers", []):
         prefix = f"layer{layer['index']}.permuted_coordinates."
         put(prefix + "locality", (layer.get("locality") or {}).get("mean"))
         put(prefix + "locality_chance", (layer.get("locality") or {}).get("chance"))
-    put("data.correlation_length", (metrics["data"].get("correlation_length") or {}).get("mean"))
-    for layer in metrics["layers"]:
-        put(f"layer{layer['index']}.correlation_length",
-            (layer.get("correlation_length") or {}).get("mean"))
+    xi = metrics["data"].get("correlation_length") or {}
+    put("data.correlation_length", xi.get("mean"))
+    put("data.correlation_length_exact", xi.get("exact"))
+    put("data.correlation_length_finite_size_limited", xi.get("finite_size_limited"))
     for name in ("energy_per_spin", "abs_magnetization", "specific_heat", "susceptibility"):
         entry = metrics["generative"].get(name, {})
         for source in ("dbn", "monte_carlo"):
@@ -55,6 +47,27 @@ def summarize(metrics: dict, extras: dict) -> dict[str, float | None]:
     put("couplings.ratio_nearest_to_true", learned.get("ratio_nearest_to_true"))
     _summarize_flow(extras.get("flow", {}).get("end_point") or {}, put)
     return out
+
+
+#: The receptive-field metrics of every kind of field summarized per job, and the prefix of each
+#: kind's keys: weight products "", activation-weighted "weighted_", mean Jacobian "jacobian_".
+FIELD_METRICS = ("participation_ratio", "radius_of_gyration", "half_weight_radius",
+                 "sites_above_noise", "locality", "block_spin_correlation")
+FIELD_KINDS = (("", None), ("weighted_", "activation_weighted"), ("jacobian_", "jacobian"))
+
+
+def _summarize_fields(layer: dict, prefix: str, put) -> None:
+    """A layer's (or a Kadanoff reference's) field metrics, each with its chance level where
+    it has one, and its activations' correlation length, under ``prefix``."""
+    for kind_prefix, kind in FIELD_KINDS:
+        values = layer if kind is None else (layer.get(kind) or {})
+        for name in FIELD_METRICS:
+            entry = values.get(name) or {}
+            put(prefix + kind_prefix + name, entry.get("mean"))
+            if "chance" in entry:
+                put(prefix + kind_prefix + name + "_chance", entry["chance"])
+    xi = layer.get("correlation_length") or {}
+    put(prefix + "correlation_length", xi.get("mean"))
 
 
 def _summarize_flow(end: dict, put) -> None:

@@ -43,7 +43,7 @@ FLOW_CHECK_EVERY = 50
 FLOW_MAX_STEPS = 2000
 #: Part of every job's and data set's key: raise it when a change of the code changes what
 #: the same settings compute, so that finished jobs are not reused.
-JOB_FORMAT = 1
+JOB_FORMAT = 2
 #: Part of every trained network's key: raise it when a change of the code changes what the
 #: same training settings train.
 MODEL_FORMAT = 1

@@ -16,8 +16,8 @@ from ising_rg.experiments.aggregate import group_key
 from ising_rg.formatting import format_measurement, significant
 
 __all__ = ["L1_ZERO_KEY", "PAPER_KEY", "PERMUTED_KEY", "SIGMAS", "UNTRAINED_KEY", "ReportInputs",
-           "differs", "fmt_length", "format_measurement", "job_setting", "layer_indices",
-           "metric", "sci", "significant", "sweep_rows"]
+           "differs", "fm", "fmt_length", "format_measurement", "job_setting", "layer_indices",
+           "metric", "reference", "sci", "significant", "sweep_rows", "with_chance"]
 
 #: The aggregate's groups at the paper's coupling: the paper recipe and each control.
 PAPER_KEY, L1_ZERO_KEY, PERMUTED_KEY, UNTRAINED_KEY = (
@@ -52,6 +52,22 @@ def metric(agg: dict, group_key: str, name: str) -> tuple[float, float, int]:
         return np.nan, np.nan, 0
     sem = entry["sem"] if entry["sem"] is not None else np.nan
     return entry["mean"], sem, entry["n"]
+
+
+def fm(value: tuple[float, float, int]) -> str:
+    """A ``metric`` (mean, sem, n) as text, rounded by its error."""
+    return format_measurement(*value[:2])
+
+
+def reference(agg: dict, layer: int, name: str, unit: str = "majority") -> str:
+    """What the ideal Kadanoff ``unit`` ('majority' or 'average') of the layer's b scores on
+    the paper point's data, measured by the same code (``layers[i].kadanoff_reference``)."""
+    return significant(metric(agg, PAPER_KEY, f"layer{layer}.kadanoff_{unit}.{name}")[0])
+
+
+def with_chance(agg: dict, key: str, name: str) -> str:
+    """A metric of a group and, in parentheses, the chance level of the same networks."""
+    return f"{fm(metric(agg, key, name))} ({fm(metric(agg, key, name + '_chance'))})"
 
 
 def fmt_length(mean: float, sem: float, size: int) -> str:

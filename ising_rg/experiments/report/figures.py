@@ -65,19 +65,22 @@ def locality_figure(agg: dict, out: Path) -> str:
 
 
 def sweep_figure(agg: dict, out: Path) -> str:
-    """Radius of gyration per layer against the data's xi and against K, across the sweep."""
+    """Half-weight radius per layer against the data's xi and against K, across the sweep,
+    beside the uniform 2^l x 2^l block's (dashed)."""
     rows = sweep_rows(agg)
     layers = layer_indices(agg, PAPER_KEY)
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.2), layout="constrained")
     xi = np.array([metric(agg, key, "data.correlation_length")[:2] for _, key in rows])
     couplings = np.array([k for k, _ in rows])
     for i, layer in enumerate(layers):
-        size = np.array([metric(agg, key, f"layer{layer}.radius_of_gyration")[:2]
+        size = np.array([metric(agg, key, f"layer{layer}.half_weight_radius")[:2]
                          for _, key in rows])
         axes[0].errorbar(xi[:, 0], size[:, 0], np.nan_to_num(size[:, 1]),
                          np.nan_to_num(xi[:, 1]), marker="o", capsize=3,
                          color=OKABE_ITO[i], label=f"layer {layer}")
-        axes[0].axhline(np.sqrt((4.0**layer - 1) / 6), color=OKABE_ITO[i], ls="--", lw=0.8)
+        block = metric(agg, PAPER_KEY, f"layer{layer}.kadanoff_majority.half_weight_radius")[0]
+        for ax in axes:
+            ax.axhline(block, color=OKABE_ITO[i], ls="--", lw=0.8)
         axes[1].errorbar(couplings, size[:, 0], np.nan_to_num(size[:, 1]), marker="o",
                          capsize=3, color=OKABE_ITO[i], label=f"layer {layer}")
     for k, (x, _) in zip(couplings, xi, strict=True):
@@ -85,12 +88,12 @@ def sweep_figure(agg: dict, out: Path) -> str:
                          fontsize=7, ha="center", xycoords=("data", "axes fraction"))
     axes[0].set_xscale("log")
     axes[0].set_xlabel("data correlation length xi(K) (wall-to-wall)  [lattice spacings]")
-    axes[0].set_ylabel("receptive-field radius of gyration  [lattice spacings]")
+    axes[0].set_ylabel("half-weight radius  [lattice spacings]")
     axes[0].set_title("size vs xi; dashed: uniform 2^l x 2^l block", fontsize=10)
     axes[0].legend(fontsize=8)
     axes[1].axvline(exact.critical_coupling(), color="0.5", ls=":", label="K_c")
     axes[1].set_xlabel("coupling K")
-    axes[1].set_ylabel("radius of gyration  [lattice spacings]")
+    axes[1].set_ylabel("half-weight radius  [lattice spacings]")
     axes[1].set_title("size across both phases", fontsize=10)
     axes[1].legend(fontsize=8)
     return _save(fig, out / "sweep_sizes.png")
@@ -125,28 +128,37 @@ def couplings_figure(results: list[dict], out: Path, true_k: float) -> str | Non
 
 
 def flow_figure(results: list[dict], out: Path, size: int) -> str | None:
-    """<E>/N and <|m|> along the RBM flow from both starts, beside exact E at T and T_c."""
-    runs = _paper_extras(results, "flow")
+    """<E>/N and <|m|> along the RBM flow, one curve per group of starts, for replicate 0 of
+    the flow group (trained on several temperatures) and of the paper group; exact E at the
+    training temperature and at T_c for scale."""
+    runs = [(r["job"]["group"], r["extras"]["flow"]) for r in results
+            if r["job"]["replicate"] == 0 and r["job"]["group"] in ("flow", "paper")
+            and "flow" in r.get("extras", {})]
     if not runs:
         return None
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), layout="constrained")
-    for i, flow in enumerate(runs):
-        for start, style in (("up", "-"), ("random", "--")):
-            run = flow["runs"][start]
-            steps = np.arange(len(run["energy_per_spin"]))
-            axes[0].plot(steps, run["energy_per_spin"], style, color=OKABE_ITO[i % 7],
-                         label=f"seed {i}, start {start}")
-            axes[1].plot(steps, run["abs_magnetization"], style, color=OKABE_ITO[i % 7])
-    for coupling, label, colour in ((paper.COUPLING, "training T", "k"),
-                                    (exact.critical_coupling(), "T_c", "0.5")):
-        axes[0].axhline(float(exact.energy_per_spin(coupling, size)), color=colour, ls=":",
-                        label=f"exact E at {label}")
-    axes[0].set_xlabel("v -> h -> v step")
-    axes[0].set_ylabel("<E>/N")
-    axes[1].set_xlabel("v -> h -> v step")
-    axes[1].set_ylabel("<|m|>")
+    colour = 0
+    for group, flow in sorted(runs, key=lambda item: item[0]):
+        steps = np.asarray(flow["step"])
+        for start, curves in flow["by_start"].items():
+            style = "--" if group == "paper" else "-"
+            label = f"{group}: from {start}"
+            axes[0].plot(steps, curves["energy_per_spin"], style, color=OKABE_ITO[colour % 7],
+                         label=label, lw=1)
+            axes[1].plot(steps, curves["abs_magnetization"], style,
+                         color=OKABE_ITO[colour % 7], lw=1)
+            colour += 1
+    for coupling, label, colour_name in ((paper.COUPLING, "training T", "k"),
+                                         (exact.critical_coupling(), "T_c", "0.5")):
+        axes[0].axhline(float(exact.energy_per_spin(coupling, size)), color=colour_name,
+                        ls=":", label=f"exact E at {label}")
+    for ax, name in zip(axes, ("<E>/N", "<|m|>"), strict=True):
+        ax.set_xscale("symlog", linthresh=10)
+        ax.set_xlabel("v -> h -> v step")
+        ax.set_ylabel(name)
     axes[0].legend(fontsize=6, ncol=2)
-    fig.suptitle("The RBM flow: iterating the first RBM from all-up and random starts")
+    fig.suptitle("The RBM flow by start (replicate 0; solid: trained on five temperatures, "
+                 "dashed: on K = 0.408 only)", fontsize=10)
     return _save(fig, out / "rbm_flow.png")
 
 

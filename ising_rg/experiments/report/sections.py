@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ising_rg import exact, paper
+from ising_rg import paper
 from ising_rg.experiments.report.common import (
     L1_ZERO_KEY,
     PAPER_KEY,
@@ -16,28 +16,24 @@ from ising_rg.experiments.report.common import (
     UNTRAINED_KEY,
     ReportInputs,
     differs,
-    fmt_length,
+    fm,
     format_measurement,
     job_setting,
     metric,
+    reference,
     sci,
     significant,
-    sweep_rows,
+    with_chance,
 )
-from ising_rg.experiments.report.figures import (
-    couplings_figure,
-    flow_figure,
-    hidden_xi_figure,
-    locality_figure,
-    sweep_figure,
-)
+from ising_rg.experiments.report.figures import couplings_figure, locality_figure
+from ising_rg.experiments.report.flow import rbm_flow
+from ising_rg.experiments.report.lengths import hidden_correlations, sweep
 from ising_rg.pipeline import exact_reference
 
 K = paper.COUPLING  # the paper's point, where the controls are run
 # The rules of the answers, stated in the prose from these values.
 ISING_COUPLING_FACTOR = 2.0  # K_eff at least K / this factor ...
 NEXT_NEAREST_SHARE = 0.5  # ... and next-nearest below this share of nearest: Ising
-LONGER_RANGE = 1.5  # activation correlations this many times the spins' reach "further"
 
 
 def header(inputs: ReportInputs) -> list[str]:
@@ -61,35 +57,84 @@ def header(inputs: ReportInputs) -> list[str]:
 
 
 def paper_point(inputs: ReportInputs) -> list[str]:
-    """Section 1: the paper's point with error bars, layer by layer."""
+    """Section 1: the paper's point with error bars, layer by layer, beside ideal Kadanoff
+    units measured by the same code on the same data."""
     agg = inputs.aggregate
     n = agg["groups"].get(PAPER_KEY, {}).get("n", 0)
     lines = [
         f"## 1. The paper's point, K = {K:g}, with error bars\n",
-        f"{n} seeds. Kadanoff's prediction for layer l: a b x b block, b = 2^l, "
-        "sqrt(PR) = b, radius of gyration sqrt((b^2-1)/6), locality 1.\n",
-        "| layer | b | dead units | sqrt(PR) | R_g | locality (chance) | block-spin corr. "
-        "(chance) | activation-weighted locality (chance) |",
+        f"{n} seeds. Each cell: the networks' mean ± standard error; in parentheses the chance "
+        "level of the same networks (each field's weights shuffled over the sites); in "
+        "brackets what an ideal Kadanoff unit of the layer's block b = 2^l scores on the same "
+        "data through the same code (majority rule; docs/metrics.md, `kadanoff_reference`). "
+        "Fields are the weight products W1 W2 ... (dead units excluded):\n",
+        "| layer | b | dead units | sqrt(PR) | R_g | half-weight radius | locality "
+        "| block-spin corr. |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for layer in inputs.layers:
-        m = {name: metric(agg, PAPER_KEY, f"layer{layer}.{name}") for name in (
-            "dead_fraction", "participation_ratio", "radius_of_gyration", "locality",
-            "locality_chance", "block_spin_correlation", "block_spin_correlation_chance",
-            "weighted_locality", "weighted_locality_chance")}
-        pr_mean, pr_sem, _ = m["participation_ratio"]
+        pr_mean, pr_sem, _ = metric(agg, PAPER_KEY, f"layer{layer}.participation_ratio")
         side = np.sqrt(pr_mean) if np.isfinite(pr_mean) else np.nan
         side_sem = 0.5 * pr_sem / side if np.isfinite(side) and side > 0 else np.nan
+        ref_pr = metric(agg, PAPER_KEY, f"layer{layer}.kadanoff_majority.participation_ratio")
         lines.append(
-            f"| {layer} | {2**layer} | {format_measurement(*m['dead_fraction'][:2])} | "
-            f"{format_measurement(side, side_sem)} | "
-            f"{format_measurement(*m['radius_of_gyration'][:2])} | "
-            f"{format_measurement(*m['locality'][:2])} "
-            f"({format_measurement(*m['locality_chance'][:2])}) | "
-            f"{format_measurement(*m['block_spin_correlation'][:2])} "
-            f"({format_measurement(*m['block_spin_correlation_chance'][:2])}) | "
-            f"{format_measurement(*m['weighted_locality'][:2])} "
-            f"({format_measurement(*m['weighted_locality_chance'][:2])}) |")
+            f"| {layer} | {2**layer} | {fm(metric(agg, PAPER_KEY, f'layer{layer}.dead_fraction'))}"
+            f" | {format_measurement(side, side_sem)} [{significant(np.sqrt(ref_pr[0]))}] | "
+            + " | ".join(
+                f"{cell} [{reference(agg, layer, name)}]" for name, cell in (
+                    ("radius_of_gyration",
+                     fm(metric(agg, PAPER_KEY, f"layer{layer}.radius_of_gyration"))),
+                    ("half_weight_radius",
+                     fm(metric(agg, PAPER_KEY, f"layer{layer}.half_weight_radius"))),
+                    ("locality", with_chance(agg, PAPER_KEY, f"layer{layer}.locality")),
+                    ("block_spin_correlation",
+                     with_chance(agg, PAPER_KEY, f"layer{layer}.block_spin_correlation"))))
+            + " |")
+    lines += [
+        "",
+        "Through the sigmoids: the data-averaged Jacobian <dh/dv> and the activation-weighted "
+        "fields (each unit's input weighted by its activation over the data); Kadanoff "
+        "references [majority / block-average unit]:\n",
+        "| layer | Jacobian locality | Jacobian half-weight radius | activation-weighted "
+        "locality | activation-weighted half-weight radius |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for layer in inputs.layers:
+        cells = []
+        for name in ("jacobian_locality", "jacobian_half_weight_radius", "weighted_locality",
+                     "weighted_half_weight_radius"):
+            value = (with_chance(agg, PAPER_KEY, f"layer{layer}.{name}")
+                     if name.endswith("locality") else
+                     fm(metric(agg, PAPER_KEY, f"layer{layer}.{name}")))
+            cells.append(f"{value} [{reference(agg, layer, name)} / "
+                         f"{reference(agg, layer, name, 'average')}]")
+        lines.append(f"| {layer} | " + " | ".join(cells) + " |")
+    lines.append("")
+    return lines + _paper_point_answer(inputs)
+
+
+def _paper_point_answer(inputs: ReportInputs) -> list[str]:
+    """How far each layer is from chance and from its Kadanoff reference, by a stated rule."""
+    agg = inputs.aggregate
+    lines = [f"**Answer.** Rule: a layer is *local* when its locality exceeds its chance level "
+             f"by more than {SIGMAS:g} standard errors, and *Kadanoff-like* when it also reaches "
+             f"half of the ideal unit's excess over chance, (ideal - chance) / 2.\n"]
+    for layer in inputs.layers:
+        words = []
+        for label, name in (("weight products", "locality"), ("Jacobian", "jacobian_locality")):
+            value = metric(agg, PAPER_KEY, f"layer{layer}.{name}")
+            chance = metric(agg, PAPER_KEY, f"layer{layer}.{name}_chance")
+            ideal = metric(agg, PAPER_KEY, f"layer{layer}.kadanoff_majority.{name}")[0]
+            local = differs(value, chance)
+            if local is None or not np.isfinite(ideal):
+                words.append(f"{label}: undecided")
+                continue
+            share = (value[0] - chance[0]) / (ideal - chance[0]) if ideal > chance[0] else np.nan
+            kind = ("Kadanoff-like" if local and share >= 0.5 else "local" if local
+                    else "not local")
+            words.append(f"{label} {kind} ({significant(100 * share, 2)}% of the ideal unit's "
+                         "excess over chance)")
+        lines.append(f"* Layer {layer} (b = {2**layer}): " + "; ".join(words) + ".")
     lines.append("")
     return lines
 
@@ -122,17 +167,22 @@ def convergence(inputs: ReportInputs) -> list[str]:
     if len(series) <= 1:
         return []
     n_seeds = inputs.aggregate["groups"].get(PAPER_KEY, {}).get("n", 0)
+    epochs = [r["job"]["epochs"] for r in series]
+    paper_epochs = inputs.aggregate["settings"]["epochs"]
     lines = [
         "**Convergence.** Replicate 0 (same data, same initial weights) trained for "
-        + ", ".join(str(r["job"]["epochs"]) for r in series)
-        + f" epochs per layer; the last column is the spread over the {n_seeds} short-run "
-        "seeds (standard deviation), for scale:\n",
-        "| layer | metric | " + " | ".join(f"{r['job']['epochs']} epochs" for r in series)
-        + " | seed spread |",
+        + ", ".join(map(str, epochs))
+        + f" epochs per layer; the last column is the spread over the {n_seeds} seeds at "
+        f"{paper_epochs} epochs (standard deviation), for scale:\n",
+        "| layer | metric | " + " | ".join(f"{e} epochs" for e in epochs) + " | seed spread |",
         "| --- | --- | " + " | ".join("---" for _ in series) + " | --- |",
     ]
-    names = (("locality", "locality"), ("radius_of_gyration", "R_g"),
+    names = (("locality", "locality"), ("jacobian_locality", "Jacobian locality"),
+             ("half_weight_radius", "half-weight radius"),
              ("block_spin_correlation", "block-spin corr."), ("dead_fraction", "dead"))
+    moved, total = [], 0
+    last = series[-1]["summary"]
+    at_paper = next((r["summary"] for r in series if r["job"]["epochs"] == paper_epochs), None)
     for layer in inputs.layers:
         for name, label in names:
             key = f"layer{layer}.{name}"
@@ -141,115 +191,71 @@ def convergence(inputs: ReportInputs) -> list[str]:
             lines.append(f"| {layer} | {label} | "
                          + " | ".join(significant(c) for c in cells)
                          + f" | {significant(spread, 2)} |")
+            if at_paper is None or spread is None or last is at_paper:
+                continue
+            a, b = at_paper.get(key), last.get(key)
+            if a is not None and b is not None:
+                total += 1
+                if abs(b - a) > spread:
+                    moved.append(f"layer {layer} {label}")
     lines.append("")
+    if total:
+        lines.append(
+            f"Rule: a metric has converged at {paper_epochs} epochs when going on to "
+            f"{epochs[-1]} moves it by less than the seed spread. {total - len(moved)} of "
+            f"{total} have" + (f"; still moving: {', '.join(moved)}" if moved else "") + "." + "\n")
     return lines
 
 
 def controls(inputs: ReportInputs) -> list[str]:
-    """Section 2: locality under the controls (L1 = 0, permuted sites, untrained), decided."""
+    """Section 2: locality under the controls (L1 = 0, permuted sites, untrained), each beside
+    its own chance level, decided."""
     agg = inputs.aggregate
     lines = [
         "## 2. Controls: L1 = 0, site-permuted data, untrained network\n",
         f"![locality under controls](figures/"
         f"{locality_figure(agg, inputs.figure_dir)})\n",
+        "Locality of the weight-product fields; in parentheses each network's own chance "
+        "level (its fields' weights shuffled over the sites):\n",
         "| layer | paper | L1 = 0 | permuted, mapped back | permuted, as trained | "
-        "untrained | shuffled chance |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "untrained |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
     verdicts = []
     for layer in inputs.layers:
-        paper = metric(agg, PAPER_KEY, f"layer{layer}.locality")
-        l1zero = metric(agg, L1_ZERO_KEY, f"layer{layer}.locality")
-        back = metric(agg, PERMUTED_KEY, f"layer{layer}.locality")
-        trained = metric(agg, PERMUTED_KEY, f"layer{layer}.permuted_coordinates.locality")
-        untrained = metric(agg, UNTRAINED_KEY, f"layer{layer}.locality")
-        chance = metric(agg, PAPER_KEY, f"layer{layer}.locality_chance")
-        lines.append(
-            f"| {layer} | {format_measurement(*paper[:2])} | "
-            f"{format_measurement(*l1zero[:2])} | {format_measurement(*back[:2])} | "
-            f"{format_measurement(*trained[:2])} | {format_measurement(*untrained[:2])} | "
-            f"{format_measurement(*chance[:2])} |")
-        verdicts.append((layer, paper, l1zero, back, trained, untrained))
+        name = f"layer{layer}.locality"
+        cells = [with_chance(agg, key, n) for key, n in (
+            (PAPER_KEY, name), (L1_ZERO_KEY, name), (PERMUTED_KEY, name),
+            (PERMUTED_KEY, f"layer{layer}.permuted_coordinates.locality"),
+            (UNTRAINED_KEY, name))]
+        lines.append(f"| {layer} | " + " | ".join(cells) + " |")
+        verdicts.append((layer, *(metric(agg, key, n) for key, n in (
+            (PAPER_KEY, name), (L1_ZERO_KEY, name), (L1_ZERO_KEY, name + "_chance"),
+            (PERMUTED_KEY, name), (PERMUTED_KEY, f"layer{layer}.permuted_coordinates.locality"),
+            (UNTRAINED_KEY, name)))))
     lines += ["", f"Rule: a difference counts when it exceeds {SIGMAS:g} combined standard "
               "errors.\n"]
-    for layer, paper, l1zero, back, trained, untrained in verdicts:
+    for layer, trained_paper, l1zero, l1chance, back, trained, untrained in verdicts:
         survives = differs(l1zero, untrained)
-        needs_l1 = differs(paper, l1zero)
+        above_chance = differs(l1zero, l1chance)
+        needs_l1 = differs(trained_paper, l1zero)
         restored = differs(back, trained)
         lines.append(
             f"* Layer {layer}: without L1 the fields are "
-            f"{'still' if survives else 'not' if survives is False else 'undecided:'} "
-            f"more local than the untrained network "
-            f"({format_measurement(*l1zero[:2])} vs {format_measurement(*untrained[:2])}); L1 "
-            f"{'does' if needs_l1 else 'does not' if needs_l1 is False else 'may'} "
-            f"make them more local ({format_measurement(*paper[:2])} vs "
-            f"{format_measurement(*l1zero[:2])}). Un-permuting the permuted network's fields "
-            f"{'restores' if restored else 'does not restore' if restored is False else '?'} "
-            f"locality ({format_measurement(*back[:2])} mapped back vs "
-            f"{format_measurement(*trained[:2])} as trained).")
+            f"{_word(survives, 'still', 'not')} more local than the untrained network "
+            f"({fm(l1zero)} vs {fm(untrained)}) and {_word(above_chance, 'above', 'not above')} "
+            f"their own chance level ({fm(l1chance)}); L1 "
+            f"{_word(needs_l1, 'does', 'does not')} make them more local ({fm(trained_paper)} vs "
+            f"{fm(l1zero)}). Un-permuting the permuted network's fields "
+            f"{_word(restored, 'restores', 'does not restore')} locality ({fm(back)} mapped "
+            f"back vs {fm(trained)} as trained).")
     lines.append("")
     return lines
 
 
-def _sweep_answer(layers: list[int], xi_values: list[float],
-                  size_values: dict[int, list[float]]) -> list[str]:
-    """Section 3's verdicts: does R_g track xi, and does it follow the blocking prediction?"""
-    lines = []
-    x_all = np.array(xi_values)
-    sizes_all = np.array([size_values[layer] for layer in layers], dtype=float)
-    if np.isfinite(x_all).sum() >= 2 and np.isfinite(sizes_all).any():
-        xi_ratio = np.nanmax(x_all) / np.nanmin(x_all)
-        size_ratio = float(np.nanmax(np.nanmax(sizes_all, axis=1) / np.nanmin(sizes_all, axis=1)))
-        tracks = size_ratio > np.sqrt(xi_ratio)
-        lines.append(
-            f"**Answer.** Across the sweep the data's correlation length changes by a factor "
-            f"{significant(xi_ratio, 2)}, while no layer's radius of gyration changes by more "
-            f"than a factor {significant(size_ratio)}: receptive-field size "
-            f"{'tracks' if tracks else 'does not track'} xi (rule: it would have to change by "
-            f"more than the square root of xi's factor). ")
-        block_rg = np.array([np.sqrt((4.0**layer - 1) / 6) for layer in layers])
-        above = bool(np.all(np.nan_to_num(sizes_all, nan=np.inf) > block_rg[:, None]))
-        lines.append(
-            f"Nor does it follow the blocking prediction: measured sizes "
-            f"{'exceed' if above else 'do not all exceed'} the 2^l x 2^l block's R_g "
-            f"({', '.join(significant(v) for v in block_rg)} for layers "
-            f"{', '.join(map(str, layers))}) at every K and layer.\n")
-    for layer in layers:
-        x, y = np.array(xi_values), np.array(size_values[layer])
-        ok = np.isfinite(x) & np.isfinite(y)
-        if ok.sum() >= 3:
-            r = float(np.corrcoef(x[ok], y[ok])[0, 1])
-            lines.append(
-                f"* Layer {layer}: Pearson correlation between R_g and xi across the sweep "
-                f"r = {r:+.2f}; R_g ranges {significant(np.nanmin(y))} to "
-                f"{significant(np.nanmax(y))} (a uniform {2**layer} x {2**layer} block has "
-                f"{significant(np.sqrt((4**layer - 1) / 6))}).")
-    lines.append("")
-    return lines
-
-
-def sweep(inputs: ReportInputs) -> list[str]:
-    """Section 3: receptive-field size against the data's correlation length across K."""
-    agg, layers = inputs.aggregate, inputs.layers
-    lines = [
-        "## 3. Coupling sweep: does receptive-field size track the correlation length?\n",
-        f"![sizes across the sweep](figures/{sweep_figure(agg, inputs.figure_dir)})\n",
-        "| K | T | xi (data) | " + " | ".join(f"R_g layer {layer}" for layer in layers) + " |",
-        "| --- | --- | --- | " + " | ".join("---" for _ in layers) + " |",
-    ]
-    xi_values, size_values = [], {layer: [] for layer in layers}
-    for coupling, key in sweep_rows(agg):
-        xi = metric(agg, key, "data.correlation_length")
-        xi_values.append(xi[0])
-        cells = []
-        for layer in layers:
-            rg = metric(agg, key, f"layer{layer}.radius_of_gyration")
-            size_values[layer].append(rg[0])
-            cells.append(format_measurement(*rg[:2]))
-        lines.append(f"| {coupling:g} | {1 / coupling:.3f} | {format_measurement(*xi[:2])} | "
-                     + " | ".join(cells) + " |")
-    lines.append("")
-    return lines + _sweep_answer(layers, xi_values, size_values)
+def _word(decision: bool | None, yes: str, no: str) -> str:
+    """The word of a ``differs`` decision ('undecided' when it could not be made)."""
+    return "undecided" if decision is None else yes if decision else no
 
 
 def couplings(inputs: ReportInputs) -> list[str]:
@@ -280,97 +286,6 @@ def couplings(inputs: ReportInputs) -> list[str]:
             f"{'not ' if not ising else ''}the nearest-neighbour Ising Hamiltonian (rule: "
             f"K_eff at least K / {ISING_COUPLING_FACTOR:g} and next-nearest at most "
             f"{NEXT_NEAREST_SHARE:g} of nearest).\n")
-    return lines
-
-
-def rbm_flow(inputs: ReportInputs) -> list[str]:
-    """Section 5: where iterating the first RBM (v -> h -> v) ends."""
-    agg = inputs.aggregate
-    lines = ["## 5. The RBM flow\n"]
-    figure = flow_figure(inputs.results, inputs.figure_dir, inputs.size)
-    if figure:
-        lines.append(f"![RBM flow](figures/{figure})\n")
-    settings = (job_setting(inputs.results, "flow", "runs", "up", "settings", key)
-                for key in ("n_chains", "n_steps"))
-    n_chains, n_steps = (significant(value) for value in settings)
-    n_tail = significant(job_setting(inputs.results, "flow", "fixed_point", "starts", "up",
-                                     "n_tail_steps"))
-    lines += [
-        "Each step samples h from P(h|v), then v from P(v|h) (block Gibbs sampling of the "
-        f"first RBM), {n_chains} chains for {n_steps} steps; the end point is the mean over the "
-        f"last {n_tail} steps.\n",
-        "| start | <E>/N at the end | <abs m> at the end | T_eff from exact E(T) |",
-        "| --- | --- | --- | --- |",
-    ]
-    for start in ("up", "random"):
-        e_fix = metric(agg, PAPER_KEY, f"flow.{start}.energy_per_spin")
-        m_fix = metric(agg, PAPER_KEY, f"flow.{start}.abs_magnetization")
-        t_eff = metric(agg, PAPER_KEY, f"flow.{start}.effective_temperature")
-        lines.append(f"| {start} | {format_measurement(*e_fix[:2])} | "
-                     f"{format_measurement(*m_fix[:2])} | {format_measurement(*t_eff[:2])} |")
-    converged = metric(agg, PAPER_KEY, "flow.converged")
-    t_up = metric(agg, PAPER_KEY, "flow.up.effective_temperature")[0]
-    if np.isfinite(t_up):
-        t_train, t_c = 1 / K, exact.critical_temperature()
-        where = ("above the training temperature, away from T_c" if t_up > t_train + 0.1 else
-                 "near the training temperature" if t_up > t_c + 0.1 else "at or below T_c")
-        lines.append(
-            f"\n**Answer.** The flow settles at T_eff = {significant(t_up)} (from all-up): "
-            f"{where}.")
-    n_sigma = job_setting(inputs.results, "flow", "fixed_point", "n_sigma")
-    n_sigma = "n/a" if n_sigma is None else f"{n_sigma:g}"
-    lines.append(
-        f"\nTraining temperature T = {1 / K:.3f}, T_c = "
-        f"{exact.critical_temperature():.3f}. Fraction of seeds whose two starts end at the "
-        f"same energy (within {n_sigma} sigma): {_count_of(converged)}.\n")
-    return lines
-
-
-def _count_of(fraction: tuple[float, float, int]) -> str:
-    """A metric that is a fraction of the seeds (mean of 0/1 per seed), as "k of n"."""
-    mean, _, n = fraction
-    return "n/a" if not np.isfinite(mean) or n == 0 else f"{round(mean * n)} of {n}"
-
-
-def hidden_correlations(inputs: ReportInputs) -> list[str]:
-    """Section 6: correlation lengths of the hidden activations against the spins'."""
-    agg, layers, size = inputs.aggregate, inputs.layers, inputs.size
-    lines = ["## 6. Hidden-layer correlations\n"]
-    figure = hidden_xi_figure(agg, inputs.figure_dir)
-    if figure:
-        lines.append(f"![hidden correlations](figures/{figure})\n")
-    lines += [
-        "| K | xi (data) | " + " | ".join(f"xi layer {layer}" for layer in layers) + " |",
-        "| --- | --- | " + " | ".join("---" for _ in layers) + " |",
-    ]
-    sweep = sweep_rows(agg)
-    for coupling, key in sweep:
-        cells = [fmt_length(*metric(agg, key, f"layer{layer}.correlation_length")[:2],
-                            size) for layer in layers]
-        data_xi = metric(agg, key, "data.correlation_length")
-        lines.append(f"| {coupling:g} | {fmt_length(*data_xi[:2], size)} | "
-                     + " | ".join(cells) + " |")
-    data_row = [key for coupling, key in sweep if abs(coupling - K) < 1e-9]
-    if data_row:
-        data_xi = metric(agg, data_row[0], "data.correlation_length")[0]
-        layer_xi = [metric(agg, data_row[0], f"layer{layer}.correlation_length")[0]
-                    for layer in layers]
-        if np.isfinite(data_xi):
-            longer = [f"{layer}" for layer, x in zip(layers, layer_xi, strict=True)
-                      if np.isfinite(x) and x > LONGER_RANGE * data_xi]
-            lines.append(
-                f"\n**Answer** (K = {K:g}). The spins' correlation length is "
-                f"{significant(data_xi)}; layer(s) {', '.join(longer) if longer else 'none'} "
-                f"have activation correlations reaching more than {LONGER_RANGE:g} times as "
-                f"far. An RG step would keep "
-                f"xi_h = xi in original spacings; activations correlated over longer distances "
-                f"than the spins themselves are not what a local block-spin map produces.\n")
-    lines.append(
-        "\nBoth columns use the same estimator (the wall-to-wall correlator's effective mass "
-        "with a plateau and a jackknife error); for a layer, the units' sign-aligned, "
-        "standardised activations binned by receptive-field centroid on a lattice of spacing "
-        "2^l. A block-spin step keeps the physical correlation length (xi_h = xi in original "
-        "lattice spacings, xi / 2^l in units of the coarse lattice).\n")
     return lines
 
 

@@ -1,0 +1,174 @@
+"""Sections 3 and 6 of the report: receptive-field size against the data's correlation length
+across the coupling sweep, and the correlation lengths of the hidden layers against the
+spins'. Every correlation length is the wall-to-wall estimator (``sampling.correlation``,
+``rg.correlation``), calibrated against the exact xi; Kadanoff references beside each value.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ising_rg import paper
+from ising_rg.experiments.report.common import (
+    PAPER_KEY,
+    SIGMAS,
+    ReportInputs,
+    fm,
+    metric,
+    reference,
+    significant,
+    sweep_rows,
+)
+from ising_rg.experiments.report.figures import hidden_xi_figure, sweep_figure
+
+K = paper.COUPLING
+
+
+def _xi_cell(agg: dict, key: str) -> str:
+    """The data's correlation length at a sweep point, flagged where L limits it."""
+    cell = fm(metric(agg, key, "data.correlation_length"))
+    limited = metric(agg, key, "data.correlation_length_finite_size_limited")[0]
+    return cell + (" (finite-size limited)" if limited and limited >= 0.5 else "")
+
+
+def _resolved(agg: dict, key: str) -> bool:
+    """Is the data's xi at this sweep point measured, and not limited by the lattice?"""
+    xi = metric(agg, key, "data.correlation_length")[0]
+    limited = metric(agg, key, "data.correlation_length_finite_size_limited")[0]
+    return bool(np.isfinite(xi) and not (limited >= 0.5))
+
+
+def sweep(inputs: ReportInputs) -> list[str]:
+    """Section 3: receptive-field size against the data's correlation length across K."""
+    agg, layers = inputs.aggregate, inputs.layers
+    rows = sweep_rows(agg)
+    lines = [
+        "## 3. Coupling sweep: does receptive-field size track the correlation length?\n",
+        f"![sizes across the sweep](figures/{sweep_figure(agg, inputs.figure_dir)})\n",
+        "xi: the connected correlation length of the Monte Carlo data (wall-to-wall "
+        "correlator, docs/metrics.md), beside the exact infinite-lattice value (above T_c "
+        "1/xi = -ln tanh K - 2K, below by duality); where the infinite-lattice xi exceeds "
+        "about L/2 the measured one is limited by the lattice. Size: the half-weight radius "
+        "of the weight-product fields (the radius about the centroid that holds half the "
+        "squared weight; insensitive to a weak background, unlike R_g); in brackets the "
+        "uniform b x b block's.\n",
+        "| K | T | xi (data) | xi (L = inf, exact) | "
+        + " | ".join(f"half-weight radius, layer {layer} "
+                     f"[{reference(agg, layer, 'half_weight_radius')}]" for layer in layers)
+        + " |",
+        "| --- | --- | --- | --- | " + " | ".join("---" for _ in layers) + " |",
+    ]
+    for coupling, key in rows:
+        cells = [fm(metric(agg, key, f"layer{layer}.half_weight_radius")) for layer in layers]
+        exact_xi = metric(agg, key, "data.correlation_length_exact")[0]
+        lines.append(f"| {coupling:g} | {1 / coupling:.3f} | {_xi_cell(agg, key)} | "
+                     f"{significant(exact_xi)} | " + " | ".join(cells) + " |")
+    lines.append("")
+    return lines + _sweep_answer(agg, layers, rows)
+
+
+def _sweep_answer(agg: dict, layers: list[int], rows: list[tuple[float, str]]) -> list[str]:
+    """Section 3's verdict by the stated rule, on the sweep points whose xi is resolved."""
+    resolved = [(k, key) for k, key in rows if _resolved(agg, key)]
+    xi = np.array([metric(agg, key, "data.correlation_length")[0] for _, key in resolved])
+    if xi.size < 2:
+        return ["Too few sweep points with a resolved correlation length for an answer.\n"]
+    xi_factor = float(xi.max() / xi.min())
+    lines = [
+        f"**Answer.** Rule: a layer's size tracks xi if, over the {xi.size} couplings whose "
+        f"xi is resolved ({', '.join(f'{k:g}' for k, _ in resolved)}: xi changes by a factor "
+        f"{significant(xi_factor, 2)}), its half-weight radius changes by more than the "
+        f"square root of that factor ({significant(np.sqrt(xi_factor), 2)}).\n"]
+    for layer in layers:
+        size = np.array([metric(agg, key, f"layer{layer}.half_weight_radius")[0]
+                         for _, key in resolved])
+        if not np.isfinite(size).all() or size.min() <= 0:
+            lines.append(f"* Layer {layer}: undecided (a size is missing).")
+            continue
+        factor = float(size.max() / size.min())
+        r = float(np.corrcoef(xi, size)[0, 1]) if xi.size >= 3 else np.nan
+        lines.append(
+            f"* Layer {layer}: size changes by a factor {significant(factor, 2)} "
+            f"({'tracks' if factor > np.sqrt(xi_factor) else 'does not track'} xi; Pearson "
+            f"r = {significant(r, 2)}); a Kadanoff block keeps its size "
+            f"({reference(agg, layer, 'half_weight_radius')}) at every K.")
+    lines += [
+        "",
+        "*Earlier answer, now withdrawn in its reasoning:* the uncalibrated report (commit "
+        "dbc1251) said xi changes by a factor 331 across the sweep. That factor divided the "
+        "full structure factor's length at K = 0.5 (271; it contains N m^2 in the ordered "
+        "phase, the connected length is about 2.2) by a noisy one, and its K = 0.44 point "
+        "(T = 2.273, above T_c; infinite-lattice xi = 364) is limited by the 40 x 40 lattice. "
+        "The conclusion that sizes do not follow xi is now drawn from the resolved points "
+        "only, by the rule above.\n",
+    ]
+    return lines
+
+
+def hidden_correlations(inputs: ReportInputs) -> list[str]:
+    """Section 6: correlation lengths of the hidden activations against the spins'."""
+    agg, layers = inputs.aggregate, inputs.layers
+    lines = ["## 6. Hidden-layer correlations\n"]
+    figure = hidden_xi_figure(agg, inputs.figure_dir)
+    if figure:
+        lines.append(f"![hidden correlations](figures/{figure})\n")
+    lines += [
+        "Every length by the same estimator (wall-to-wall correlator, plateau of its "
+        "effective mass, jackknife error), in lattice spacings of the spins; a layer's units "
+        "sit at their receptive-field centroids on a lattice of spacing 2^l. In brackets: "
+        "ideal Kadanoff majority units of the same b on the same data (a block-spin map "
+        "keeps xi).\n",
+        "| K | xi (data) | xi (L = inf, exact) | "
+        + " | ".join(f"xi layer {layer} [Kadanoff]" for layer in layers) + " |",
+        "| --- | --- | --- | " + " | ".join("---" for _ in layers) + " |",
+    ]
+    rows = sweep_rows(agg)
+    for coupling, key in rows:
+        cells = [f"{fm(metric(agg, key, f'layer{layer}.correlation_length'))} "
+                 f"[{fm(metric(agg, key, f'layer{layer}.kadanoff_majority.correlation_length'))}]"
+                 for layer in layers]
+        exact_xi = metric(agg, key, "data.correlation_length_exact")[0]
+        lines.append(f"| {coupling:g} | {_xi_cell(agg, key)} | {significant(exact_xi)} | "
+                     + " | ".join(cells) + " |")
+    lines.append("")
+    return lines + _hidden_answer(agg, layers)
+
+
+def _hidden_answer(agg: dict, layers: list[int]) -> list[str]:
+    """Section 6's verdict at the paper's point: does each layer keep the spins' xi?"""
+    data = metric(agg, PAPER_KEY, "data.correlation_length")
+    exact_xi = metric(agg, PAPER_KEY, "data.correlation_length_exact")[0]
+    if not np.isfinite(data[0]):
+        return ["No correlation length of the data at the paper's point.\n"]
+    lines = [
+        f"**Answer** (K = {K:g}). The spins' correlation length is {fm(data)} (exact "
+        f"infinite-lattice {significant(exact_xi)}). Rule: a layer keeps xi, as a block-spin "
+        f"map does, when its length agrees with the spins' within {SIGMAS:g} combined "
+        "standard errors; otherwise it reaches further or shorter.\n"]
+    further = []
+    for layer in layers:
+        value = metric(agg, PAPER_KEY, f"layer{layer}.correlation_length")
+        if not np.isfinite(value[0]):
+            lines.append(f"* Layer {layer}: no decay resolved on this lattice.")
+            continue
+        sigma = np.hypot(np.nan_to_num(value[1]), np.nan_to_num(data[1]))
+        z = (value[0] - data[0]) / max(sigma, 1e-12)
+        verdict = ("keeps the spins' xi" if abs(z) <= SIGMAS else
+                   "reaches further than the spins" if z > 0 else "reaches shorter")
+        lines.append(f"* Layer {layer}: {fm(value)}: {verdict} ({significant(z, 2)} standard "
+                     "errors from the spins').")
+        if z > SIGMAS:
+            further.append(layer)
+    old = [1, 3]  # the layers the uncalibrated report said reach further
+    same = further == old
+    lines += [
+        "",
+        f"*Earlier answer, {'confirmed' if same else 'changed'}:* the uncalibrated report "
+        "(commit dbc1251) measured the spins' xi as 4.25 with an exponential fit whose window "
+        "still held the short-distance power law (exact 7.47), and concluded that layers 1 "
+        "and 3 reach more than 1.5 times as far as the spins. With the calibrated estimator, "
+        "which returns the exact xi for the spins and for ideal Kadanoff units, the layers "
+        "that reach further are: "
+        f"{', '.join(map(str, further)) if further else 'none'}.\n",
+    ]
+    return lines
