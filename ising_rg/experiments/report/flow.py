@@ -8,7 +8,7 @@ import numpy as np
 
 from ising_rg import exact, paper
 from ising_rg.experiments.aggregate import group_key
-from ising_rg.experiments.report.common import PAPER_KEY, ReportInputs, fm, metric, significant
+from ising_rg.experiments.report.common import PAPER_KEY, ReportInputs, fm, metric
 from ising_rg.experiments.report.figures import flow_figure
 
 K = paper.COUPLING
