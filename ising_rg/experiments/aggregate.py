@@ -46,6 +46,12 @@ def summarize(metrics: dict, extras: dict) -> dict[str, float | None]:
         put(f"couplings.{key}", (learned.get(key) or {}).get("mean"))
     put("couplings.ratio_nearest_to_true", learned.get("ratio_nearest_to_true"))
     _summarize_flow(extras.get("flow", {}).get("end_point") or {}, put)
+    for depth in (extras.get("free_energy") or {}).get("layers", []):
+        prefix = f"free_energy.depth{depth['depth']}."
+        for name in ("delta_f_per_spin", "change_per_spin"):
+            entry = depth.get(name) or {}
+            put(prefix + name, entry.get("mean"))
+            put(prefix + name + "_error", entry.get("error"))
     return out
 
 

@@ -17,7 +17,11 @@ recipe whose ``l1`` is 0):
 * ``paper``      the network trained with the job's recipe;
 * ``permuted``   a fixed random permutation of the sites before training, measured in the
                  permuted coordinates and, mapped back, in the original ones;
-* ``untrained``  the initialised, untrained network: the chance level.
+* ``untrained``  the initialised, untrained network: the chance level;
+* ``ising_rbm``  no training: the RBM whose visible marginal is exactly the L x L Ising model
+                 at the job's coupling, one hidden unit per bond (``rbm.ising_rbm``), as a
+                 one-layer network: the reference point of a network that has learnt the
+                 distribution perfectly.
 """
 
 from __future__ import annotations
@@ -33,9 +37,11 @@ import numpy as np
 
 from ising_rg.io.jsonfile import to_json, write_json
 
-VARIANTS = ("paper", "permuted", "untrained")
+VARIANTS = ("paper", "permuted", "untrained", "ising_rbm")
+#: The variants that are not trained (built from their seed or their coupling, never stored).
+UNTRAINED_VARIANTS = ("untrained", "ising_rbm")
 #: The extra measurements a job can run beside the analysis, in their canonical order.
-EXTRAS = ("couplings", "flow")
+EXTRAS = ("couplings", "flow", "free_energy")
 #: The RBM flow's chains per start group (Monte Carlo configurations of each training
 #: temperature, and random spins), R-hat check interval and step budget (``rg.flow.rbm_flow``).
 FLOW_CHAINS = 100
@@ -109,10 +115,13 @@ class Job:
         only those that reach it: no training options but the initialisation) and the
         format."""
         settings = dict(self.settings)
-        if self.variant == "untrained":
-            unused = set(self.train_kwargs()) - {"init"}
+        if self.variant in UNTRAINED_VARIANTS:
+            # the exact Ising RBM reads neither the initialisation nor the layer sizes
+            used = {"init"} if self.variant == "untrained" else {"hidden"}
+            unused = set(self.train_kwargs()) - used
             settings = {key: value for key, value in settings.items() if key != "recipe"
-                        and TRAIN_KEYWORDS.get(key, key) not in unused}
+                        and TRAIN_KEYWORDS.get(key, key) not in unused
+                        and not (key == "hidden" and "hidden" in used)}
         return to_json({"format": JOB_FORMAT, **settings})
 
     @property
@@ -122,9 +131,9 @@ class Job:
 
     def model_settings(self) -> dict[str, Any] | None:
         """What training reads, and nothing else: the data sets' keys, the layers, the
-        training options, the seed and the variant (None for the untrained control, which is
-        not stored)."""
-        if self.variant == "untrained":
+        training options, the seed and the variant (None for the variants that are not
+        trained, which are not stored)."""
+        if self.variant in UNTRAINED_VARIANTS:
             return None
         return to_json({"format": MODEL_FORMAT, "variant": self.variant,
                         "data": [data_key(options) for options in self.data_options()],
@@ -179,7 +188,7 @@ class Job:
         widths = (self.size**2, *self.hidden)
         weights = sum(a * b for a, b in zip(widths[:-1], widths[1:], strict=False))
         n_data = self.n_samples * len(self.data_options())
-        epochs = 0 if self.variant == "untrained" else self.epochs
+        epochs = 0 if self.variant in UNTRAINED_VARIANTS else self.epochs
         return float(weights * (n_data * epochs + self.n_generative * (self.n_gibbs + 1)))
 
 
@@ -331,6 +340,7 @@ def _train(job: Job, visible: np.ndarray, root: str,
     """
     from ising_rg.io.models import load_dbn
     from ising_rg.pipeline import save_model, train_dbn
+    from ising_rg.rbm import DBN, ising_rbm
     from ising_rg.rg import controls
 
     permutation = None
@@ -342,6 +352,8 @@ def _train(job: Job, visible: np.ndarray, root: str,
     if job.variant == "untrained":
         return controls.untrained_dbn(job.size**2, hidden=job.hidden, seed=job.train_seed,
                                       init=kwargs["init"]), None
+    if job.variant == "ising_rbm":
+        return DBN.from_rbms([ising_rbm(job.size, job.coupling)]), None
     path = model_path(root, job)
     if path.is_file():
         return load_dbn(path), permutation
@@ -378,11 +390,14 @@ def _flow(job: Job, first, parts: list) -> dict[str, Any]:
 
 
 def _extra_measurements(job: Job, network, visible: np.ndarray, parts: list) -> dict:
-    """Learned couplings of the first RBM and its flow (``_flow``), as the job asks.
+    """Learned couplings of the first RBM, its flow (``_flow``) and the free energy per depth
+    (``rbm.bound.free_energy_by_depth``: the variational bound of the l-layer model against
+    the exact Ising log-likelihood), as the job asks.
 
     ``parts`` are the job's data sets (one per training temperature); ``visible`` the measured
     one as visible units.
     """
+    from ising_rg.rbm import bound
     from ising_rg.rg import couplings
 
     out: dict[str, Any] = {}
@@ -393,4 +408,7 @@ def _extra_measurements(job: Job, network, visible: np.ndarray, parts: list) -> 
             true_coupling=job.coupling, seed=job.train_seed)
     if "flow" in job.extras:
         out["flow"] = _flow(job, first, parts)
+    if "free_energy" in job.extras:
+        out["free_energy"] = bound.free_energy_by_depth(network, visible, job.coupling,
+                                                        seed=job.train_seed)
     return out

@@ -31,7 +31,7 @@ from ising_rg import paper
 from ising_rg.checks import check_choice, check_integer, check_number
 from ising_rg.errors import IsingRGError
 from ising_rg.experiments import MAX_JOBS
-from ising_rg.experiments.jobs import EXTRAS, VARIANTS, Job
+from ising_rg.experiments.jobs import EXTRAS, UNTRAINED_VARIANTS, VARIANTS, Job
 from ising_rg.experiments.presets import preset_text
 from ising_rg.sampling.sampler import ALGORITHMS, DEFAULT_CHAINS
 from ising_rg.seeding import seed_sequence
@@ -179,7 +179,7 @@ ANALYSIS: dict[str, Option] = {
     "extras": Option(EXTRAS, _extras, f"extra measurements, any of {', '.join(EXTRAS)}",
                      list_valued=True),
 }
-VARIANT = Option("paper", _choice(*VARIANTS), "paper, permuted or untrained")
+VARIANT = Option("paper", _choice(*VARIANTS), "paper, permuted, untrained or ising_rbm")
 TABLES: dict[str, dict[str, Option]] = {
     "data": DATA, "network": NETWORK, "recipe": RECIPE, "analysis": ANALYSIS,
 }
@@ -481,7 +481,7 @@ def _check_point(group: Group, point: dict[str, Any]) -> None:
     where = f"groups[{group.index}]"
     total = point["samples"] * (len(point["mixture"]) if point["mixture"] else 1)
     n_train = total - int(round(point["validation_fraction"] * total))
-    if point["variant"] != "untrained" and point["batch_size"] > n_train:
+    if point["variant"] not in UNTRAINED_VARIANTS and point["batch_size"] > n_train:
         raise IsingRGError(
             f"{where}.recipe.batch_size {point['batch_size']} is larger than the {n_train} "
             f"training samples ({total} samples less the validation fraction "

@@ -2,7 +2,8 @@
 
 Everything here reads the experiment's results (``aggregate.json`` and each job's
 ``result.json``); nothing is trained or sampled. ``sections`` holds the text, one function per
-section; ``figures`` the figures they embed; ``common`` what both share.
+section (``lengths`` and ``flow`` some of them); ``capacity`` the recipe and capacity study's;
+``figures`` the figures they embed; ``common`` what they share.
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ising_rg.experiments.report.common import ReportInputs
+from ising_rg.experiments.report.capacity import STUDY_SECTIONS, has_study
+from ising_rg.experiments.report.common import PAPER_KEY, ReportInputs
 from ising_rg.experiments.report.sections import SECTIONS
+from ising_rg.errors import IsingRGError
 from ising_rg.io.atomic import atomic_output
 
 __all__ = ["write_report"]
@@ -30,7 +33,14 @@ def write_report(aggregate: dict, results: list[dict], out_path: str | os.PathLi
     figure_dir = out_path.parent / "figures"
     figure_dir.mkdir(parents=True, exist_ok=True)
     inputs = ReportInputs(aggregate, results, figure_dir)
-    lines = [line for section in SECTIONS for line in section(inputs)]
+    # The report study's sections when its paper group is there, the recipe and capacity
+    # study's when its groups are (both, one after the other, for a study that has both).
+    sections = (SECTIONS if PAPER_KEY in aggregate["groups"] else ()) + (
+        STUDY_SECTIONS if has_study(inputs) else ())
+    if not sections:
+        raise IsingRGError("the study has neither the report's paper group nor the capacity "
+                           "study's groups: nothing to report")
+    lines = [line for section in sections for line in section(inputs)]
     with atomic_output(out_path, overwrite=True) as tmp:
         tmp.write_text("\n".join(lines) + "\n")
     return out_path
