@@ -11,10 +11,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from ising_rg.errors import IsingRGError
 from ising_rg.experiments.report.capacity import STUDY_SECTIONS, has_study
 from ising_rg.experiments.report.common import PAPER_KEY, ReportInputs
 from ising_rg.experiments.report.sections import SECTIONS
-from ising_rg.errors import IsingRGError
 from ising_rg.io.atomic import atomic_output
 
 __all__ = ["write_report"]

@@ -143,7 +143,8 @@ def _quality_figure(agg: dict, points: list[Point], layers: list[int], out) -> s
         ax.set_xscale("symlog", linthresh=1e-3)
         ax.set_xlabel("log-likelihood gap to Ising (nats/spin)")
         ax.set_ylabel(f"Kadanoff share, layer {layer}")
-    axes[0][0].legend(fontsize=5)
+    if axes[0][0].get_legend_handles_labels()[0]:
+        axes[0][0].legend(fontsize=5)
     fig.suptitle("Each network a point (mean ± sem over seeds); circles paper, squares "
                  "density, star the exact Ising RBM; open: L = 40", fontsize=9)
     return _save(fig, out / "quality_vs_rg.png")
