@@ -5,6 +5,7 @@
 #   make figures QUICK=1   the same pipeline on a small preset (L = 16, 64-16-4), in minutes
 #   make bench     performance figures (JSON)
 #   make report    the controls, coupling sweep and seeds of reports/rg_report.md
+#   make study     the recipe and capacity study of reports/capacity_report.md
 # Every target bootstraps its own virtual environment in .venv; file targets mean only what
 # changed is redone.
 
@@ -39,7 +40,7 @@ RESULTS := results/$(TAG)/metrics.json
 VALIDATION := results/$(TAG)/validation.json
 FIGURE := figures/$(TAG)/receptive_fields.png
 
-.PHONY: test test-fast bench lint venv figures report clean
+.PHONY: test test-fast bench lint venv figures report study clean
 .DELETE_ON_ERROR:
 
 venv: $(STAMP)
@@ -87,6 +88,10 @@ $(FIGURE): $(RESULTS) $(VALIDATION)
 WORKERS ?= 2
 report: $(STAMP)
 	$(CLI) experiment --preset default --out runs --workers $(WORKERS) --report reports/rg_report.md --overwrite
+
+# The recipe and capacity study (its own jobs in the same folder; data sets are shared).
+study: $(STAMP)
+	$(CLI) experiment --preset capacity --out runs --workers $(WORKERS) --report reports/capacity_report.md --overwrite
 
 clean:
 	rm -rf $(VENV) .pytest_cache
