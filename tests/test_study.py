@@ -68,6 +68,7 @@ def test_default_preset_is_the_reports_study():
         assert (job.n_generative, job.n_gibbs, job.mixture) == (1000, 200, None)
         assert job.train_kwargs() == {
             "n_epochs": job.epochs, "learning_rate": paper.LEARNING_RATE,
+            "learning_rate_decay": paper.LEARNING_RATE_DECAY,
             "momentum_schedule": paper.MOMENTUM_SCHEDULE, "batch_size": paper.BATCH_SIZE,
             "cd_k": paper.CD_K, "persistent": False, "n_persistent_chains": None,
             "negative_visible": paper.NEGATIVE_VISIBLE, "l1": job.l1, "l2": paper.L2,

@@ -41,6 +41,10 @@ JOB_FORMAT = 1
 #: is passed under its own name.
 TRAIN_KEYWORDS = {"epochs": "n_epochs", "momentum": "momentum_schedule",
                   "persistent_chains": "n_persistent_chains"}
+#: Settings added after ``JOB_FORMAT`` 1 -> the value that computes what jobs computed
+#: before they existed. A job's key leaves such a setting out at that value, so the jobs that
+#: were finished before it came keep their keys (and are not recomputed).
+LATER_SETTINGS = {"learning_rate_decay": "none"}
 
 
 def _training_options() -> frozenset[str]:
@@ -96,9 +100,10 @@ class Job:
 
     def key_settings(self) -> dict[str, Any]:
         """Everything that determines the result: the settings (for the untrained control
-        only those that reach it: no training options but the initialisation) and the
-        format."""
-        settings = dict(self.settings)
+        only those that reach it: no training options but the initialisation; and none of
+        ``LATER_SETTINGS`` at its old value) and the format."""
+        settings = {key: value for key, value in self.settings.items()
+                    if key not in LATER_SETTINGS or value != LATER_SETTINGS[key]}
         if self.variant == "untrained":
             unused = set(self.train_kwargs()) - {"init"}
             settings = {key: value for key, value in settings.items() if key != "recipe"
