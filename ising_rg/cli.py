@@ -386,7 +386,8 @@ def _recipe_default(value) -> str:
               help="initial,final,epochs-at-initial momentum."
                    + _recipe_default(paper.MOMENTUM_SCHEDULE))
 @click.option("--batch-size", type=_count(1), default=None,
-              help="Minibatch size (at most the training rows)." + _recipe_default(paper.BATCH_SIZE))
+              help="Minibatch size (at most the training rows)."
+                   + _recipe_default(paper.BATCH_SIZE))
 @click.option("--cd-k", type=_count(1), default=None,
               help="Gibbs steps of contrastive divergence (CD-k)." + _recipe_default(paper.CD_K))
 @click.option("--negative-visible", type=click.Choice(["probabilities", "samples"]),

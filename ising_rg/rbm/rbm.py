@@ -140,7 +140,8 @@ class BernoulliRBM:
         subset instead), ``free_energy_train`` (mean F on the monitoring subset),
         ``free_energy_validation`` (mean F on X_val, NaN without it), ``free_energy_gap``
         (validation minus train; grows when the model overfits), ``learning_rate`` (the
-        epoch's, after ``learning_rate_decay``), ``momentum``, ``weight_norm`` (Frobenius), ``weight_abs_mean``,
+        epoch's, after ``learning_rate_decay``), ``momentum``, ``weight_norm`` (Frobenius),
+        ``weight_abs_mean``,
         ``hidden_dead_fraction`` (hidden units with mean P(h=1|v) < 0.01 or > 0.99 on the
         monitoring subset), ``epoch_seconds`` (wall time, training plus monitoring).
     n_features_in_ : int
