@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numba as nb
 import numpy as np
 
 from ising_rg import exact, paper
 from ising_rg.rbm.rbm import BernoulliRBM
+from ising_rg.rbm.trainer import epoch_metrics
 from ising_rg.sampling import metropolis, wolff
 from ising_rg.sampling.rng import new_streams
-from ising_rg.sampling.sampler import SampleOptions, random_start, sample
-from ising_rg.seeding import as_generator, bernoulli
+from ising_rg.sampling.sampler import SampleOptions, SampleSet, random_start, sample
+from ising_rg.seeding import as_generator, bernoulli, seed_sequence
 
 __all__ = [
     "bench_metropolis",
@@ -29,8 +31,10 @@ __all__ = [
     "benchmark_epoch",
     "gemm_floor_seconds",
     "gemm_flops_per_s",
+    "minibatch_gemm_seconds",
     "naive_metropolis_sweeps",
     "run_benchmarks",
+    "time_to_quality",
 ]
 
 
@@ -157,24 +161,61 @@ def gemm_floor_seconds(
     return 10.0 * n_samples * n_visible * n_hidden / flops_per_s
 
 
+def minibatch_gemm_seconds(
+    n_samples: int, n_visible: int, n_hidden: int, batch_size: int, repeats: int = 3
+) -> float:
+    """Best seconds of one epoch's GEMMs alone, at the trainer's own minibatch shapes.
+
+    Per minibatch of B rows: v W, h W^T and v_neg W ((B, n_visible) x (n_visible, n_hidden)
+    and back) and the fused weight gradient [v; v_neg]^T [h; -h_neg] (K = 2B), on float32
+    buffers laid out as in :class:`ising_rg.rbm.trainer.CDTrainer`. Against
+    :func:`gemm_floor_seconds` (the same FLOPs at the rate of one large GEMM) it measures
+    what small GEMMs cost (BLAS blocking and thread start-up per call at B = 100); against
+    the epoch, what the elementwise kernels and the monitoring add.
+    """
+    rng = as_generator(7)
+    W = rng.standard_normal((n_visible, n_hidden), dtype=np.float32)
+    stack_v = rng.random((2 * batch_size, n_visible), dtype=np.float32)
+    stack_h = rng.random((2 * batch_size, n_hidden), dtype=np.float32)
+    v_pos, v_neg = stack_v[:batch_size], stack_v[batch_size:]
+    h_pos, h_neg = stack_h[:batch_size], stack_h[batch_size:]
+    grad = np.empty_like(W)
+
+    def epoch() -> None:
+        for _ in range(n_samples // batch_size):
+            np.matmul(v_pos, W, out=h_pos)
+            np.matmul(h_pos, W.T, out=v_neg)
+            np.matmul(v_neg, W, out=h_neg)
+            np.matmul(stack_v.T, stack_h, out=grad)
+
+    return _best_seconds(epoch, repeats)
+
+
 def benchmark_epoch(
     n_samples: int = paper.N_SAMPLES,
     n_visible: int = paper.SIZE**2,
     n_hidden: int = paper.HIDDEN[0],
     batch_size: int = paper.BATCH_SIZE,
     seed: int = 0,
-    n_epochs: int = 1,
+    n_epochs: int = 4,
 ) -> dict[str, float]:
-    """Time CD-1 training epochs against the GEMM floor, both measured in this call.
+    """Time CD-1 training epochs (the paper recipe) against the GEMM floor, both measured in
+    this call, and split the epoch into its parts.
 
-    Data: uniform random {0,1}. The GEMM rate is the best of repetitions before and after the
-    training (the larger rate gives the stricter floor).
+    Data: uniform random {0,1}. The epoch is the fastest of ``n_epochs`` (the first one also
+    pays for first-touch page faults of the trainer's buffers and the BLAS threads' start;
+    on a shared machine any epoch may lose the cores for a while). The GEMM rate is the best
+    of repetitions before and after the training (the larger rate gives the stricter floor).
 
     Returns
     -------
     dict with ``epoch_seconds`` (fastest epoch, training plus per-epoch monitoring),
-    ``gemm_floor_seconds``, ``gemm_flops_per_s``, ``ratio`` (epoch / floor),
-    ``fit_seconds`` (whole fit call, including input validation and setup).
+    ``first_epoch_seconds``, ``gemm_floor_seconds``, ``gemm_flops_per_s``, ``ratio``
+    (epoch / floor), ``minibatch_gemm_seconds`` (:func:`minibatch_gemm_seconds`: the
+    epoch's GEMMs alone at batch size), ``monitoring_seconds`` (the per-epoch monitoring
+    pass, :func:`ising_rg.rbm.trainer.epoch_metrics`, best of 3), ``other_seconds`` (epoch
+    less the two: the elementwise kernels, gathers and updates), ``fit_seconds`` (whole fit
+    call, including input validation and setup).
     """
     X = bernoulli(0.5, as_generator(seed), uniform_dtype=np.float32, shape=(n_samples, n_visible))
     # compile the numba kernels outside the timed region
@@ -186,14 +227,139 @@ def benchmark_epoch(
     fit_seconds = time.perf_counter() - start
     rate = max(rate, gemm_flops_per_s(n_visible, n_hidden))
     floor = gemm_floor_seconds(n_samples, n_visible, n_hidden, rate)
-    epoch = float(np.min(rbm.history_["epoch_seconds"]))
+    seconds = rbm.history_["epoch_seconds"]
+    epoch = float(np.min(seconds))
+    gemms = minibatch_gemm_seconds(n_samples, n_visible, n_hidden, batch_size)
+    parameters = (rbm.weights_, rbm.visible_bias_, rbm.hidden_bias_)
+    X_monitor = X[: min(rbm.n_monitor, n_samples)]
+    monitoring = _best_seconds(lambda: epoch_metrics(parameters, X_monitor, None, False))
     return {
         "epoch_seconds": epoch,
+        "first_epoch_seconds": float(seconds[0]),
         "gemm_floor_seconds": floor,
         "gemm_flops_per_s": rate,
         "ratio": epoch / floor,
+        "minibatch_gemm_seconds": gemms,
+        "monitoring_seconds": monitoring,
+        "other_seconds": epoch - gemms - monitoring,
         "fit_seconds": fit_seconds,
     }
+
+
+class _Reached(Exception):
+    """Stops a time-to-quality run at the first check below the threshold."""
+
+
+def _ising_log_probabilities(samples: SampleSet) -> np.ndarray:
+    """Exact log p(s) = -K N e(s) - ln Z of each configuration (Kaufman's ln Z), (n,)."""
+    n_sites = samples.size**2
+    return (-samples.coupling * n_sites * samples.energy
+            - float(exact.log_partition_function(samples.coupling, samples.size)))
+
+
+def time_to_quality(
+    recipes: Sequence[str] = ("paper", "density"),
+    *,
+    size: int = 16,
+    coupling: float = paper.COUPLING,
+    n_samples: int = 5000,
+    n_test: int = 2000,
+    n_hidden: int = 64,
+    n_epochs: int = 100,
+    check_every: int = 5,
+    threshold: float = 0.05,
+    ais_runs: int = 100,
+    ais_betas: int = 3000,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Seconds of training each recipe needs to bring one RBM within ``threshold`` nats per
+    spin of the Ising distribution, all recipes in the same run.
+
+    Data: Wolff samples of the L x L torus at K, ``n_samples`` for training (seed ``seed``)
+    and ``n_test`` held out (seed ``seed + 1``: other chains). Each recipe
+    (:func:`ising_rg.rbm.recipes.resolve_recipe` with ``n_epochs``) trains one RBM of
+    ``n_hidden`` units; every ``check_every`` epochs the run pauses (the pause is not timed)
+    to measure the log-likelihood gap per spin on the held-out samples,
+
+        gap = mean over test s of [log p_Ising(s) - log p_RBM(s)] / L^2  (an estimate of
+        KL(Ising || RBM) / L^2),
+
+    with Kaufman's exact ln Z and the RBM's log Z from AIS (``ais_runs`` x ``ais_betas``,
+    base rates of the training data; enumeration is out of reach at 2^n_hidden states). The
+    first check below ``threshold`` stops the run. Seconds are the sum of the epochs' wall
+    times as the estimator records them (training plus its per-epoch monitoring). A recipe
+    whose learning rate decays (density) decays it over ``n_epochs``: its time is that of a
+    run planned for ``n_epochs`` epochs, stopped early.
+
+    Returns
+    -------
+    dict: the settings, and per recipe ``epochs`` and ``seconds`` at the first check below
+    the threshold (None if none), ``result`` ("reached" or "not reached in N epochs"),
+    ``gap_per_spin`` at that (or the last) check and its ``gap_error`` (AIS standard error
+    and the test samples' standard error, combined, per spin).
+    """
+    from ising_rg.rbm.checks import check_hyperparameters
+    from ising_rg.rbm.partition import ais_log_partition
+    from ising_rg.rbm.recipes import resolve_recipe
+    from ising_rg.rbm.trainer import train_cd
+    from ising_rg.rg.receptive_fields import spins_to_visible
+
+    train_set = sample(SampleOptions(size=size, coupling=coupling, n_samples=n_samples,
+                                     seed=seed))
+    test_set = sample(SampleOptions(size=size, coupling=coupling, n_samples=n_test,
+                                    seed=seed + 1))
+    X, X_test = spins_to_visible(train_set.spins), spins_to_visible(test_set.spins)
+    log_p_ising = _ising_log_probabilities(test_set)
+    n_sites = size**2
+    results: dict[str, Any] = {
+        "size": size, "coupling": coupling, "n_samples": n_samples, "n_test": n_test,
+        "n_hidden": n_hidden, "n_epochs": n_epochs, "check_every": check_every,
+        "threshold_gap_per_spin": threshold,
+    }
+    for name in recipes:
+        settings = resolve_recipe(name, n_epochs=n_epochs)
+        rbm_kwargs = {key: value for key, value in settings.items()
+                      if key not in ("recipe", "propagate", "validation_fraction")}
+        # compile this recipe's numba kernels outside the timed epochs
+        BernoulliRBM(4, **dict(rbm_kwargs, n_epochs=1, batch_size=2), n_monitor=4).fit(X[:4, :8])
+        rbm = BernoulliRBM(n_hidden, random_state=seed, **rbm_kwargs).initialize(size**2, X)
+        parameters = tuple(np.array(a) for a in (rbm.weights_, rbm.visible_bias_,
+                                                 rbm.hidden_bias_))
+        params = rbm.get_params()
+        schedule = check_hyperparameters(params)
+        generators = [as_generator(s) for s in seed_sequence(seed).spawn(3)]
+        state = {"seconds": 0.0, "epochs": None, "gap": math.nan, "error": math.nan}
+
+        def check(epoch: int, total: int, metrics: dict, state=state,
+                  parameters=parameters) -> None:
+            state["seconds"] += metrics["epoch_seconds"]
+            if epoch % check_every and epoch != total:
+                return
+            log_z, log_z_error = ais_log_partition(parameters, n_runs=ais_runs,
+                                                   n_betas=ais_betas, data=X, seed=seed,
+                                                   dtype=np.float32)
+            model = BernoulliRBM.from_parameters(*parameters)
+            excess = log_p_ising - model.log_likelihood(X_test, log_z)
+            state["gap"] = float(excess.mean()) / n_sites
+            sampling_error = float(excess.std(ddof=1)) / math.sqrt(excess.size)
+            state["error"] = math.hypot(log_z_error, sampling_error) / n_sites
+            if state["gap"] < threshold:
+                state["epochs"] = epoch
+                raise _Reached
+
+        try:
+            train_cd(params, parameters, X, None, schedule, generators, check)
+        except _Reached:
+            pass
+        reached = state["epochs"] is not None
+        results[name] = {
+            "epochs": state["epochs"],
+            "seconds": state["seconds"] if reached else None,
+            "result": "reached" if reached else f"not reached in {n_epochs} epochs",
+            "gap_per_spin": state["gap"],
+            "gap_error": state["error"],
+        }
+    return results
 
 
 def run_benchmarks(parts: tuple[str, ...] = ("metropolis", "wolff", "dataset", "rbm")) -> dict:
@@ -206,5 +372,5 @@ def run_benchmarks(parts: tuple[str, ...] = ("metropolis", "wolff", "dataset", "
     if "dataset" in parts:
         results["paper_dataset_seconds"] = bench_paper_dataset()
     if "rbm" in parts:
-        results["rbm"] = benchmark_epoch()
+        results["rbm"] = {**benchmark_epoch(), "time_to_quality": time_to_quality()}
     return results

@@ -36,7 +36,8 @@ LIBRARY_NAMES = {
     "train": {"batch_size": "--batch-size", "n_epochs": "--epochs", "cd_k": "--cd-k",
               "learning_rate": "--learning-rate", "validation_fraction": "--validation-fraction",
               "n_persistent_chains": "--persistent-chains", "momentum_schedule": "--momentum",
-              "n_initial_epochs": "--momentum"},
+              "n_initial_epochs": "--momentum", "learning_rate_decay": "--learning-rate-decay",
+              "negative_visible": "--negative-visible"},
     "analyze": {"n_generative": "--generative-samples", "n_gibbs": "--gibbs-steps"},
 }
 
@@ -347,48 +348,81 @@ def _deprecated_chains(ctx: click.Context, param: click.Parameter, value):
     return value
 
 
+#: ``ising_rg.rbm.recipes.RECIPES``' names (not imported here: the CLI starts without numba).
+RECIPE_NAMES = ("paper", "density")
+
+
+def _recipe_default(value) -> str:
+    """The help text's note on an option whose default comes from the recipe."""
+    if isinstance(value, tuple):
+        shown = _joined(value)
+    elif isinstance(value, float):
+        shown = f"{value:g}"
+    else:
+        shown = str(value)
+    return f" [default: the recipe's; paper: {shown}]"
+
+
 @main.command(short_help="Train a deep belief network on a sample file.")
 @click.option("--data", "data_path", type=INPUT_FILE, required=True,
               help="Sample file written by `ising-rg sample`.")
+@click.option("--recipe", type=click.Choice(RECIPE_NAMES), default="paper", show_default=True,
+              help="Named training recipe: paper (Mehta & Schwab's) or density (learns the "
+                   "Ising distribution: sampled negatives, learning rate 0.03 decaying "
+                   "linearly, L1 2e-3; docs/recipes.md). The options below override its "
+                   "values.")
 @click.option("--hidden", type=_Sizes(), default=_joined(paper.HIDDEN), show_default=True,
               help="Hidden layer sizes, bottom to top.")
-@click.option("--epochs", type=click.IntRange(1, MAX_EPOCHS), default=paper.N_EPOCHS,
-              show_default=True, help=f"Epochs per layer (at most {MAX_EPOCHS:,}).")
-@click.option("--learning-rate", type=_positive(), default=paper.LEARNING_RATE,
-              show_default=True, help="Learning rate of the weights and both biases.")
-@click.option("--momentum", type=_Momentum(), default=_joined(paper.MOMENTUM_SCHEDULE),
-              show_default=True, help="initial,final,epochs-at-initial momentum.")
-@click.option("--batch-size", type=_count(1), default=paper.BATCH_SIZE,
-              show_default=True, help="Minibatch size (at most the training rows).")
-@click.option("--cd-k", type=_count(1), default=paper.CD_K, show_default=True,
-              help="Gibbs steps of contrastive divergence (CD-k).")
+@click.option("--epochs", type=click.IntRange(1, MAX_EPOCHS), default=None,
+              help=f"Epochs per layer (at most {MAX_EPOCHS:,})."
+                   + _recipe_default(paper.N_EPOCHS))
+@click.option("--learning-rate", type=_positive(), default=None,
+              help="Learning rate of the weights and both biases."
+                   + _recipe_default(paper.LEARNING_RATE))
+@click.option("--learning-rate-decay", type=click.Choice(["none", "linear"]), default=None,
+              help="none: constant; linear: lr (1 - epoch/epochs), down to 0."
+                   + _recipe_default(paper.LEARNING_RATE_DECAY))
+@click.option("--momentum", type=_Momentum(), default=None,
+              help="initial,final,epochs-at-initial momentum."
+                   + _recipe_default(paper.MOMENTUM_SCHEDULE))
+@click.option("--batch-size", type=_count(1), default=None,
+              help="Minibatch size (at most the training rows)."
+                   + _recipe_default(paper.BATCH_SIZE))
+@click.option("--cd-k", type=_count(1), default=None,
+              help="Gibbs steps of contrastive divergence (CD-k)." + _recipe_default(paper.CD_K))
+@click.option("--negative-visible", type=click.Choice(["probabilities", "samples"]),
+              default=None, help="What CD's negative phase keeps: P(v | h) or a binary sample."
+                                 + _recipe_default(paper.NEGATIVE_VISIBLE))
 @click.option("--pcd", is_flag=True, help="Persistent contrastive divergence.")
 @click.option("--persistent-chains", "n_chains", type=_count(1), default=None,
               help="Persistent chains for --pcd [default: the batch size].")
 @click.option("--chains", "deprecated_chains", type=_count(1), default=None,
               callback=_deprecated_chains,
               help="Deprecated name of --persistent-chains (removed in the next release).")
-@click.option("--l1", type=_Number(min=0), default=paper.L1, show_default=True,
-              help="L1 weight penalty.")
-@click.option("--l2", type=_Number(min=0), default=paper.L2, show_default=True,
-              help="L2 weight penalty.")
-@click.option("--init", type=click.Choice(["paper", "guide"]), default=paper.INIT,
-              show_default=True, help="paper: W=0.1 N(0,1); guide: Hinton's practical guide.")
-@click.option("--propagate", type=click.Choice(["probabilities", "samples"]),
-              default=paper.PROPAGATE, show_default=True,
-              help="What each layer passes up as the next layer's data.")
-@click.option("--validation-fraction", type=_Number(min=0, max=1, max_open=True), default=0.1,
-              show_default=True, help="Share of the samples held out to monitor overfitting.")
+@click.option("--l1", type=_Number(min=0), default=None,
+              help="L1 weight penalty." + _recipe_default(paper.L1))
+@click.option("--l2", type=_Number(min=0), default=None,
+              help="L2 weight penalty." + _recipe_default(paper.L2))
+@click.option("--init", type=click.Choice(["paper", "guide"]), default=None,
+              help="paper: W=0.1 N(0,1); guide: Hinton's practical guide."
+                   + _recipe_default(paper.INIT))
+@click.option("--propagate", type=click.Choice(["probabilities", "samples"]), default=None,
+              help="What each layer passes up as the next layer's data."
+                   + _recipe_default(paper.PROPAGATE))
+@click.option("--validation-fraction", type=_Number(min=0, max=1, max_open=True), default=None,
+              help="Share of the samples held out to monitor overfitting." + _recipe_default(0.1))
 @click.option("--seed", type=SEED, default=0, show_default=True,
               help="Master seed (the split and every layer's seed derive from it).")
 @click.option("--out", "out_path", type=OUTPUT_FILE, default="models/dbn.h5",
               show_default=True, help="Output model file.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def train(data_path, hidden, epochs, learning_rate, momentum, batch_size, cd_k, pcd, n_chains,
-          deprecated_chains, l1, l2, init, propagate, validation_fraction, seed, out_path,
-          overwrite, quiet):
-    """Train a deep belief network (stacked RBMs) on a sample file; defaults: the paper's recipe."""
+def train(data_path, recipe, hidden, epochs, learning_rate, learning_rate_decay, momentum,
+          batch_size, cd_k, negative_visible, pcd, n_chains, deprecated_chains, l1, l2, init,
+          propagate, validation_fraction, seed, out_path, overwrite, quiet):
+    """Train a deep belief network (stacked RBMs) on a sample file with a named recipe (default:
+    the paper's); every option given overrides the recipe's value, and the model file records
+    the recipe's name and every value used."""
     from ising_rg.pipeline import run_train
 
     if deprecated_chains is not None:
@@ -415,19 +449,22 @@ def train(data_path, hidden, epochs, learning_rate, momentum, batch_size, cd_k, 
         bars[layer].update(1, f"recon {metrics['reconstruction_error']:.4f} "
                               f"F-gap {metrics['free_energy_gap']:+.3f}")
 
+    # None (and --pcd not given) = the recipe's value
+    overrides = dict(n_epochs=epochs, learning_rate=learning_rate,
+                     learning_rate_decay=learning_rate_decay, momentum_schedule=momentum,
+                     batch_size=batch_size, cd_k=cd_k, negative_visible=negative_visible,
+                     persistent=pcd or None, n_persistent_chains=n_chains, l1=l1, l2=l2,
+                     init=init, propagate=propagate, validation_fraction=validation_fraction)
     try:
-        dbn = run_train(data_path, out_path, hidden, seed=seed, propagate=propagate,
-                        validation_fraction=validation_fraction, overwrite=overwrite,
-                        progress=progress, n_epochs=epochs, learning_rate=learning_rate,
-                        momentum_schedule=momentum, batch_size=batch_size, cd_k=cd_k,
-                        persistent=pcd, n_persistent_chains=n_chains, l1=l1, l2=l2, init=init)
+        dbn = run_train(data_path, out_path, hidden, seed=seed, recipe=recipe,
+                        overwrite=overwrite, progress=progress, **overrides)
     finally:
         for bar in bars.values():
             bar.__exit__(None, None, None)
     top = dbn.rbms_[-1].history_
     click.echo(f"wrote {out_path}: layers {dbn.n_features_in_}-{'-'.join(map(str, hidden))}, "
-               f"final top-layer reconstruction error {top['reconstruction_error'][-1]:.4f}",
-               err=True)
+               f"recipe {recipe}, final top-layer reconstruction error "
+               f"{top['reconstruction_error'][-1]:.4f}", err=True)
 
 
 class _StageLines:

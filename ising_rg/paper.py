@@ -26,6 +26,7 @@ __all__ = [
     "L1",
     "L2",
     "LEARNING_RATE",
+    "LEARNING_RATE_DECAY",
     "MOMENTUM_SCHEDULE",
     "NEGATIVE_VISIBLE",
     "N_EPOCHS",
@@ -58,6 +59,8 @@ L2 = 0.0
 # -- the training recipe [HS] (rbm.m's defaults) ------------------------------------------------
 #: epsilonw = epsilonvb = epsilonhb = 0.1: one learning rate for weights and both biases.
 LEARNING_RATE = 0.1
+#: rbm.m keeps the learning rate constant over the epochs ('none'; the alternative is 'linear').
+LEARNING_RATE_DECAY = "none"
 #: (initial, final, epochs at initial): initialmomentum 0.5 for the first 5 epochs, then
 #: finalmomentum 0.9.
 MOMENTUM_SCHEDULE = (0.5, 0.9, 5)

@@ -39,6 +39,7 @@ from ising_rg.io.results import (
 )
 from ising_rg.io.samples import read_samples, write_samples
 from ising_rg.rbm.dbn import DBN
+from ising_rg.rbm.recipes import resolve_recipe
 from ising_rg.rg.analysis import (
     FIELD_KINDS,
     N_ANALYSIS,
@@ -148,16 +149,20 @@ def save_model(dbn: DBN, out_path: str | os.PathLike, *, data_path: str | os.Pat
 
 
 def run_train(data_path: str | os.PathLike, out_path: str | os.PathLike,
-              hidden: Sequence[int] = paper.HIDDEN, *, seed: int = 0,
-              propagate: str = paper.PROPAGATE,
-              validation_fraction: float = 0.1, overwrite: bool = False,
-              progress: TrainProgress | None = None, **rbm_kwargs: Any) -> DBN:
+              hidden: Sequence[int] = paper.HIDDEN, *, seed: int = 0, recipe: str = "paper",
+              overwrite: bool = False, progress: TrainProgress | None = None,
+              **overrides: Any) -> DBN:
     """Train on a sample file and write the model file (``ising-rg train``).
 
-    The sample file is read and checked first, then the output path, then the
-    hyper-parameters (``DBN.fit`` checks them before its first epoch). ``progress`` gets the
-    layer sizes beside ``DBN.fit``'s callback arguments (``TrainProgress``).
+    The training settings are the named ``recipe`` (``ising_rg.rbm.recipes``) with the
+    ``overrides`` given (``n_epochs``, ``learning_rate``, ``propagate``, ...; None = not
+    given); the model file records them all, with the recipe's name, in its
+    ``hyperparameters``. The recipe is resolved first, then the sample file is read and
+    checked, then the output path, then the hyper-parameters (``DBN.fit`` checks them before
+    its first epoch). ``progress`` gets the layer sizes beside ``DBN.fit``'s callback
+    arguments (``TrainProgress``).
     """
+    settings = resolve_recipe(recipe, **overrides)
     visible = spins_to_visible(read_samples(data_path).spins)
     check_output_path(out_path, overwrite)
     widths = (int(visible.shape[1]), *hidden)
@@ -165,11 +170,10 @@ def run_train(data_path: str | os.PathLike, out_path: str | os.PathLike,
     if progress is not None:
         def callback(layer, epoch, n_epochs, metrics):
             progress(layer, widths, epoch, n_epochs, metrics)
-    dbn = train_dbn(visible, hidden, seed=seed, propagate=propagate,
-                    validation_fraction=validation_fraction, callback=callback, **rbm_kwargs)
-    hyperparameters = {"hidden": list(hidden), **rbm_kwargs, "propagate": propagate,
-                       "validation_fraction": validation_fraction, "data": str(data_path),
-                       "n_visible": widths[0]}
+    train_settings = {key: value for key, value in settings.items() if key != "recipe"}
+    dbn = train_dbn(visible, hidden, seed=seed, callback=callback, **train_settings)
+    hyperparameters = {"recipe": settings["recipe"], "hidden": list(hidden), **train_settings,
+                       "data": str(data_path), "n_visible": widths[0]}
     save_model(dbn, out_path, data_path=data_path, hyperparameters=hyperparameters, seed=seed,
                overwrite=overwrite)
     return dbn

@@ -213,7 +213,7 @@ CAPACITY_STUDY = """
 seed = 3
 [defaults]
 data = { size = 4, coupling = 0.408, samples = 400 }
-recipe = { name = "paper", epochs = 3 }
+recipe = { name = ["paper", "density"], epochs = 3 }
 analysis = { generative_samples = 20, gibbs_steps = 5, extras = ["free_energy"] }
 
 [[groups]]
@@ -242,7 +242,8 @@ def test_capacity_study_measures_the_exact_ising_rbm_as_its_reference(tmp_path):
     (depth,) = exact_result["extras"]["free_energy"]["layers"]
     assert abs(depth["delta_f_per_spin"]["mean"]) <= 4 * depth["delta_f_per_spin"]["error"]
     trained = [r for r in results if r["job"]["variant"] == "paper"]
-    assert all(len(r["extras"]["free_energy"]["layers"]) == 2 for r in trained)
+    assert len(trained) == 8 and all(len(r["extras"]["free_energy"]["layers"]) == 2
+                                     for r in trained)
     agg = aggregate(results)
     text = write_report(agg | {"preset": "study", "root_seed": 3, "settings": {}}, results,
                         tmp_path / "report.md").read_text()

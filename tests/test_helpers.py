@@ -13,6 +13,7 @@ from ising_rg.checks import check_choice, check_integer, check_number
 from ising_rg.cli import main
 from ising_rg.errors import IsingRGError
 from ising_rg.rbm import DBN, BernoulliRBM
+from ising_rg.rbm.recipes import resolve_recipe
 from ising_rg.sampling.sampler import SampleOptions
 from ising_rg.seeding import as_generator, bernoulli, seed_sequence
 
@@ -84,12 +85,16 @@ def test_library_and_cli_defaults_are_the_papers():
     assert dbn["hidden"] == [400, 100, 25] and dbn["propagate"] == "probabilities"
     options = SampleOptions()
     assert (options.size, options.coupling, options.n_samples) == (40, 0.408, 20000)
+    # train's recipe options default to "not given": the values of --recipe, default paper,
+    # whose values are the library's defaults (tests/test_recipes.py)
     train = {p.name: p.default for p in main.commands["train"].params}
-    assert train["hidden"] == "400,100,25" and train["momentum"] == "0.5,0.9,5"
-    cli_recipe = {"learning_rate": train["learning_rate"], "batch_size": train["batch_size"],
-                  "n_epochs": train["epochs"], "cd_k": train["cd_k"], "l1": train["l1"],
-                  "l2": train["l2"], "init": train["init"], "propagate": train["propagate"]}
-    assert cli_recipe == {**{k: rbm[k] for k in cli_recipe if k in rbm},
-                          "propagate": dbn["propagate"]}
+    assert train["hidden"] == "400,100,25" and train["recipe"] == "paper"
+    recipe_options = ("epochs", "learning_rate", "learning_rate_decay", "momentum", "batch_size",
+                      "cd_k", "negative_visible", "l1", "l2", "init", "propagate",
+                      "validation_fraction")
+    assert {name: train[name] for name in recipe_options} == dict.fromkeys(recipe_options)
+    paper_recipe = resolve_recipe("paper")
+    assert {key: paper_recipe[key] for key in recipe} == recipe
+    assert paper_recipe["propagate"] == dbn["propagate"]
     sample = {p.name: p.default for p in main.commands["sample"].params}
     assert (sample["size"], sample["n_samples"]) == (options.size, options.n_samples)

@@ -164,6 +164,40 @@ def test_training_on_exact_ising_samples_learns_the_distribution(ising_data):
             assert np.isfinite(values).all(), key
 
 
+def test_linear_learning_rate_decay_is_applied_and_recorded():
+    X = (np.random.default_rng(1).random((200, 10)) < 0.5).astype(np.float32)
+
+    def fit(**kw):
+        return BernoulliRBM(4, n_epochs=5, batch_size=20, learning_rate=0.2, random_state=0,
+                            **kw).fit(X)
+
+    decayed, constant = fit(learning_rate_decay="linear"), fit()
+    np.testing.assert_allclose(decayed.history_["learning_rate"], [0.2, 0.16, 0.12, 0.08, 0.04])
+    np.testing.assert_array_equal(constant.history_["learning_rate"], [0.2] * 5)
+    # Epoch 1 takes the same steps; later ones smaller: the parameters differ.
+    one = [BernoulliRBM(4, n_epochs=1, batch_size=20, learning_rate=0.2, random_state=0,
+                        learning_rate_decay=d).fit(X) for d in ("linear", "none")]
+    assert np.array_equal(one[0].weights_, one[1].weights_)
+    assert not np.array_equal(decayed.weights_, constant.weights_)
+
+
+def test_sampled_negatives_with_a_decaying_rate_learn_the_distribution_closely(ising_data):
+    # Exact KL(Ising || RBM) on the 3x3 torus after 60 epochs (16 hidden, 5000 exact samples,
+    # this fixture), measured for seeds 0-7: the defaults (rbm.m) 0.057-0.31 nats; sampled
+    # negative visibles with the linearly decaying rate 0.008-0.025 (either change alone:
+    # 0.017-0.49 and 0.11-0.25). The bound 0.04 lies between the worst seed of the
+    # combination and the best seed of the defaults.
+    visible, p, X = ising_data
+    for seed in (0, 1):
+        kls = []
+        for extra in ({}, {"negative_visible": "samples", "learning_rate_decay": "linear"}):
+            rbm = BernoulliRBM(16, n_epochs=60, random_state=seed, **extra).fit(X)
+            log_q = rbm.log_likelihood(visible, exact_log_partition(rbm))
+            kls.append(float(np.sum(p * (np.log(p) - log_q))))
+        paper, decayed = kls
+        assert decayed < 0.04 < paper, (seed, kls)
+
+
 def test_l1_penalty_drives_weights_to_zero(ising_data):
     _, _, X = ising_data
     plain = BernoulliRBM(16, n_epochs=30, random_state=3, l1=0.0).fit(X)
@@ -257,6 +291,7 @@ BAD_FITS = [
     (np.zeros((20, 4)), {"l1": -1e-4}, "l1"),
     (np.zeros((20, 4)), {"n_hidden": 0}, "n_hidden"),
     (np.zeros((20, 4)), {"init": "zeros"}, "init"),
+    (np.zeros((20, 4)), {"learning_rate_decay": "cosine"}, "learning_rate_decay"),
     (np.zeros((20, 4)), {"momentum_schedule": (0.5, 1.5, 5)}, "momentum"),
     (np.zeros((0, 4)), {}, "empty"),
 ]

@@ -70,6 +70,7 @@ def test_default_preset_is_the_reports_study():
         assert (job.n_generative, job.n_gibbs, job.mixture) == (1000, 200, mixture)
         assert job.train_kwargs() == {
             "n_epochs": job.epochs, "learning_rate": paper.LEARNING_RATE,
+            "learning_rate_decay": paper.LEARNING_RATE_DECAY,
             "momentum_schedule": paper.MOMENTUM_SCHEDULE, "batch_size": paper.BATCH_SIZE,
             "cd_k": paper.CD_K, "persistent": False, "n_persistent_chains": None,
             "negative_visible": paper.NEGATIVE_VISIBLE, "l1": job.l1, "l2": paper.L2,
@@ -191,7 +192,7 @@ ERRORS = [
     (GROUP + "data = { coupling = [0.3001, 0.3002] }",
      "groups[0].data has two couplings that agree to 3 decimals"),
     (GROUP + 'variant = "l1_zero"',
-     "groups[0].variant must be 'paper', 'permuted' or 'untrained', got 'l1_zero'"),
+     "groups[0].variant must be 'paper', 'permuted', 'untrained' or 'ising_rbm', got 'l1_zero'"),
     (GROUP * 2, "groups[1].name 'a' is already the name of groups[0]"),
     ("seed = 0", "groups must be a list of one or more tables"),
     ("groups = [1]", "groups[0] must be a table, got 1"),
@@ -203,7 +204,7 @@ ERRORS = [
     (GROUP + "recipe = { momentum = [0.5, 1.0, 5] }",
      "groups[0].recipe.momentum must be a number >= 0 and < 1, got 1.0"),
     (GROUP + 'analysis = { extras = ["flow", "magic"] }',
-     "groups[0].analysis.extras must be 'couplings' or 'flow', got 'magic'"),
+     "groups[0].analysis.extras must be 'couplings', 'flow' or 'free_energy', got 'magic'"),
     (GROUP + "replicates = 0", "groups[0].replicates (a count, or a list of indices) must be "
                                "an integer >= 1, got 0"),
     ("[defaults]\ndata = { samples = 0 }\n" + GROUP,

@@ -53,10 +53,17 @@ JOB_FORMAT = 2
 #: Part of every trained network's key: raise it when a change of the code changes what the
 #: same training settings train.
 MODEL_FORMAT = 1
+#: Part of every data set's key: raise it when a change of the sampler changes what the same
+#: sampling options sample.
+DATA_FORMAT = 1
 #: Recipe settings whose ``train_dbn`` keyword has another name; every other training option
 #: is passed under its own name.
 TRAIN_KEYWORDS = {"epochs": "n_epochs", "momentum": "momentum_schedule",
                   "persistent_chains": "n_persistent_chains"}
+#: Settings added after ``JOB_FORMAT`` 1 -> the value that computes what jobs computed
+#: before they existed. A job's key leaves such a setting out at that value, so the jobs that
+#: were finished before it came keep their keys (and are not recomputed).
+LATER_SETTINGS = {"learning_rate_decay": "none"}
 
 
 def _training_options() -> frozenset[str]:
@@ -112,9 +119,10 @@ class Job:
 
     def key_settings(self) -> dict[str, Any]:
         """Everything that determines the result: the settings (for the untrained control
-        only those that reach it: no training options but the initialisation) and the
-        format."""
-        settings = dict(self.settings)
+        only those that reach it: no training options but the initialisation; and none of
+        ``LATER_SETTINGS`` at its old value) and the format."""
+        settings = {key: value for key, value in self.settings.items()
+                    if key not in LATER_SETTINGS or value != LATER_SETTINGS[key]}
         if self.variant in UNTRAINED_VARIANTS:
             # the exact Ising RBM reads neither the initialisation nor the layer sizes
             used = {"init"} if self.variant == "untrained" else {"hidden"}
@@ -138,7 +146,8 @@ class Job:
         return to_json({"format": MODEL_FORMAT, "variant": self.variant,
                         "data": [data_key(options) for options in self.data_options()],
                         "hidden": list(self.hidden), "seed": self.train_seed,
-                        "training": self.train_kwargs()})
+                        "training": {key: value for key, value in self.train_kwargs().items()
+                                     if LATER_SETTINGS.get(key, object()) != value}})
 
     @property
     def model_key(self) -> str | None:
@@ -194,7 +203,7 @@ class Job:
 
 def data_key(options) -> str:
     """The key of a data set: ``canonical_hash`` of its ``SampleOptions`` and the format."""
-    return canonical_hash({"format": JOB_FORMAT, **asdict(options)})
+    return canonical_hash({"format": DATA_FORMAT, **asdict(options)})
 
 
 def data_path(root: str | Path, options) -> Path:

@@ -31,8 +31,9 @@ from ising_rg import paper
 from ising_rg.checks import check_choice, check_integer, check_number
 from ising_rg.errors import IsingRGError
 from ising_rg.experiments import MAX_JOBS
-from ising_rg.experiments.jobs import EXTRAS, UNTRAINED_VARIANTS, VARIANTS, Job
+from ising_rg.experiments.jobs import EXTRAS, TRAIN_KEYWORDS, UNTRAINED_VARIANTS, VARIANTS, Job
 from ising_rg.experiments.presets import preset_text
+from ising_rg.rbm.recipes import RECIPES, resolve_recipe
 from ising_rg.sampling.sampler import ALGORITHMS, DEFAULT_CHAINS
 from ising_rg.seeding import seed_sequence
 
@@ -130,9 +131,14 @@ def _persistent_chains(value: Any, name: str) -> int:
     return check_integer(value, name, 1)
 
 
-#: Named recipes: name -> the recipe options it sets (the others keep their defaults, which
-#: are the paper's). Explicit recipe options override a named recipe's values.
-RECIPES: dict[str, dict[str, Any]] = {"paper": {}}
+def study_recipe(name: str) -> dict[str, Any]:
+    """Every recipe option of the named recipe (``ising_rg.rbm.recipes.resolve_recipe``, the
+    one that ``ising-rg train --recipe`` uses), under the study's keys (``epochs``, not
+    ``n_epochs``)."""
+    library_names = {library: key for key, library in TRAIN_KEYWORDS.items()}
+    return {library_names.get(key, key): value
+            for key, value in resolve_recipe(name).items() if key != "recipe"}
+
 
 DATA: dict[str, Option] = {
     "size": Option(paper.SIZE, _even_size, "lattice size L (even, >= 4)"),
@@ -156,6 +162,8 @@ RECIPE: dict[str, Option] = {
                    setting="recipe"),
     "epochs": Option(paper.N_EPOCHS, _integer(1), "epochs per layer"),
     "learning_rate": Option(paper.LEARNING_RATE, _number(above=0), "learning rate"),
+    "learning_rate_decay": Option(paper.LEARNING_RATE_DECAY, _choice("none", "linear"),
+                                  "'none' or 'linear' (to 0 over the epochs)"),
     "momentum": Option(paper.MOMENTUM_SCHEDULE, _momentum,
                        "[initial, final, epochs at initial]", list_valued=True),
     "batch_size": Option(paper.BATCH_SIZE, _integer(1), "minibatch size"),
@@ -515,9 +523,9 @@ def build_study_jobs(study: Study, root_seed: int | None = None,
             point: dict[str, Any] = {}
             for value in values:
                 point.update(value)
-            named = RECIPES[point["recipe"]]
+            named = study_recipe(point["recipe"])
             for key in group.recipe_left:
-                point[RECIPE[key].setting or key] = named.get(key, RECIPE[key].default)
+                point[RECIPE[key].setting or key] = named[key]
             try:
                 _check_point(group, point)
             except IsingRGError as error:

@@ -46,6 +46,7 @@ def check_hyperparameters(params: Mapping[str, Any]) -> tuple[float, float, int]
     for m in (m0, m1):
         check_number(m, "momentum", minimum=0, below=1)
     check_integer(switch, "n_initial_epochs", 0)
+    check_choice(params["learning_rate_decay"], "learning_rate_decay", ("none", "linear"))
     check_choice(params["init"], "init", ("paper", "guide"))
     check_choice(params["negative_visible"], "negative_visible", ("probabilities", "samples"))
     if not isinstance(params["persistent"], bool | np.bool_):

@@ -33,9 +33,9 @@ __all__ = ["HISTORY_KEYS", "HYPERPARAMETER_NAMES", "BernoulliRBM", "sigmoid", "s
 
 #: Constructor arguments of :class:`BernoulliRBM`, as ``get_params`` returns them.
 HYPERPARAMETER_NAMES = (
-    "n_hidden", "learning_rate", "momentum_schedule", "batch_size", "n_epochs", "cd_k",
-    "persistent", "n_persistent_chains", "negative_visible", "l1", "l2", "init",
-    "n_monitor", "random_state",
+    "n_hidden", "learning_rate", "learning_rate_decay", "momentum_schedule", "batch_size",
+    "n_epochs", "cd_k", "persistent", "n_persistent_chains", "negative_visible", "l1", "l2",
+    "init", "n_monitor", "random_state",
 )  # fmt: skip
 
 
@@ -79,6 +79,14 @@ class BernoulliRBM:
         Number of hidden units.
     learning_rate : float
         Step size for weights and biases (rbm.m: epsilonw = epsilonvb = epsilonhb = 0.1).
+    learning_rate_decay : {'none', 'linear'}
+        'none' (rbm.m): the same learning rate in every epoch. 'linear': epoch e (counted from
+        0) uses ``learning_rate * (1 - e / n_epochs)``, down to ``learning_rate / n_epochs`` in
+        the last one (Tieleman 2008 decays PCD's rate linearly to zero). A shrinking step lets
+        the parameters settle instead of fluctuating at the noise level of the minibatch
+        gradient (Robbins & Monro 1951). The L1/L2 steps shrink with it (they sit inside the
+        update). The schedule depends on ``n_epochs``: the model after e epochs of a longer
+        run is not the model of an e-epoch run.
     momentum_schedule : (float, float, int)
         ``(initial, final, n_initial_epochs)``: momentum ``initial`` for the first
         ``n_initial_epochs`` epochs, then ``final``. rbm.m: (0.5, 0.9, 5).
@@ -131,8 +139,9 @@ class BernoulliRBM:
         during the epoch; for PCD, the mean-field reconstruction error on the monitoring
         subset instead), ``free_energy_train`` (mean F on the monitoring subset),
         ``free_energy_validation`` (mean F on X_val, NaN without it), ``free_energy_gap``
-        (validation minus train; grows when the model overfits), ``learning_rate``,
-        ``momentum``, ``weight_norm`` (Frobenius), ``weight_abs_mean``,
+        (validation minus train; grows when the model overfits), ``learning_rate`` (the
+        epoch's, after ``learning_rate_decay``), ``momentum``, ``weight_norm`` (Frobenius),
+        ``weight_abs_mean``,
         ``hidden_dead_fraction`` (hidden units with mean P(h=1|v) < 0.01 or > 0.99 on the
         monitoring subset), ``epoch_seconds`` (wall time, training plus monitoring).
     n_features_in_ : int
@@ -149,6 +158,7 @@ class BernoulliRBM:
         n_hidden: int,
         *,
         learning_rate: float = paper.LEARNING_RATE,
+        learning_rate_decay: str = paper.LEARNING_RATE_DECAY,
         momentum_schedule: tuple[float, float, int] = paper.MOMENTUM_SCHEDULE,
         batch_size: int = paper.BATCH_SIZE,
         n_epochs: int = paper.N_EPOCHS,
@@ -164,6 +174,7 @@ class BernoulliRBM:
     ) -> None:
         self.n_hidden = n_hidden
         self.learning_rate = learning_rate
+        self.learning_rate_decay = learning_rate_decay
         self.momentum_schedule = momentum_schedule
         self.batch_size = batch_size
         self.n_epochs = n_epochs

@@ -18,7 +18,9 @@ L1 weight penalty in place of its L2 "weight cost", which is what Mehta & Schwab
   so the L1 penalty gradient l1 sign(W) sits *inside* the momentum update, exactly where
   ``rbm.m`` puts its weightcost*W term. Biases are not penalised.
 * Momentum 0.5 for the first 5 epochs then 0.9, learning rate 0.1, batch 100, weights
-  0.1 N(0,1), biases 0.
+  0.1 N(0,1), biases 0. The learning rate may decay over the epochs
+  (``learning_rate_decay``, :func:`epoch_learning_rate`); the penalty steps lr l1 and lr l2
+  shrink with it.
 
 Performance: everything in the training loop is float32 in preallocated buffers. Per minibatch
 there are four GEMMs (v W, h W^T, v_neg W and one fused weight-gradient GEMM
@@ -62,6 +64,7 @@ __all__ = [
     "CDTrainer",
     "cd_gradient",
     "dead_units",
+    "epoch_learning_rate",
     "epoch_metrics",
     "start_trainer",
     "train_cd",
@@ -295,8 +298,8 @@ def train_cd(
     rng_shuffle, rng_gibbs, rng_monitor = generators
     n_samples, n_visible = X.shape
     batch_size, n_epochs = params["batch_size"], params["n_epochs"]
-    learning_rate = float(params["learning_rate"])
-    rates = (learning_rate, float(params["l1"]), float(params["l2"]))
+    l1, l2 = float(params["l1"]), float(params["l2"])
+    rates = (epoch_learning_rate(params, 0), l1, l2)
     trainer = start_trainer(params, parameters, X, batch_size, rates, rng_gibbs)
     # binary data (the first layer) is gathered from a uint8 copy: 4x less memory traffic
     X_train = X.astype(np.uint8) if is_binary(X) else X
@@ -311,6 +314,8 @@ def train_cd(
         for epoch in range(n_epochs):
             start = time.perf_counter()
             momentum = m0 if epoch < switch else m1
+            learning_rate = epoch_learning_rate(params, epoch)
+            trainer.set_learning_rate(learning_rate, l1, l2)
             order = rng_shuffle.permutation(n_samples)
             error = 0.0
             for batch in range(n_batches):
@@ -334,6 +339,17 @@ def train_cd(
             if callback is not None:
                 callback(epoch + 1, n_epochs, dict(metrics))
     return history
+
+
+def epoch_learning_rate(params: Mapping[str, Any], epoch: int) -> float:
+    """The learning rate of epoch ``epoch`` (counted from 0) under ``learning_rate_decay``.
+
+    'none': ``learning_rate``; 'linear': ``learning_rate * (1 - epoch / n_epochs)``.
+    """
+    learning_rate = float(params["learning_rate"])
+    if params["learning_rate_decay"] == "linear":
+        return learning_rate * (1.0 - epoch / params["n_epochs"])
+    return learning_rate
 
 
 def epoch_metrics(
