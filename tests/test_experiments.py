@@ -224,6 +224,7 @@ network = { hidden = [[4, 2], [16, 4]] }
 [[groups]]
 name = "exact_L4"
 variant = "ising_rbm"
+recipe = { name = "paper" }
 """
 
 
