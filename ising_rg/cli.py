@@ -245,8 +245,11 @@ def train(data_path, hidden, epochs, learning_rate, momentum, batch_size, cd_k, 
               help="Configurations drawn from the DBN for the generative checks.")
 @click.option("--gibbs-steps", type=int, default=1000, show_default=True,
               help="Gibbs steps in the top RBM per generated configuration.")
+@click.option("--likelihood/--no-likelihood", default=True, show_default=True,
+              help="Log-likelihoods by AIS where log Z cannot be enumerated (minutes at L = 40).")
 @click.option("--overwrite", is_flag=True, help="Replace existing results.")
-def analyze(model_path, data_path, out_dir, seed, generative_samples, gibbs_steps, overwrite):
+def analyze(model_path, data_path, out_dir, seed, generative_samples, gibbs_steps, likelihood,
+            overwrite):
     """Measure the RG claim: receptive fields vs block spins, generative checks, controls.
 
     The sampler's validation and the 1D decimation need no model: `ising-rg validate`.
@@ -259,7 +262,7 @@ def analyze(model_path, data_path, out_dir, seed, generative_samples, gibbs_step
     check_integer(seed, "--seed", 0)
     metrics = run_analyze(model_path, data_path, out_dir, seed=seed,
                           n_generative=generative_samples, n_gibbs=gibbs_steps,
-                          overwrite=overwrite)
+                          overwrite=overwrite, likelihood=likelihood)
     for layer in metrics["layers"]:
         pr = layer["participation_ratio"]["mean"]
         loc = layer["locality"]

@@ -34,7 +34,7 @@ from ising_rg.rbm.dbn import DBN
 from ising_rg.rg.analysis import N_ANALYSIS, analyze, receptive_field_arrays
 from ising_rg.rg.blockspin import majority_block_spins
 from ising_rg.rg.decimation1d import decimation_summary
-from ising_rg.rg.quality import training_health
+from ising_rg.rg.quality import quality_block, training_health
 from ising_rg.rg.receptive_fields import spins_to_visible
 from ising_rg.sampling.observables import thermodynamics
 from ising_rg.sampling.sampler import SampleOptions, SampleSet, check_options, sample
@@ -136,7 +136,8 @@ def run_train(data_path: str | os.PathLike, out_path: str | os.PathLike,
 # ---------------------------------------------------------------------------------- analyze
 def measure_network(network, spins: np.ndarray, coupling: float, *, seed: int = 0,
                     n_generative: int = 2000, n_gibbs: int = 1000,
-                    n_analysis: int | None = N_ANALYSIS) -> tuple[dict, dict[str, Any]]:
+                    n_analysis: int | None = N_ANALYSIS,
+                    likelihood: bool = False) -> tuple[dict, dict[str, Any]]:
     """The RG metrics of a network on spin data, and the receptive-field arrays behind them.
 
     Parameters
@@ -145,16 +146,21 @@ def measure_network(network, spins: np.ndarray, coupling: float, *, seed: int = 
     spins : ndarray, shape (n, L, L), {-1, +1}, in sampling order
     coupling : float, K of the data
     seed, n_generative, n_gibbs, n_analysis : as in ``ising_rg.rg.analysis.analyze``
+    likelihood : bool, estimate the first RBM's log Z by AIS for the quality block when it
+        cannot be enumerated (minutes at L = 40; ``ising_rg.rg.quality.quality_block``)
 
     Returns
     -------
-    (metrics, fields): ``analyze``'s JSON-ready dict with exact references at (K, L), and
-    ``receptive_field_arrays(network, spins)``.
+    (metrics, fields): ``analyze``'s JSON-ready dict with exact references at (K, L) and the
+    ``quality`` block, and ``receptive_field_arrays(network, spins)``.
     """
     fields = receptive_field_arrays(network, spins, n_analysis=n_analysis)
     metrics = analyze(network, spins, coupling, seed=seed, n_generative=n_generative,
                       exact=exact_reference(coupling, np.shape(spins)[-1]), n_gibbs=n_gibbs,
                       n_analysis=n_analysis, fields=fields)
+    metrics["quality"] = quality_block(network, spins, coupling,
+                                       generative=metrics["generative"], seed=seed,
+                                       likelihood=likelihood)
     return metrics, fields
 
 
@@ -190,19 +196,25 @@ def figure_arrays(dbn, samples: SampleSet, fields: dict[str, Any],
 
 
 def analyze_model(dbn, samples: SampleSet, *, seed: int = 0, n_generative: int = 2000,
-                  n_gibbs: int = 1000) -> tuple[dict, dict[str, np.ndarray]]:
+                  n_gibbs: int = 1000,
+                  likelihood: bool = True) -> tuple[dict, dict[str, np.ndarray]]:
     """Metrics (JSON-ready) and arrays (for arrays.h5) of a trained DBN on its data.
 
     ``measure_network``'s metrics plus ``training`` (per-layer training health and the Ising
     model's own log-likelihood, layer 1's ceiling) and ``exact`` (``exact.exact_summary``);
-    the arrays are ``figure_arrays``. Parameters as in ``measure_network``.
+    the arrays are ``figure_arrays``. Parameters as in ``measure_network``; ``likelihood``
+    also runs AIS for every layer whose log Z cannot be enumerated (layer 1's is shared
+    with the quality block).
     """
     size, coupling = samples.size, samples.coupling
     metrics, fields = measure_network(dbn, samples.spins, coupling, seed=seed,
-                                      n_generative=n_generative, n_gibbs=n_gibbs)
+                                      n_generative=n_generative, n_gibbs=n_gibbs,
+                                      likelihood=likelihood)
     arrays = figure_arrays(dbn, samples, fields, seed)
     metrics["training"] = {
-        "layers": training_health(dbn, spins_to_visible(samples.spins), seed=seed),
+        "layers": training_health(dbn, spins_to_visible(samples.spins), seed=seed,
+                                  likelihood=likelihood,
+                                  log_partitions={1: metrics["quality"]["log_z"]}),
         # The true model's average log-likelihood of its own samples, -N s (s the entropy per
         # spin) = -K E - ln Z on average: the ceiling for layer 1's log_likelihood.
         "ising_log_likelihood": float(
@@ -215,7 +227,7 @@ def analyze_model(dbn, samples: SampleSet, *, seed: int = 0, n_generative: int =
 
 def run_analyze(model_path: str | os.PathLike, data_path: str | os.PathLike,
                 out_dir: str | os.PathLike, *, seed: int = 0, n_generative: int = 2000,
-                n_gibbs: int = 1000, overwrite: bool = False) -> dict:
+                n_gibbs: int = 1000, overwrite: bool = False, likelihood: bool = True) -> dict:
     """Analyze a model file on a sample file; write metrics.json and arrays.h5 into ``out_dir``
     (``ising-rg analyze``). Returns the metrics, with their ``provenance``."""
     dbn = load_dbn(model_path)
@@ -226,7 +238,7 @@ def run_analyze(model_path: str | os.PathLike, data_path: str | os.PathLike,
             f"{samples.size}x{samples.size} = {samples.size**2} spins")
     metadata = read_model_metadata(model_path)
     metrics, arrays = analyze_model(dbn, samples, seed=seed, n_generative=n_generative,
-                                    n_gibbs=n_gibbs)
+                                    n_gibbs=n_gibbs, likelihood=likelihood)
     data_sha = file_sha256(data_path)
     metrics["provenance"] = {
         "model": str(model_path), "data": str(data_path), "data_sha256": data_sha,

@@ -36,7 +36,7 @@ EXTRAS = ("couplings", "flow", "hidden_correlations")
 FLOW_STEPS = 150
 #: Part of every job's and data set's key: raise it when a change of the code changes what
 #: the same settings compute, so that finished jobs are not reused.
-JOB_FORMAT = 1
+JOB_FORMAT = 2
 #: Recipe settings whose ``train_dbn`` keyword has another name; every other training option
 #: is passed under its own name.
 TRAIN_KEYWORDS = {"epochs": "n_epochs", "momentum": "momentum_schedule",
@@ -86,6 +86,7 @@ class Job:
     n_generative = property(lambda self: self.settings["generative_samples"])
     n_gibbs = property(lambda self: self.settings["gibbs_steps"])
     extras = property(lambda self: tuple(self.settings["extras"]))
+    likelihood = property(lambda self: self.settings["likelihood"])
 
     @property
     def point(self) -> str:
@@ -148,12 +149,16 @@ class Job:
 
     def cost(self) -> float:
         """A rough relative cost, to start the longest jobs first: weights times the
-        configurations that pass through them (training epochs and generative Gibbs steps)."""
+        configurations that pass through them (training epochs, generative Gibbs steps and,
+        when asked for, the first RBM's AIS runs and temperatures)."""
+        from ising_rg.rbm.partition import AIS_BETAS, AIS_RUNS, AIS_SEEDS
+
         widths = (self.size**2, *self.hidden)
         weights = sum(a * b for a, b in zip(widths[:-1], widths[1:], strict=False))
         n_data = self.n_samples * len(self.data_options())
         epochs = 0 if self.variant == "untrained" else self.epochs
-        return float(weights * (n_data * epochs + self.n_generative * (self.n_gibbs + 1)))
+        ais = widths[0] * widths[1] * AIS_SEEDS * AIS_RUNS * AIS_BETAS if self.likelihood else 0
+        return float(weights * (n_data * epochs + self.n_generative * (self.n_gibbs + 1)) + ais)
 
 
 def data_key(options) -> str:
@@ -257,7 +262,7 @@ def run_job(spec: dict[str, Any], root: str) -> dict[str, Any]:
                if permutation is not None else dbn)
     metrics, fields = measure_network(network, samples.spins, job.coupling,
                                       seed=job.train_seed, n_generative=job.n_generative,
-                                      n_gibbs=job.n_gibbs)
+                                      n_gibbs=job.n_gibbs, likelihood=job.likelihood)
     extras: dict[str, Any] = {}
     if permutation is not None:
         # The same network measured naively in the coordinates it was trained in.
