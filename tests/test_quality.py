@@ -16,14 +16,13 @@ import pytest
 from ising_rg import exact
 from ising_rg.rbm import DBN, BernoulliRBM, ais_estimate, ising_rbm, ising_rbm_log_partition
 from ising_rg.rbm.ising import ising_rbm_weight
-from ising_rg.rg.quality import (
+from ising_rg.rg.generative import (
     THERMO_NAMES,
-    exact_kl_divergence,
     generative_chains,
     generative_quality,
-    quality_block,
     reconstruction_bound,
 )
+from ising_rg.rg.quality import exact_kl_divergence, quality_block
 from ising_rg.rg.receptive_fields import spins_to_visible
 from ising_rg.sampling.sampler import SampleOptions, draw
 from ising_rg.seeding import seed_stream

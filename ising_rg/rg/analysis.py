@@ -4,7 +4,7 @@
 block-spin meaning and tiling of the receptive fields (both the paper's weight products and
 activation-weighted averages over data), each beside its chance level, over *live* units;
 and the thermodynamics of configurations generated or reconstructed by the DBN, against the
-Monte Carlo data and (optionally) exact values (``ising_rg.rg.quality``). The metrics
+Monte Carlo data and (optionally) exact values (``ising_rg.rg.generative``). The metrics
 themselves are in ``ising_rg.rg.shape`` (size, locality, tiling) and ``ising_rg.rg.blockcorr``
 (block-spin correlation). ``receptive_field_arrays`` returns the fields for figures.
 
@@ -34,7 +34,7 @@ from ising_rg.rg.blockcorr import (
     window_block_spins,
 )
 from ising_rg.rg.blockspin import as_spin_batch, coarse_grained_observables
-from ising_rg.rg.quality import generative_quality, reconstruction_quality
+from ising_rg.rg.generative import generative_quality, reconstruction_quality
 from ising_rg.rg.receptive_fields import (
     activation_weighted_fields,
     lattice_size,
