@@ -242,9 +242,9 @@ def train(data_path, hidden, epochs, learning_rate, momentum, batch_size, cd_k, 
               show_default=True, help="Folder for metrics.json and arrays.h5.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--generative-samples", type=int, default=2000, show_default=True,
-              help="Configurations drawn from the DBN for the generative checks.")
+              help="Gibbs chains of the generative checks (half from data, half random).")
 @click.option("--gibbs-steps", type=int, default=1000, show_default=True,
-              help="Gibbs steps in the top RBM per generated configuration.")
+              help="Step budget of those chains (they stop once split R-hat < 1.05).")
 @click.option("--likelihood/--no-likelihood", default=True, show_default=True,
               help="Log-likelihoods by AIS where log Z cannot be enumerated (minutes at L = 40).")
 @click.option("--overwrite", is_flag=True, help="Replace existing results.")
