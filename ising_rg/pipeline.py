@@ -136,8 +136,8 @@ def run_train(data_path: str | os.PathLike, out_path: str | os.PathLike,
 # ---------------------------------------------------------------------------------- analyze
 def measure_network(network, spins: np.ndarray, coupling: float, *, seed: int = 0,
                     n_generative: int = 2000, n_gibbs: int = 1000,
-                    n_analysis: int | None = N_ANALYSIS,
-                    likelihood: bool = False) -> tuple[dict, dict[str, Any]]:
+                    n_analysis: int | None = N_ANALYSIS, likelihood: bool = False,
+                    held_out: np.ndarray | None = None) -> tuple[dict, dict[str, Any]]:
     """The RG metrics of a network on spin data, and the receptive-field arrays behind them.
 
     Parameters
@@ -148,6 +148,8 @@ def measure_network(network, spins: np.ndarray, coupling: float, *, seed: int = 
     seed, n_generative, n_gibbs, n_analysis : as in ``ising_rg.rg.analysis.analyze``
     likelihood : bool, estimate the first RBM's log Z by AIS for the quality block when it
         cannot be enumerated (minutes at L = 40; ``ising_rg.rg.quality.quality_block``)
+    held_out : rows of ``spins`` training did not see, for the quality block (default the
+        network's ``validation_indices_``: right when ``spins`` are its training data)
 
     Returns
     -------
@@ -160,7 +162,7 @@ def measure_network(network, spins: np.ndarray, coupling: float, *, seed: int = 
                       n_analysis=n_analysis, fields=fields)
     metrics["quality"] = quality_block(network, spins, coupling,
                                        generative=metrics["generative"], seed=seed,
-                                       likelihood=likelihood)
+                                       likelihood=likelihood, held_out=held_out)
     return metrics, fields
 
 

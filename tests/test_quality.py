@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from ising_rg import exact
+from ising_rg.errors import IsingRGError
 from ising_rg.rbm import DBN, BernoulliRBM, ais_estimate, ising_rbm, ising_rbm_log_partition
 from ising_rg.rbm.ising import ising_rbm_weight
 from ising_rg.rg.generative import (
@@ -210,3 +211,17 @@ def test_ais_estimate_on_the_l16_ising_rbm_holds_across_seeds():
     assert result["seed_error"] <= 3 * result["within_error"]
     assert len(result["estimates"]) == 2 and min(result["effective_sample_size"]) > 20
     assert result["error"] < 0.15
+
+
+def test_quality_block_scores_the_given_held_out_rows_and_refuses_foreign_ones(
+        mc_spins, ising_generative):
+    """Held-out rows passed explicitly (a network trained on a mixture of data sets) are
+    scored as the validation split; training indices beyond the data are refused."""
+    dbn = DBN.from_rbms([ising_rbm(4, K)])
+    spins = mc_spins[4][:100]
+    block = quality_block(dbn, spins, K, generative=ising_generative[4], seed=2,
+                          held_out=np.arange(80, 100))
+    assert block["gap_per_spin"]["validation"] is not None
+    dbn.validation_indices_ = np.array([5, 150])
+    with pytest.raises(IsingRGError, match="outside the 100 data rows"):
+        quality_block(dbn, spins, K, generative=ising_generative[4], seed=2)

@@ -260,9 +260,15 @@ def run_job(spec: dict[str, Any], root: str) -> dict[str, Any]:
     # re-indexed so that it reads the original lattice (exactly the same function).
     network = (controls.permuted_dbn_in_original_coordinates(dbn, permutation)
                if permutation is not None else dbn)
+    # The held-out rows of the measured data set: training's indices shifted by the rows of
+    # the data sets before it (a mixture trains on them all, in order).
+    offset = sum(len(part.spins) for part in parts[:measured])
+    held_out = np.asarray(dbn.validation_indices_) - offset
+    held_out = held_out[(held_out >= 0) & (held_out < len(samples.spins))]
     metrics, fields = measure_network(network, samples.spins, job.coupling,
                                       seed=job.train_seed, n_generative=job.n_generative,
-                                      n_gibbs=job.n_gibbs, likelihood=job.likelihood)
+                                      n_gibbs=job.n_gibbs, likelihood=job.likelihood,
+                                      held_out=held_out)
     extras: dict[str, Any] = {}
     if permutation is not None:
         # The same network measured naively in the coordinates it was trained in.

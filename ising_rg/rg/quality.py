@@ -89,12 +89,18 @@ def log_partition(rbm, train_inputs: np.ndarray, seed: Any, *, likelihood: bool,
     return estimate
 
 
-def _scored_rows(dbn, n_samples: int, n_rows: int,
-                 rng: np.random.Generator) -> dict[str, np.ndarray]:
+def _scored_rows(dbn, n_samples: int, n_rows: int, rng: np.random.Generator,
+                 held_out: Any = None) -> dict[str, np.ndarray]:
     """Row indices scored per split: up to n_rows training rows (random, sorted) and the
-    first n_rows held-out rows (``validation_indices_``; empty if none)."""
-    validation = np.asarray(getattr(dbn, "validation_indices_", np.array([], dtype=int)),
-                            dtype=np.int64)
+    first n_rows held-out rows (``held_out``, by default ``validation_indices_``; empty if
+    none). Held-out indices outside the data mean the model was trained on other rows."""
+    if held_out is None:
+        held_out = getattr(dbn, "validation_indices_", np.array([], dtype=np.int64))
+    validation = np.asarray(held_out, dtype=np.int64).ravel()
+    if validation.size and (validation.min() < 0 or validation.max() >= n_samples):
+        raise IsingRGError(
+            f"held-out row {int(validation.max())} is outside the {n_samples} data rows: the "
+            "model was trained on other data (pass the held-out rows of these data)")
     train = np.setdiff1d(np.arange(n_samples), validation)
     chosen = rng.choice(train, size=min(n_rows, train.size), replace=False)
     return {"train": np.sort(chosen), "validation": validation[:n_rows]}
@@ -249,6 +255,7 @@ def quality_block(
     likelihood: bool = False,
     ais: Mapping[str, Any] | None = None,
     n_rows: int = 2000,
+    held_out: Any = None,
 ) -> dict[str, Any]:
     """How well the network learned the Ising distribution, in one block of metrics.json.
 
@@ -274,6 +281,9 @@ def quality_block(
     likelihood : bool, run AIS when log Z cannot be enumerated
     ais : optional overrides of ``ais_estimate``'s n_runs, n_betas, n_seeds
     n_rows : int, rows scored per split at most
+    held_out : array of int, optional: the rows of ``spins`` that training did not see
+        (default ``dbn.validation_indices_``, right when ``spins`` are the training data;
+        a network trained on a mixture of data sets passes the held-out rows of this one)
 
     Returns
     -------
@@ -289,7 +299,7 @@ def quality_block(
     visible = spins_to_visible(spins)
     first = dbn.rbms_[0]
     rows = _scored_rows(dbn, len(visible), n_rows,
-                        as_generator(seed_stream(seed, _QUALITY_STREAM, _ROWS)))
+                        as_generator(seed_stream(seed, _QUALITY_STREAM, _ROWS)), held_out)
     inputs = {name: visible[idx] for name, idx in rows.items()}
     log_z = log_partition(first, inputs["train"], seed_stream(seed, _QUALITY_STREAM, _AIS),
                           likelihood=likelihood, ais=ais)
