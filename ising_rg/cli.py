@@ -537,13 +537,15 @@ def layer_table(metrics: dict) -> list[str]:
               help="Root of every random stream of the analysis.")
 @click.option("--generative-samples", type=_count(2), default=2000,
               show_default=True,
-              help="Configurations drawn from the DBN for the generative checks.")
+              help="Gibbs chains of the generative checks (half from data, half random).")
 @click.option("--gibbs-steps", type=_count(0), default=1000, show_default=True,
-              help="Gibbs steps in the top RBM per generated configuration.")
+              help="Step budget of those chains (they stop once split R-hat < 1.05).")
+@click.option("--likelihood/--no-likelihood", default=True, show_default=True,
+              help="Log-likelihoods by AIS where log Z cannot be enumerated (minutes at L = 40).")
 @click.option("--overwrite", is_flag=True, help="Replace existing results.")
 @click.option("--quiet", is_flag=True, help="No stage lines (the summary table is printed).")
-def analyze(model_path, data_path, out_dir, seed, generative_samples, gibbs_steps, overwrite,
-            quiet):
+def analyze(model_path, data_path, out_dir, seed, generative_samples, gibbs_steps, likelihood,
+            overwrite, quiet):
     """Measure the RG claim: receptive fields vs block spins, generative checks, controls.
 
     Prints a summary table per layer (on stderr). The sampler's validation and the 1D
@@ -555,7 +557,7 @@ def analyze(model_path, data_path, out_dir, seed, generative_samples, gibbs_step
     try:
         metrics = run_analyze(model_path, data_path, out_dir, seed=seed,
                               n_generative=generative_samples, n_gibbs=gibbs_steps,
-                              overwrite=overwrite, progress=progress)
+                              overwrite=overwrite, progress=progress, likelihood=likelihood)
     finally:
         progress.close()
     for line in layer_table(metrics):

@@ -49,7 +49,7 @@ from ising_rg.rg.analysis import (
 )
 from ising_rg.rg.blockspin import majority_block_spins
 from ising_rg.rg.decimation1d import decimation_summary
-from ising_rg.rg.quality import training_health
+from ising_rg.rg.quality import quality_block, training_health
 from ising_rg.rg.receptive_fields import spins_to_visible
 from ising_rg.sampling.observables import thermodynamics
 from ising_rg.sampling.sampler import SampleOptions, SampleSet, check_options, sample
@@ -182,7 +182,8 @@ def run_train(data_path: str | os.PathLike, out_path: str | os.PathLike,
 # ---------------------------------------------------------------------------------- analyze
 def measure_network(network, spins: np.ndarray, coupling: float, *, seed: int = 0,
                     n_generative: int = 2000, n_gibbs: int = 1000,
-                    n_analysis: int | None = N_ANALYSIS,
+                    n_analysis: int | None = N_ANALYSIS, likelihood: bool = False,
+                    held_out: np.ndarray | None = None,
                     progress: Progress | None = None) -> tuple[dict, dict[str, Any]]:
     """The RG metrics of a network on spin data, and the receptive-field arrays behind them.
 
@@ -192,13 +193,17 @@ def measure_network(network, spins: np.ndarray, coupling: float, *, seed: int = 
     spins : ndarray, shape (n, L, L), {-1, +1}, in sampling order
     coupling : float, K of the data
     seed, n_generative, n_gibbs, n_analysis : as in ``ising_rg.rg.analysis.analyze``
+    likelihood : bool, estimate the first RBM's log Z by AIS for the quality block when it
+        cannot be enumerated (minutes at L = 40; ``ising_rg.rg.quality.quality_block``)
+    held_out : rows of ``spins`` training did not see, for the quality block (default the
+        network's ``validation_indices_``: right when ``spins`` are its training data)
     progress : ``Progress``, optional; told about each stage (``stage``)
 
     Returns
     -------
     (metrics, fields): ``analyze``'s JSON-ready dict with exact references at (K, L), its noise
     levels from the network's untrained counterpart (``untrained_counterpart``: the same
-    architecture, recipe and seed at zero epochs), and
+    architecture, recipe and seed at zero epochs) and the ``quality`` block, and
     ``receptive_field_arrays(network, spins)``.
     """
     with stage(progress, "receptive fields"):
@@ -208,6 +213,10 @@ def measure_network(network, spins: np.ndarray, coupling: float, *, seed: int = 
         metrics = analyze(network, spins, coupling, seed=seed, n_generative=n_generative,
                           exact=exact_reference(coupling, np.shape(spins)[-1]), n_gibbs=n_gibbs,
                           n_analysis=n_analysis, fields=fields, untrained=untrained)
+    with stage(progress, "quality (log-likelihood, couplings)"):
+        metrics["quality"] = quality_block(network, spins, coupling,
+                                           generative=metrics["generative"], seed=seed,
+                                           likelihood=likelihood, held_out=held_out)
     return metrics, fields
 
 
@@ -242,22 +251,26 @@ def figure_arrays(dbn, samples: SampleSet, fields: dict[str, Any],
 
 def analyze_model(dbn, samples: SampleSet, *, seed: int = 0, n_generative: int = 2000,
                   n_gibbs: int = 1000,
+                  likelihood: bool = True,
                   progress: Progress | None = None) -> tuple[dict, dict[str, np.ndarray]]:
     """Metrics (JSON-ready) and arrays (for arrays.h5) of a trained DBN on its data.
 
     ``measure_network``'s metrics plus ``training`` (per-layer training health and the Ising
     model's own log-likelihood, layer 1's ceiling) and ``exact`` (``exact.exact_summary``);
-    the arrays are ``figure_arrays``. Parameters as in ``measure_network``; ``progress`` is
-    told about each stage.
+    the arrays are ``figure_arrays``. Parameters as in ``measure_network``; ``likelihood``
+    also runs AIS for every layer whose log Z cannot be enumerated (layer 1's is shared
+    with the quality block); ``progress`` is told about each stage.
     """
     size, coupling = samples.size, samples.coupling
     metrics, fields = measure_network(dbn, samples.spins, coupling, seed=seed,
                                       n_generative=n_generative, n_gibbs=n_gibbs,
-                                      progress=progress)
+                                      likelihood=likelihood, progress=progress)
     with stage(progress, "figure arrays"):
         arrays = figure_arrays(dbn, samples, fields, seed)
     with stage(progress, "training health (log Z)"):
-        health = training_health(dbn, spins_to_visible(samples.spins), seed=seed)
+        health = training_health(dbn, spins_to_visible(samples.spins), seed=seed,
+                                 likelihood=likelihood,
+                                 log_partitions={1: metrics["quality"]["log_z"]})
     metrics["training"] = {
         "layers": health,
         # The true model's average log-likelihood of its own samples, -N s (s the entropy per
@@ -272,7 +285,7 @@ def analyze_model(dbn, samples: SampleSet, *, seed: int = 0, n_generative: int =
 
 def run_analyze(model_path: str | os.PathLike, data_path: str | os.PathLike,
                 out_dir: str | os.PathLike, *, seed: int = 0, n_generative: int = 2000,
-                n_gibbs: int = 1000, overwrite: bool = False,
+                n_gibbs: int = 1000, overwrite: bool = False, likelihood: bool = True,
                 progress: Progress | None = None) -> dict:
     """Analyze a model file on a sample file; write metrics.json and arrays.h5 into ``out_dir``
     (``ising-rg analyze``). Returns the metrics, with their ``provenance``.
@@ -295,7 +308,7 @@ def run_analyze(model_path: str | os.PathLike, data_path: str | os.PathLike,
     metadata = read_model_metadata(model_path)
     check_results_output(out_dir, (METRICS_NAME, ARRAYS_NAME), overwrite)
     metrics, arrays = analyze_model(dbn, samples, seed=seed, n_generative=n_generative,
-                                    n_gibbs=n_gibbs, progress=progress)
+                                    n_gibbs=n_gibbs, likelihood=likelihood, progress=progress)
     data_sha = file_sha256(data_path)
     metrics["provenance"] = {
         "model": str(model_path), "data": str(data_path), "data_sha256": data_sha,

@@ -28,6 +28,18 @@ class FakeRBM:
     def down(self, h):
         return sigmoid(np.asarray(h, dtype=np.float32) @ self.weights_.T + self.visible_bias_)
 
+    propagate_down = down
+
+    @property
+    def n_visible(self):
+        return self.weights_.shape[0]
+
+    def gibbs(self, v, k, rng):
+        for _ in range(k):
+            h = (rng.random((len(v), self.weights_.shape[1])) < self.transform(v))
+            v = (rng.random(v.shape) < self.down(h)).astype(np.float32)
+        return v
+
 
 class FakeDBN:
     """Kadanoff by construction: layer 1 unit (I, J) sums the 2x2 block (I, J) of sites,
@@ -56,6 +68,18 @@ class FakeDBN:
         for rbm in reversed(self.rbms_[:depth]):
             h = rbm.down(h)
         return h
+
+    def sample_up(self, x, depth, rng):
+        state = np.asarray(x, dtype=np.float32)
+        for rbm in self.rbms_[:depth]:
+            state = (rng.random((len(state), rbm.weights_.shape[1])) < rbm.transform(state))
+        return state.astype(np.float32)
+
+    def sample_down(self, states, rng):
+        out = states
+        for rbm in reversed(self.rbms_[:-1]):
+            out = rbm.down((rng.random(out.shape) < out).astype(np.float32))
+        return out
 
     def sample(self, n_samples, n_gibbs=10, seed=0, X_init=None):
         rng = np.random.default_rng(seed)
@@ -86,7 +110,7 @@ def spins():
 
 
 def _analyze(spins):
-    return analyze(FakeDBN(), spins, 0.4, seed=3, n_generative=200, n_analysis=400, n_gibbs=5,
+    return analyze(FakeDBN(), spins, 0.4, seed=3, n_generative=200, n_analysis=400, n_gibbs=40,
                    exact={"energy_per_spin": -1.2, "specific_heat": 1.1},
                    untrained=UntrainedDBN())
 

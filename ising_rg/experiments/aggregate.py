@@ -41,6 +41,10 @@ def summarize(metrics: dict, extras: dict) -> dict[str, float | None]:
             value = entry.get(source)
             put(f"generative.{name}.{source}",
                 value.get("mean") if isinstance(value, dict) else value)
+    put("generative.converged", metrics["generative"].get("converged"))
+    rhat = metrics["generative"].get("rhat") or {}
+    put("generative.rhat_max", max((v for v in rhat.values() if v is not None), default=None))
+    _summarize_quality(metrics.get("quality") or {}, put)
     learned = extras.get("couplings", {})
     for key in ("nearest_neighbour", "next_nearest_neighbour"):
         put(f"couplings.{key}", (learned.get(key) or {}).get("mean"))
@@ -53,6 +57,23 @@ def summarize(metrics: dict, extras: dict) -> dict[str, float | None]:
             put(prefix + name, entry.get("mean"))
             put(prefix + name + "_error", entry.get("error"))
     return out
+
+
+def _summarize_quality(quality: dict, put) -> None:
+    """The quality block's numbers (``ising_rg.rg.quality.quality_block``) as flat metrics."""
+    for name in ("log_likelihood_per_spin", "gap_per_spin"):
+        for split in ("train", "validation"):
+            entry = (quality.get(name) or {}).get(split) or {}
+            put(f"quality.{name}.{split}", entry.get("mean"))
+            put(f"quality.{name}.{split}_error", entry.get("error"))
+    put("quality.exact_kl_per_spin", (quality.get("exact_kl") or {}).get("per_spin"))
+    couplings = quality.get("couplings") or {}
+    for key in ("nearest_neighbour", "next_nearest_neighbour"):
+        put(f"quality.{key}_ratio_to_true", (couplings.get(key) or {}).get("ratio_to_true"))
+    put("quality.row_sum_ratio_to_4k", (couplings.get("row_sum") or {}).get("ratio_to_expected"))
+    bound = ((quality.get("thermodynamics") or {}).get("energy_per_spin") or {}).get(
+        "reconstruction_bound") or {}
+    put("quality.reconstruction_energy_per_spin", bound.get("mean"))
 
 
 #: The receptive-field metrics of every kind of field summarized per job, and the prefix of each

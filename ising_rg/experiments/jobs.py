@@ -49,7 +49,7 @@ FLOW_CHECK_EVERY = 50
 FLOW_MAX_STEPS = 2000
 #: Part of every job's and data set's key: raise it when a change of the code changes what
 #: the same settings compute, so that finished jobs are not reused.
-JOB_FORMAT = 2
+JOB_FORMAT = 3
 #: Part of every trained network's key: raise it when a change of the code changes what the
 #: same training settings train.
 MODEL_FORMAT = 1
@@ -109,6 +109,7 @@ class Job:
     n_generative = property(lambda self: self.settings["generative_samples"])
     n_gibbs = property(lambda self: self.settings["gibbs_steps"])
     extras = property(lambda self: tuple(self.settings["extras"]))
+    likelihood = property(lambda self: self.settings["likelihood"])
 
     @property
     def point(self) -> str:
@@ -193,12 +194,16 @@ class Job:
 
     def cost(self) -> float:
         """A rough relative cost, to start the longest jobs first: weights times the
-        configurations that pass through them (training epochs and generative Gibbs steps)."""
+        configurations that pass through them (training epochs, generative Gibbs steps and,
+        when asked for, the first RBM's AIS runs and temperatures)."""
+        from ising_rg.rbm.partition import AIS_BETAS, AIS_RUNS, AIS_SEEDS
+
         widths = (self.size**2, *self.hidden)
         weights = sum(a * b for a, b in zip(widths[:-1], widths[1:], strict=False))
         n_data = self.n_samples * len(self.data_options())
         epochs = 0 if self.variant in UNTRAINED_VARIANTS else self.epochs
-        return float(weights * (n_data * epochs + self.n_generative * (self.n_gibbs + 1)))
+        ais = widths[0] * widths[1] * AIS_SEEDS * AIS_RUNS * AIS_BETAS if self.likelihood else 0
+        return float(weights * (n_data * epochs + self.n_generative * (self.n_gibbs + 1)) + ais)
 
 
 def data_key(options) -> str:
@@ -300,9 +305,17 @@ def run_job(spec: dict[str, Any], root: str) -> dict[str, Any]:
     # re-indexed so that it reads the original lattice (exactly the same function).
     network = (controls.permuted_dbn_in_original_coordinates(dbn, permutation)
                if permutation is not None else dbn)
+    # The held-out rows of the measured data set: training's indices shifted by the rows of
+    # the data sets before it (a mixture trains on them all, in order).
+    # A network that was not trained has seen no row.
+    offset = sum(len(part.spins) for part in parts[:measured])
+    held_out = (np.asarray(dbn.validation_indices_) - offset
+                if job.variant not in UNTRAINED_VARIANTS else np.arange(len(samples.spins)))
+    held_out = held_out[(held_out >= 0) & (held_out < len(samples.spins))]
     metrics, fields = measure_network(network, samples.spins, job.coupling,
                                       seed=job.train_seed, n_generative=job.n_generative,
-                                      n_gibbs=job.n_gibbs)
+                                      n_gibbs=job.n_gibbs, likelihood=job.likelihood,
+                                      held_out=held_out)
     extras: dict[str, Any] = {}
     if permutation is not None:
         # The same network measured naively in the coordinates it was trained in.

@@ -186,6 +186,8 @@ ANALYSIS: dict[str, Option] = {
     "gibbs_steps": Option(200, _integer(0), "Gibbs steps in the top RBM per configuration"),
     "extras": Option(EXTRAS, _extras, f"extra measurements, any of {', '.join(EXTRAS)}",
                      list_valued=True),
+    "likelihood": Option(False, _flag, "the first RBM's log-likelihood by AIS (quality block; "
+                                       "minutes per network at L = 40)"),
 }
 VARIANT = Option("paper", _choice(*VARIANTS), "paper, permuted, untrained or ising_rbm")
 TABLES: dict[str, dict[str, Option]] = {

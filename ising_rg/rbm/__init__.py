@@ -14,6 +14,7 @@ benchmark is :func:`ising_rg.bench.benchmark_epoch`.
 from ising_rg.rbm.dbn import DBN
 from ising_rg.rbm.ising import ising_rbm, ising_rbm_log_partition
 from ising_rg.rbm.partition import (
+    ais_estimate,
     ais_log_partition,
     average_log_likelihood,
     exact_log_partition,
@@ -23,6 +24,7 @@ from ising_rg.rbm.rbm import BernoulliRBM
 __all__ = [
     "DBN",
     "BernoulliRBM",
+    "ais_estimate",
     "ais_log_partition",
     "average_log_likelihood",
     "exact_log_partition",

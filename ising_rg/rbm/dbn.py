@@ -3,6 +3,10 @@
 Layer 1 is trained on the data, layer l + 1 on the hidden *probabilities* P(h_l = 1 | .) of
 layer l given the data propagated up through layers 1..l (Hinton & Salakhutdinov 2006, as in
 the paper), or on binary samples of them (``propagate='samples'``).
+
+As a generative model the DBN is an RBM over its top two layers with directed layers below;
+``DBN.sample`` draws from it ancestrally (binary states at every layer), ``sample_up`` and
+``sample_down`` are its two halves (recognition up, generation down).
 """
 
 from __future__ import annotations
@@ -347,6 +351,62 @@ class DBN:
             out = rbm.propagate_down(out)
         return out
 
+    def sample_up(self, X: Any, depth: int, seed: Any = 0) -> np.ndarray:
+        """Binary states of layer ``depth``, sampled up from X through the DBN's recognition
+        model: v ~ Bernoulli(X) (a binary X is unchanged), then h_l ~ P(h_l = 1 | h_{l-1}) for
+        l = 1 .. depth, binary at every layer.
+
+        Parameters
+        ----------
+        X : array-like, shape (n_samples, n_visible), values in [0, 1]
+        depth : int in [0, n_layers]
+            0 returns the sampled visible states.
+        seed : int, SeedSequence or Generator
+
+        Returns
+        -------
+        ndarray, shape (n_samples, units of layer depth), float32 {0, 1}
+        """
+        self._check_fitted()
+        depth = check_integer(depth, "depth", 0, self.n_layers_)
+        rng = as_generator(seed)
+        X = check_unit_interval(X, "X", n_features=self.n_features_in_)
+        state = bernoulli(X, rng, uniform_dtype=np.float32)
+        for rbm in self.rbms_[:depth]:
+            state = bernoulli(rbm.transform(state), rng, uniform_dtype=np.float32)
+        return state
+
+    def sample_down(self, states: Any, seed: Any = 0, mean_field: bool = False) -> np.ndarray:
+        """The directed (generative) part of the DBN: from states of the top RBM's visible
+        layer (layer n_layers - 1's units) down to the visible layer.
+
+        Ancestral (default): v_{l-1} ~ P(v_{l-1} = 1 | v_l) sampled binary at every layer
+        in between, and P(v = 1 | h_1) returned for the binary h_1 so drawn. ``mean_field``:
+        P(v_{l-1} = 1 | v_l) passed down as probabilities (not the DBN's distribution). For a
+        one-layer DBN the states are visible configurations and are returned as they are.
+
+        Parameters
+        ----------
+        states : array-like, shape (n, units of layer n_layers - 1), values in [0, 1]
+        seed : int, SeedSequence or Generator
+        mean_field : bool
+
+        Returns
+        -------
+        ndarray, shape (n, n_visible), float32 visible probabilities
+        """
+        self._check_fitted()
+        rng = as_generator(seed)
+        n_top_visible = self.rbms_[-1].n_visible
+        out = check_unit_interval(states, "states", n_features=n_top_visible).astype(
+            np.float32)
+        lower = self.rbms_[:-1]
+        for index, rbm in enumerate(reversed(lower)):
+            if index > 0 and not mean_field:
+                out = bernoulli(out, rng, uniform_dtype=np.float32)
+            out = rbm.propagate_down(out)
+        return out
+
     def sample(
         self,
         n_samples: int,
@@ -354,15 +414,23 @@ class DBN:
         seed: Any = 0,
         X_init: Any = None,
         return_binary: bool = False,
+        mean_field: bool = False,
     ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
-        """Generate visible configurations from the DBN.
+        """Generate visible configurations from the DBN's generative model.
 
-        Block Gibbs sampling (both layers sampled) runs in the top RBM (an undirected model
-        over the top two layers) for ``n_gibbs`` steps, starting from ``X_init`` propagated
-        up (probabilities, then one binary sample) or, without X_init, from uniform random
-        {0, 1} states. From the final state one hidden sample h_top is drawn and
-        P(v_top = 1 | h_top) is passed down the directed lower layers with probabilities
-        (P(v|h) with h = the probabilities from above, no sampling) to the visible layer.
+        The DBN's distribution is p(v) = sum_{h_1..} p_top(h_{n-1}) P(h_{n-2} | h_{n-1}) ...
+        P(v | h_1): an undirected top RBM over the top two layers and directed layers below.
+        It is sampled ancestrally: block Gibbs sampling (both layers binary) runs in the top
+        RBM for ``n_gibbs`` steps, starting from ``X_init`` sampled up (:meth:`sample_up`,
+        binary at every layer) or, without X_init, from uniform random {0, 1} states; one more
+        half-step h_top ~ P(h_top | v_top) gives P(v_top | h_top), and from a binary draw of
+        it the lower layers are sampled down (:meth:`sample_down`), binary at every layer.
+
+        ``mean_field=True`` is the older, approximate path (not the DBN's distribution):
+        X_init goes up with probabilities and one binary sample at the top, and
+        P(v_top | h_top) goes down with probabilities (P(v | h) with h the probabilities from
+        above). A DBN whose upper layers are not binary-consistent with the lower ones is
+        sampled differently by the two.
 
         Parameters
         ----------
@@ -375,32 +443,38 @@ class DBN:
         X_init : array-like, shape (n, n_visible), optional
         return_binary : bool
             Also return a Bernoulli sample of the visible probabilities.
+        mean_field : bool
+            Propagate probabilities instead of binary states (above).
 
         Returns
         -------
-        probabilities : ndarray, shape (n, n_visible), float32
+        probabilities : ndarray, shape (n, n_visible), float32: P(v = 1 | h_1) for the
+            sampled h_1 (ancestral), or the mean-field visible probabilities
         samples : ndarray, shape (n, n_visible), float32 {0, 1}; only if return_binary
         """
         self._check_fitted()
         n_gibbs = check_integer(n_gibbs, "n_gibbs", 0)
         rng = as_generator(seed)
         top = self.rbms_[-1]
+        below = self.n_layers_ - 1
         if X_init is not None:
-            below_top = (
-                self.transform(X_init, self.n_layers_ - 1)
-                if self.n_layers_ > 1
-                else (check_unit_interval(X_init, "X_init", n_features=self.n_features_in_))
-            )
-            v_top = bernoulli(below_top, rng, uniform_dtype=np.float32)
+            X_init = check_unit_interval(X_init, "X_init", n_features=self.n_features_in_)
+            if mean_field:
+                below_top = self.transform(X_init, below) if below else X_init
+                v_top = bernoulli(below_top, rng, uniform_dtype=np.float32)
+            else:
+                v_top = self.sample_up(X_init, below, rng)
         else:
             n_samples = check_integer(n_samples, "n_samples", 1)
             v_top = bernoulli(0.5, rng, shape=(n_samples, top.n_visible))
         if n_gibbs > 0:
             v_top = top.gibbs(v_top, n_gibbs, rng)
-        # mean-field last half-step: P(v_top | h) with h sampled from the final state
+        # the last half-step: P(v_top | h) with h sampled from the final state
         h = bernoulli(top.transform(v_top), rng, uniform_dtype=np.float32)
         v_top_probabilities = top.propagate_down(h)
-        probabilities = self._down(v_top_probabilities, self.n_layers_ - 1)
+        if below and not mean_field:
+            v_top_probabilities = bernoulli(v_top_probabilities, rng, uniform_dtype=np.float32)
+        probabilities = self.sample_down(v_top_probabilities, rng, mean_field=mean_field)
         if return_binary:
             return probabilities, bernoulli(probabilities, rng, uniform_dtype=np.float32)
         return probabilities

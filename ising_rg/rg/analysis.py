@@ -45,7 +45,7 @@ from ising_rg.rg.blockcorr import (
 )
 from ising_rg.rg.blockspin import as_spin_batch, coarse_grained_observables
 from ising_rg.rg.correlation import hidden_correlation_length
-from ising_rg.rg.quality import generative_quality, reconstruction_quality
+from ising_rg.rg.generative import generative_quality, reconstruction_quality
 from ising_rg.rg.receptive_fields import (
     activation_weighted_fields,
     lattice_size,

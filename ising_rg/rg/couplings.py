@@ -40,6 +40,7 @@ from ising_rg.io.jsonfile import to_json
 from ising_rg.seeding import as_generator
 
 __all__ = [
+    "coupling_row_sum",
     "couplings_by_displacement",
     "lattice_displacements",
     "pair_coupling_samples",
@@ -377,4 +378,68 @@ def couplings_by_displacement(
             "seed": int(seed),
             "n_hidden": int(weights.shape[1]),
         },
+    })
+
+
+def coupling_row_sum(
+    rbm: Any,
+    visible_data: Any,
+    size: int,
+    n_sites: int = 16,
+    n_contexts: int = 20,
+    seed: int = 0,
+    true_coupling: float | None = None,
+) -> dict[str, Any]:
+    """sum_j K_ij over *all* other sites j: the total coupling of a site, against 4K.
+
+    The nearest-neighbour K_eff alone cannot tell a model that lost coupling from one that
+    spread it over longer distances; the row sum can: the Ising model has sum_j K_ij = 4K
+    (four neighbours), whatever the range of the learned couplings.
+
+    Parameters
+    ----------
+    rbm, visible_data, size : as in :func:`couplings_by_displacement`
+    n_sites : int
+        Sites i averaged over (uniformly without replacement, seeded; all if fewer): the
+        cost is n_sites * L^2 * n_contexts * n_hidden log1p evaluations, and a
+        translation-invariant model needs few.
+    n_contexts : int
+        Data configurations used as contexts (as in couplings_by_displacement).
+    seed : int
+        Seed of the site and context choices.
+    true_coupling : float, optional
+        K of the training data: ``expected`` is 4K and ``ratio_to_expected`` the row sum
+        over it.
+
+    Returns
+    -------
+    dict (JSON-ready): ``mean`` (the row sum averaged over the chosen sites and contexts,
+    dimensionless), ``stderr`` (from the spread over contexts of the site-averaged sums),
+    ``site_std`` (spread over sites of the context-averaged sums), ``expected`` (4K or
+    None), ``ratio_to_expected`` (or None), ``settings`` (size, n_sites, n_contexts, seed).
+    """
+    weights, data, size = _check_lattice_inputs(rbm, visible_data, size, 1, n_contexts)
+    check_integer(n_sites, "n_sites", 1)
+    sites_rng, contexts_rng = (as_generator(s) for s in np.random.SeedSequence(seed).spawn(2))
+    n_visible = size * size
+    sites = np.sort(sites_rng.choice(n_visible, size=min(int(n_sites), n_visible),
+                                     replace=False))
+    n_used = min(int(n_contexts), data.shape[0])
+    rows = np.sort(contexts_rng.choice(data.shape[0], size=n_used, replace=False))
+    kernel = _PairCouplingKernel(weights, rbm.hidden_bias_, data[rows])
+    sums = np.empty((n_used, sites.size))
+    for column, site in enumerate(sites):
+        partners = np.delete(np.arange(n_visible), site)
+        pairs = np.stack([np.full(partners.size, site), partners], axis=1)
+        sums[:, column] = kernel(pairs).sum(axis=1)
+    mean, stderr = _mean_stderr(sums.mean(axis=1))
+    expected = None if true_coupling is None else 4.0 * float(true_coupling)
+    return to_json({
+        "mean": mean,
+        "stderr": stderr,
+        "site_std": float(sums.mean(axis=0).std()),
+        "expected": expected,
+        "ratio_to_expected": None if not expected else mean / expected,
+        "settings": {"size": size, "n_sites": int(sites.size), "n_contexts": n_used,
+                     "seed": int(seed)},
     })

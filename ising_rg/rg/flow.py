@@ -37,7 +37,13 @@ from ising_rg.rg.thermometry import (
     effective_temperature,
     ising_state,
 )
-from ising_rg.sampling.convergence import split_rhat
+from ising_rg.sampling.convergence import (
+    RHAT_THRESHOLD,
+    rhat_converged,
+    split_rhat,
+    window_rhat,
+    window_start,
+)
 from ising_rg.sampling.observables import energy_per_spin, magnetization_per_spin
 
 __all__ = [
@@ -48,7 +54,6 @@ __all__ = [
     "window_start",
 ]
 
-RHAT_THRESHOLD = 1.05
 _STRING_STARTS = ("up", "down", "random")
 
 
@@ -99,28 +104,9 @@ def _start_states(spec: Any, n_chains: int, size: int, rng: np.random.Generator)
     return v.astype(np.float32)  # a copy
 
 
-def window_start(n_steps: int) -> int:
-    """First step of the window judged after ``n_steps`` steps: the second half, ceil(t/2).
-
-    The first half is warm-up, as in Gelman et al.'s practice; ``rbm_flow``'s R-hat and
-    ``flow_temperatures``' measurements both use steps ceil(t/2) .. t.
-    """
-    return (int(n_steps) + 1) // 2
-
-
 def _window_rhat(energy: np.ndarray, abs_m: np.ndarray) -> dict[str, float]:
     """Split R-hat of E/N and |m| over all chains on the second half of the steps so far."""
-    first = window_start(energy.shape[0] - 1)
-    if energy.shape[0] - first < 4:
-        return {"energy_per_spin": math.nan, "abs_magnetization": math.nan}
-    return {
-        "energy_per_spin": split_rhat(energy[first:].T),
-        "abs_magnetization": split_rhat(abs_m[first:].T),
-    }
-
-
-def _below(rhat: Mapping[str, float], threshold: float) -> bool:
-    return all(value < threshold for value in rhat.values())  # NaN counts as not converged
+    return window_rhat({"energy_per_spin": energy, "abs_magnetization": abs_m})
 
 
 def rbm_flow(
@@ -240,7 +226,7 @@ def rbm_flow(
             if check_every is not None and step % check_every == 0:
                 rhat = _window_rhat(energy[: step + 1], abs_m[: step + 1])
                 history.append({"step": step, **rhat})
-                if _below(rhat, rhat_threshold):
+                if rhat_converged(rhat, rhat_threshold):
                     n_run = step
                     break
     energy, abs_m = energy[: n_run + 1], abs_m[: n_run + 1]
@@ -273,7 +259,7 @@ def rbm_flow(
         "abs_magnetization_chains": abs_m,
         "by_start": by_start,
         "rhat": rhat,
-        "converged": _below(rhat, rhat_threshold),
+        "converged": rhat_converged(rhat, rhat_threshold),
         "rhat_history": history,
         "final_spins": (2 * measured.astype(np.int8) - 1).reshape(n, size, size),
         "settings": {

@@ -12,18 +12,27 @@ not been forgotten (between-chain spread) or when a chain still drifts (its two 
 which is what the split detects even if every chain drifts alike). For independent draws,
 R-hat^2 - 1 = (F - 1) / n with F ~ F(2m - 1, 2m (n - 1)) distributed, so its fluctuations are
 of order sqrt(2 / (2m - 1)) / (2n). Common threshold: R-hat < 1.05 (or 1.01) for "converged".
+
+``window_rhat`` is the rule every chain the package runs for measurement uses (the RBM flow,
+the DBN's generative chains): after t recorded steps, the split R-hat of each observable over
+the second half of them (``window_start``; the first half is warm-up), and ``rhat_converged``:
+every R-hat below the threshold (1.05).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from ising_rg.errors import IsingRGError
 
-__all__ = ["split_rhat"]
+__all__ = ["RHAT_THRESHOLD", "rhat_converged", "split_rhat", "window_rhat", "window_start"]
+
+#: R-hat below which chains count as converged (every observable).
+RHAT_THRESHOLD = 1.05
 
 
 def split_rhat(chains: Any) -> float:
@@ -68,3 +77,38 @@ def split_rhat(chains: Any) -> float:
         return 1.0 if np.ptp(halves) == 0.0 else math.inf
     pooled = (half - 1) / half * within + between_over_n
     return math.sqrt(pooled / within)
+
+
+def window_start(n_steps: int) -> int:
+    """First step of the window judged after ``n_steps`` steps: the second half, ceil(t/2).
+
+    Steps are counted from 0 (the start) to t = ``n_steps``; the first half is warm-up, as in
+    Gelman et al.'s practice.
+    """
+    return (int(n_steps) + 1) // 2
+
+
+def window_rhat(series: Mapping[str, Any]) -> dict[str, float]:
+    """Split R-hat of each observable over all chains, on the second half of the steps so far.
+
+    Parameters
+    ----------
+    series : mapping name -> array-like, shape (t + 1, n_chains)
+        Each observable's value per recorded step (rows, step 0 the start) and chain (columns).
+
+    Returns
+    -------
+    dict name -> float: ``split_rhat`` of rows ``window_start(t)`` .. t (NaN when that window
+    has fewer than 4 steps).
+    """
+    out = {}
+    for name, values in series.items():
+        x = np.asarray(values)
+        first = window_start(x.shape[0] - 1)
+        out[name] = split_rhat(x[first:].T) if x.shape[0] - first >= 4 else math.nan
+    return out
+
+
+def rhat_converged(rhat: Mapping[str, float], threshold: float = RHAT_THRESHOLD) -> bool:
+    """True when every R-hat is below ``threshold`` (a NaN R-hat counts as not converged)."""
+    return all(value < threshold for value in rhat.values())

@@ -147,6 +147,13 @@ def generative(inputs: ReportInputs) -> list[str]:
         f"| observable | DBN | Monte Carlo | exact (L = {size}) |",
         "| --- | --- | --- | --- |",
     ]
+    converged, _, n_jobs = metric(agg, PAPER_KEY, "generative.converged")
+    if n_jobs and converged < 1:  # the numbers stay, the verdict comes first
+        rhat = metric(agg, PAPER_KEY, "generative.rhat_max")[0]
+        lines.insert(0, f"**Not converged** in {round((1 - converged) * n_jobs)} of {n_jobs} "
+                        "replicates (split R-hat of E/N or |m| over chains from data and random "
+                        f"starts above 1.05; largest {rhat:.3g} on average): the DBN column is "
+                        "not yet the DBN's distribution.\n")
     exact_values = exact_reference(K, size)
     for name in ("energy_per_spin", "abs_magnetization", "specific_heat", "susceptibility"):
         dbn = metric(agg, PAPER_KEY, f"generative.{name}.dbn")
