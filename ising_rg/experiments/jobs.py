@@ -307,11 +307,13 @@ def run_job(spec: dict[str, Any], root: str) -> dict[str, Any]:
                if permutation is not None else dbn)
     # The held-out rows of the measured data set: training's indices shifted by the rows of
     # the data sets before it (a mixture trains on them all, in order).
-    # A network that was not trained has seen no row.
+    # A network that was not trained has seen no row: any tenth serves as its held-out split.
+    n_rows = len(samples.spins)
     offset = sum(len(part.spins) for part in parts[:measured])
     held_out = (np.asarray(dbn.validation_indices_) - offset
-                if job.variant not in UNTRAINED_VARIANTS else np.arange(len(samples.spins)))
-    held_out = held_out[(held_out >= 0) & (held_out < len(samples.spins))]
+                if job.variant not in UNTRAINED_VARIANTS else np.arange(n_rows - n_rows // 10,
+                                                                        n_rows))
+    held_out = held_out[(held_out >= 0) & (held_out < n_rows)]
     metrics, fields = measure_network(network, samples.spins, job.coupling,
                                       seed=job.train_seed, n_generative=job.n_generative,
                                       n_gibbs=job.n_gibbs, likelihood=job.likelihood,
