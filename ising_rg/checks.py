@@ -16,7 +16,8 @@ import numpy as np
 
 from ising_rg.errors import IsingRGError
 
-__all__ = ["check_choice", "check_integer", "check_number", "check_unit_interval"]
+__all__ = ["check_choice", "check_float_array", "check_integer", "check_number",
+           "check_unit_interval"]
 
 
 def check_integer(value: Any, name: str, minimum: int | None = None,
@@ -87,6 +88,20 @@ def check_choice(value: Any, name: str, choices: Sequence[str]) -> str:
         options = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
         raise IsingRGError(f"{name} must be {options}, got {value!r}")
     return value
+
+
+def check_float_array(values: Any, name: str) -> np.ndarray:
+    """``values`` (a number or an array-like of numbers) as a float64 array of its shape.
+
+    Raises
+    ------
+    IsingRGError
+        ``"<name> must be a number or an array of numbers"``.
+    """
+    try:
+        return np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise IsingRGError(f"{name} must be a number or an array of numbers") from exc
 
 
 def check_unit_interval(X: Any, name: str = "X", n_features: int | None = None) -> np.ndarray:

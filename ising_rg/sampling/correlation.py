@@ -26,8 +26,9 @@ Method (``wall_correlation_length``)
    below T_c, or standardised activations whose mean already absorbs the magnetisation) the
    plain connected correlator is the right one, and aligning by the sign of a zero-mean
    fluctuation would bias it.  Above T_c nothing is aligned.
-3. **Effective mass.** Each pair of neighbouring separations (r, r + a), r + a <= L a / 2,
-   gives an effective decay rate mu(r) = 1 / xi_eff(r) (inverse original lattice spacings):
+3. **Effective mass** (``ising_rg.sampling.effective_mass``). Each pair of neighbouring
+   separations (r, r + a), r + a <= L a / 2, gives an effective decay rate mu(r) = 1 / xi_eff(r)
+   (inverse original lattice spacings):
 
    * disordered phase, one-particle reading (``method = "wall_to_wall_cosh"``): a single
      state on the torus gives C(r) ~ cosh((r - L a/2) / xi) (the state propagates both ways
@@ -57,38 +58,14 @@ Method (``wall_correlation_length``)
      corrections to the form factors (order exp(-m L a)) are neglected, so the reading needs
      L a >> xi.  The single-state (cosh) reading is reported beside it (``single_state``) with
      ``plateau_reached`` False, since its drift is known.
-4. **Plateau.** Effective masses are *usable* from the smallest separation r >= min_separation
-   on, as long as the value is finite and positive and its jackknife error is at most
-   ``max_relative_error`` times the value (the first unusable one ends the range).  A window
-   starting at r0 extends to the end of the usable range; its value is the inverse-variance
-   weighted mean of mu over it.  The plateau is the window from the earliest usable r0 from
-   which ``min_window`` consecutive effective masses agree pairwise within ``n_sigma``
-   jackknife errors of their difference (which includes the strong anti-correlation of
-   neighbours); without one, ``plateau_reached`` is False and the weighted mean of the last
-   ``min_window`` usable values (the longest separations: the least excited-state
-   contamination) stands in.  That rule gives ``plateau`` and ``plateau_reached``.  The
-   estimate uses a smooth version of it: start r0 passes with probability
-   a(r0) = prod_pairs 1 / (1 + exp((t_ij - n_sigma) / ``softness``)), t_ij the pairwise
-   disagreement in errors, and the estimate is the expected window value over the first start
-   that passes, sum_r0 a(r0) prod_{r' < r0} (1 - a(r')) mu(r0) (the fallback taking the rest),
-   so xi is a smooth function of the data (softness -> 0 is the hard rule).
-5. **Error.** Blocked jackknife over ``n_blocks`` contiguous blocks of configurations
-   (``ising_rg.sampling.observables.jackknife``, applied to the per-block sums: every quantity
-   is a function of means) of the whole chain correlator -> effective mass -> window choice ->
-   plateau mean: the window is chosen from the data, so every replicate chooses again (step 4)
-   from its own effective masses, against the full sample's error scale (the jackknife errors
-   of mu and of the differences, and the inverse-variance weights: the noise level of the data
-   set, not of one replicate).  The smooth choice matters: a hard choice is a discontinuous
-   function of the data, and the jackknife of one is no error bar.  Measured at L = 16,
-   K = 0.3 (Metropolis, 200 independent runs of 2000 samples), the root-mean-square pull
-   (xi - exact) / error was 1.16 with the hard window held fixed in the jackknife (errors too
-   small), 1.01 with the hard window re-chosen per replicate but then erratic (the largest
-   error 28 times the median, where half the replicates pick another window), 0.97 with the
-   smooth choice (largest 5 times the median); n_sigma = 3 rather than 2 also halves the
-   scatter of xi itself there (fewer windows moved by noise: standard deviation over the runs
-   0.027 against 0.039), and still drops the excited-state contamination of r = 0 at
-   K = 0.408, L = 40, which is 10 errors (tests/test_correlation.py measures the pulls).
-6. **Flags.** ``finite_size_limited`` when xi > L a / 4: the torus then holds fewer than four
+4. **Plateau and error** (``ising_rg.sampling.plateau``). The effective masses usable from
+   r >= min_separation on are averaged over a window chosen from the data: the earliest start
+   from which ``min_window`` of them agree within ``n_sigma`` errors (``plateau``,
+   ``plateau_reached``), smoothed for the estimate itself so that xi is a smooth function of
+   the data; the error is a blocked jackknife over ``n_blocks`` contiguous blocks of
+   configurations of the whole chain correlator -> effective mass -> window choice ->
+   plateau mean (the window chosen again by every replicate).
+5. **Flags.** ``finite_size_limited`` when xi > L a / 4: the torus then holds fewer than four
    correlation lengths, the measured value is an effective length of the finite lattice and
    depends on L (near T_c, e.g. K = 0.44, T = 2.273 where the infinite-lattice xi is 364).
 
@@ -99,7 +76,6 @@ spacing a = b therefore reports xi on the same scale as the spins it came from.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,7 +83,13 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ising_rg.errors import IsingRGError
+from ising_rg.sampling.effective_mass import (
+    cosh_decay_rates,
+    two_particle_correlator,
+    two_particle_decay_rates,
+)
 from ising_rg.sampling.observables import jackknife
+from ising_rg.sampling.plateau import plateau_reading
 
 __all__ = [
     "BINDER_CROSSING",
@@ -123,7 +105,6 @@ __all__ = [
 BINDER_CROSSING = 0.6107
 METHOD_ONE_PARTICLE = "wall_to_wall_cosh"
 METHOD_TWO_PARTICLE = "wall_to_wall_two_particle"
-_BISECTION_STEPS = 64
 
 
 @dataclass(frozen=True)
@@ -206,121 +187,6 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-# ------------------------------------------------------------------------------ effective mass
-def _bisect(function: Callable[[np.ndarray], np.ndarray], target: np.ndarray, low: np.ndarray,
-            high: np.ndarray) -> np.ndarray:
-    """Solve increasing ``function(x) = target`` elementwise on [low, high] by bisection."""
-    for _ in range(_BISECTION_STEPS):
-        middle = 0.5 * (low + high)
-        above = function(middle) > target
-        high = np.where(above, middle, high)
-        low = np.where(above, low, middle)
-    return 0.5 * (low + high)
-
-
-def _log_ratios(correlator: np.ndarray) -> np.ndarray:
-    """ln(C(r)/C(r+a)) for neighbouring separations, shape (n_r - 1,); NaN where a C <= 0."""
-    upper_c, lower_c = correlator[:-1], correlator[1:]
-    valid = (upper_c > 0) & (lower_c > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(valid, np.log(np.where(valid, upper_c / lower_c, 1.0)), np.nan)
-
-
-def _cosh_decay_rates(correlator: np.ndarray, spacing: float, size: float) -> np.ndarray:
-    """mu(r) from C(r)/C(r+a) = cosh((r - S/2) mu)/cosh((r + a - S/2) mu), S = L a.
-
-    ``correlator`` holds C at r = 0, a, ..., shape (n_r,); returns shape (n_r - 1,). The root is
-    bracketed by ln(rho)/a <= mu <= ln(2 rho)/a (valid for r + a <= S/2); rho <= 1 (no decay)
-    gives 0, a non-positive C gives NaN.
-    """
-    log_rho = _log_ratios(correlator)
-    r = spacing * np.arange(log_rho.size)
-    half = 0.5 * size
-
-    def log_ratio(mu: np.ndarray) -> np.ndarray:
-        return _log_cosh((r - half) * mu) - _log_cosh((r + spacing - half) * mu)
-
-    decays = log_rho > 0
-    target = np.where(decays, log_rho, 1.0)
-    low = target / spacing
-    high = (target + math.log(2.0)) / spacing
-    mu = _bisect(log_ratio, target, low, high)
-    return np.where(np.isnan(log_rho), np.nan, np.where(decays, mu, 0.0))
-
-
-def _log_cosh(x: np.ndarray) -> np.ndarray:
-    ax = np.abs(x)
-    return ax + np.log1p(np.exp(-2.0 * ax)) - math.log(2.0)
-
-
-def two_particle_correlator(
-    separation: ArrayLike, mass: ArrayLike, size: float, spacing: float = 1.0
-) -> np.ndarray:
-    """Logarithm of the lattice two-particle wall-to-wall correlator (module docstring, step 3).
-
-    ln sum_q w(q) [exp(-2 g(q) r) + exp(-2 g(q) (S - r))] up to an r-independent constant,
-    with cosh g(q) = cosh m + 1 - cos q, w(q) = sin^2 q / sinh^4 g(q) (sinh(a g)/sinh g)^2,
-    q = pi k / S, k = 1 .. S - 1.
-
-    Parameters
-    ----------
-    separation : array-like, shape (...)
-        r, original lattice spacings, 0 <= r <= S/2.
-    mass : array-like, broadcastable with ``separation``
-        One-particle mass m >= 0 (inverse original lattice spacings).
-    size : float
-        Torus side S = L a in original lattice spacings (an integer number of sites).
-    spacing : float
-        a: the walls are sums over a rows (block factor B); 1 for spins.
-
-    Returns
-    -------
-    float64 array, broadcast shape of ``separation`` and ``mass``.
-    """
-    n_momenta = int(round(size))
-    q = np.pi * np.arange(1, n_momenta) / n_momenta
-    r = np.asarray(separation, dtype=np.float64)[..., np.newaxis]
-    m = np.asarray(mass, dtype=np.float64)[..., np.newaxis]
-    # g from cosh g = 1 + u with u = cosh m - cos q >= 0, stable for small u.
-    u = (np.cosh(m) - 1.0) + 2.0 * np.sin(0.5 * q) ** 2
-    g = np.log1p(u + np.sqrt(u * (u + 2.0)))
-    log_sinh_g = np.log(np.sinh(g))
-    log_block = 2.0 * (_log_sinh(spacing * g) - log_sinh_g)
-    log_w = 2.0 * np.log(np.sin(q)) - 4.0 * log_sinh_g + log_block
-    # exp(-2 g r) + exp(-2 g (S - r)) = exp(-2 g r) (1 + exp(-2 g (S - 2 r))), S - 2r >= 0.
-    terms = log_w - 2.0 * g * r + np.log1p(np.exp(-2.0 * g * np.maximum(size - 2.0 * r, 0.0)))
-    top = terms.max(axis=-1, keepdims=True)
-    return (top + np.log(np.exp(terms - top).sum(axis=-1, keepdims=True)))[..., 0]
-
-
-def _log_sinh(x: np.ndarray) -> np.ndarray:
-    """ln sinh x for x > 0, without overflow."""
-    return x + np.log(-np.expm1(-2.0 * x)) - math.log(2.0)
-
-
-def _two_particle_decay_rates(correlator: np.ndarray, spacing: float, size: float) -> np.ndarray:
-    """mu(r) = 2m from C(r)/C(r+a) matched to ``two_particle_correlator`` (module step 3).
-
-    The model ratio grows with m; with g(q) >= m for every q and each term's ratio >=
-    exp(2 g a)/2, the root lies in 0 <= m <= ln(2 rho)/(2a).  A ratio below the m = 0 value
-    (no decay resolvable on this torus) gives 0, a non-positive C gives NaN.
-    """
-    log_rho = _log_ratios(correlator)
-    r = spacing * np.arange(log_rho.size)
-
-    def log_ratio(mass: np.ndarray) -> np.ndarray:
-        return two_particle_correlator(r, mass, size, spacing) - two_particle_correlator(
-            r + spacing, mass, size, spacing
-        )
-
-    target = np.where(np.isnan(log_rho), 0.0, log_rho)
-    floor = log_ratio(np.zeros_like(r))
-    decays = target > floor
-    high = np.maximum(np.log(2.0) + target, 1e-12) / (2.0 * spacing)
-    mass = _bisect(log_ratio, target, np.zeros_like(r), high)
-    return np.where(np.isnan(log_rho), np.nan, np.where(decays, 2.0 * mass, 0.0))
-
-
 # ------------------------------------------------------------------------------- correlator
 def _wall_series(
     fields: np.ndarray, mask: np.ndarray | None, align: bool | None, n_blocks: int
@@ -384,119 +250,6 @@ def _connected_correlator(series: tuple[np.ndarray, ...], occupancy: np.ndarray)
     )
     return size * (products.sum(axis=0) / n - disconnected) / occupancy
 
-
-# ---------------------------------------------------------------------------------- plateau
-def _plateau(
-    mu: np.ndarray, mu_error: np.ndarray, difference_error: np.ndarray, usable: np.ndarray,
-    min_window: int, n_sigma: float
-) -> tuple[np.ndarray, bool]:
-    """Indices averaged and whether a consistent window was found (module step 4)."""
-    n_usable = int(usable.sum())  # usable is a leading run
-    for start in range(n_usable - min_window + 1):
-        window = np.arange(start, start + min_window)
-        diff = np.abs(mu[window, np.newaxis] - mu[np.newaxis, window])
-        if np.all(diff <= n_sigma * difference_error[np.ix_(window, window)]):
-            return np.arange(start, n_usable), True
-    return np.arange(max(0, n_usable - min_window), n_usable), False
-
-
-def _leading_run(flags: np.ndarray) -> np.ndarray:
-    """True on the leading run of True values of ``flags``, False from the first False on."""
-    return np.cumprod(flags.astype(np.int64)).astype(bool)
-
-
-def _usable_range(rate: np.ndarray, rate_error: np.ndarray,
-                  max_relative_error: float) -> np.ndarray:
-    """The leading run of usable effective masses (module step 4)."""
-    with np.errstate(invalid="ignore"):
-        return _leading_run(np.isfinite(rate) & np.isfinite(rate_error) & (rate > 0)
-                            & (rate_error <= max_relative_error * rate))
-
-
-def _smooth_plateau_rate(rate: np.ndarray, rate_error: np.ndarray,
-                         difference_error: np.ndarray, min_window: int, n_sigma: float,
-                         softness: float, max_relative_error: float) -> float:
-    """Expected plateau value of mu over a smoothly chosen window start (module step 4).
-
-    ``rate`` is one (replicate's) effective-mass curve; the errors are the full sample's.
-    NaN if no effective mass is usable.
-    """
-    n_usable = int(_usable_range(rate, rate_error, max_relative_error).sum())
-    if n_usable == 0:
-        return math.nan
-    weights = 1.0 / rate_error[:n_usable] ** 2
-    # Weighted mean of mu over [r0, end) for every start r0.
-    tail = (np.cumsum((weights * rate[:n_usable])[::-1])[::-1]
-            / np.cumsum(weights[::-1])[::-1])
-    if n_usable < min_window:
-        return float(tail[0])
-    upper = np.triu_indices(min_window, 1)
-    remaining, expected = 1.0, 0.0
-    for start in range(n_usable - min_window + 1):
-        window = np.arange(start, start + min_window)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            disagreement = (np.abs(rate[window, np.newaxis] - rate[np.newaxis, window])
-                            / difference_error[np.ix_(window, window)])[upper]
-        disagreement = np.where(np.isnan(disagreement), np.inf, disagreement)
-        passes = float(np.prod(0.5 * (1.0 - np.tanh(0.5 * (disagreement - n_sigma) / softness))))
-        expected += remaining * passes * tail[start]
-        remaining *= 1.0 - passes
-    return float(expected + remaining * tail[n_usable - min_window])
-
-
-def _reading(
-    series: tuple[np.ndarray, ...],
-    rates: Callable[[tuple[np.ndarray, ...]], np.ndarray],
-    first: int,
-    n_blocks: int,
-    min_window: int,
-    n_sigma: float,
-    softness: float,
-    max_relative_error: float,
-) -> dict[str, Any]:
-    """Effective-mass curve, plateau and jackknife error of one reading of the correlator."""
-
-    def curve_and_differences(s: tuple[np.ndarray, ...]) -> np.ndarray:
-        mu = rates(s)[first:]
-        return np.concatenate([mu, (mu[:, np.newaxis] - mu[np.newaxis, :]).ravel()])
-
-    n_pairs = rates(series)[first:].size
-    with np.errstate(invalid="ignore"):
-        value, error = jackknife(curve_and_differences, series, n_blocks)
-    mu, mu_error = value[:n_pairs], error[:n_pairs]
-    difference_error = error[n_pairs:].reshape(n_pairs, n_pairs)
-    usable = _usable_range(mu, mu_error, max_relative_error)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        effective_xi = np.where(mu > 0, 1.0 / mu, np.where(mu == 0, np.inf, np.nan))
-        effective_xi_error = mu_error / mu**2
-    out = {
-        "mu": mu,
-        "effective_xi": effective_xi,
-        "effective_xi_error": effective_xi_error,
-        "plateau": None,
-        "plateau_reached": False,
-        "mean": math.nan,
-        "error": math.nan,
-    }
-    if not usable.any():
-        # No decay resolvable at the first separations (mu = 0): xi beyond the torus.
-        if n_pairs and mu[0] == 0:
-            out["mean"] = math.inf
-        return out
-    window, reached = _plateau(mu, mu_error, difference_error, usable, min_window, n_sigma)
-
-    def plateau_xi(s: tuple[np.ndarray, ...]) -> float:
-        rate = _smooth_plateau_rate(rates(s)[first:], mu_error, difference_error, min_window,
-                                    n_sigma, softness, max_relative_error)
-        return 1.0 / rate if rate > 0 else (math.inf if rate == 0 else math.nan)
-
-    with np.errstate(invalid="ignore"):
-        xi, xi_error = jackknife(plateau_xi, series, n_blocks)
-    if math.isfinite(xi) and not math.isfinite(xi_error):
-        xi_error = math.inf  # some replicate resolves no decay at all: no error bar
-    out.update(plateau=(int(window[0]), int(window[-1])), plateau_reached=reached, mean=xi,
-               error=xi_error)
-    return out
 
 
 # ------------------------------------------------------------------------------ entry point
@@ -574,7 +327,7 @@ def wall_correlation_length(
     n_sigma : float
         Agreement tolerance in jackknife errors of the pairwise differences.
     softness : float > 0
-        Width of the smooth window choice, in the same errors (module step 4).
+        Width of the smooth window choice, in the same errors (``ising_rg.sampling.plateau``).
     max_relative_error : float
         Effective masses with a larger relative error end the usable range.
 
@@ -604,15 +357,15 @@ def wall_correlation_length(
         return _connected_correlator(s, occupancy)
 
     def cosh_rates(s: tuple[np.ndarray, ...]) -> np.ndarray:
-        return _cosh_decay_rates(correlator(s), spacing, total_size)
+        return cosh_decay_rates(correlator(s), spacing, total_size)
 
     def two_particle_rates(s: tuple[np.ndarray, ...]) -> np.ndarray:
-        return _two_particle_decay_rates(correlator(s), spacing, total_size)
+        return two_particle_decay_rates(correlator(s), spacing, total_size)
 
     options = (first, n_blocks, min_window, n_sigma, softness, max_relative_error)
     correlator_value, correlator_error = jackknife(correlator, series, n_blocks)
-    one_particle = _reading(series, cosh_rates, *options)
-    primary = _reading(series, two_particle_rates, *options) if is_ordered else one_particle
+    one_particle = plateau_reading(series, cosh_rates, *options)
+    primary = plateau_reading(series, two_particle_rates, *options) if is_ordered else one_particle
     separation = spacing * np.arange(first, size // 2, dtype=np.float64)
     plateau = primary["plateau"]
     single_state = None
