@@ -1,13 +1,13 @@
-"""Studies written in TOML: the schema, its validation, and the expansion of a study into jobs.
+"""Studies written in TOML: their validation, and the expansion of a study into jobs.
 
 A study is a root seed and a list of groups; each group is a grid over the data, the network,
 the training recipe, the variant (control) and the analyses, times its replicates (seeds). A
 list value is a grid axis (a list of lists for settings whose value is itself a list, such as
-``hidden``). Every key, its default and its check is one entry of the tables below
-(``DATA``, ``NETWORK``, ``RECIPE``, ``ANALYSIS``); docs/experiments.md describes them for
-users. Everything is checked before any job runs: an unknown key, a bad value or too many jobs
-raise ``IsingRGError`` with one line naming the key, e.g.
-``study.toml: groups[2].recipe.learning_rate must be a positive number, got -1``.
+``hidden``). Every key, its default and its check is one entry of the schema's tables
+(``ising_rg.experiments.schema``: ``DATA``, ``NETWORK``, ``RECIPE``, ``ANALYSIS``, re-exported
+here); docs/experiments.md describes them for users. Everything is checked before any job runs:
+an unknown key, a bad value or too many jobs raise ``IsingRGError`` with one line naming the
+key, e.g. ``study.toml: groups[2].recipe.learning_rate must be a positive number, got -1``.
 
 The built-in presets (``default``, ``tiny``) are TOML files shipped in ``presets/``.
 """
@@ -17,7 +17,6 @@ from __future__ import annotations
 import difflib
 import itertools
 import math
-import numbers
 import os
 import sys
 from collections.abc import Callable, Mapping
@@ -28,107 +27,33 @@ from typing import Any
 import numpy as np
 
 from ising_rg import paper
-from ising_rg.checks import check_choice, check_integer, check_number
+from ising_rg.checks import check_integer
 from ising_rg.errors import IsingRGError
 from ising_rg.experiments import MAX_JOBS
-from ising_rg.experiments.jobs import EXTRAS, TRAIN_KEYWORDS, UNTRAINED_VARIANTS, VARIANTS, Job
+from ising_rg.experiments.jobs import TRAIN_KEYWORDS, UNTRAINED_VARIANTS, Job
 from ising_rg.experiments.presets import preset_text
-from ising_rg.rbm.recipes import RECIPES, resolve_recipe
-from ising_rg.sampling.sampler import ALGORITHMS, DEFAULT_CHAINS
+
+# The schema's names are re-exported: callers read the tables from here too.
+from ising_rg.experiments.schema import (  # noqa: F401
+    ANALYSIS,
+    DATA,
+    GROUP_KEYS,
+    NETWORK,
+    RECIPE,
+    SETTINGS,
+    STUDY_KEYS,
+    TABLES,
+    VARIANT,
+    Option,
+    data_set_coupling,
+)
+from ising_rg.rbm.recipes import resolve_recipe
 from ising_rg.seeding import seed_sequence
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # the backport, a dependency on Python 3.10 only
     import tomli as tomllib
-
-
-@dataclass(frozen=True)
-class Option:
-    """One key of a study's table.
-
-    Attributes
-    ----------
-    default : the value where neither the group nor ``[defaults]`` gives one
-    check : ``check(value, name)`` -> the canonical value, or IsingRGError naming ``name``
-        (None for the coupling and the temperature, which ``_data_set_k`` checks)
-    help : one line for the documentation
-    list_valued : the value is itself a list, so a grid axis is a list of lists
-    setting : the name of the job setting it fills (default: the key itself)
-    """
-
-    default: Any
-    check: Callable[[Any, str], Any] | None
-    help: str
-    list_valued: bool = False
-    setting: str | None = None
-
-
-# -- checks: each returns the canonical value (tuples for lists) or raises IsingRGError --------
-def _integer(minimum: int) -> Callable[[Any, str], int]:
-    return lambda value, name: check_integer(value, name, minimum)
-
-
-def _number(**bounds: float) -> Callable[[Any, str], float]:
-    return lambda value, name: check_number(value, name, **bounds)
-
-
-def _choice(*choices: str) -> Callable[[Any, str], str]:
-    return lambda value, name: check_choice(value, name, choices)
-
-
-def _flag(value: Any, name: str) -> bool:
-    if not isinstance(value, bool):
-        raise IsingRGError(f"{name} must be true or false, got {value!r}")
-    return value
-
-
-def _even_size(value: Any, name: str) -> int:
-    if check_integer(value, name, 4) % 2:  # the checkerboard sampler needs even rows
-        raise IsingRGError(f"{name} must be an even integer >= 4, got {value!r}")
-    return int(value)
-
-
-def _sweeps(minimum: int) -> Callable[[Any, str], int | str]:
-    def check(value: Any, name: str) -> int | str:
-        if value == "auto":
-            return value
-        if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
-            raise IsingRGError(f"{name} must be 'auto' or an integer >= {minimum}, got {value!r}")
-        return int(value)
-    return check
-
-
-def _list(value: Any, name: str, what: str) -> list:
-    if not isinstance(value, list):
-        raise IsingRGError(f"{name} must be a list of {what}, got {value!r}")
-    return value
-
-
-def _layers(value: Any, name: str) -> tuple[int, ...]:
-    sizes = _list(value, name, "layer sizes")
-    if not sizes:
-        raise IsingRGError(f"{name} must name at least one layer")
-    return tuple(check_integer(size, f"{name} (every layer size)", 1) for size in sizes)
-
-
-def _momentum(value: Any, name: str) -> tuple[float, float, int]:
-    parts = _list(value, name, "[initial, final, epochs at initial]")
-    if len(parts) != 3:
-        raise IsingRGError(f"{name} must be [initial, final, epochs at initial], got {value!r}")
-    initial, final = (check_number(m, name, minimum=0, below=1) for m in parts[:2])
-    return initial, final, check_integer(parts[2], f"{name} (epochs at initial)", 0)
-
-
-def _extras(value: Any, name: str) -> tuple[str, ...]:
-    chosen = {check_choice(extra, name, EXTRAS) for extra in _list(value, name, "extras")}
-    if len(chosen) < len(value):
-        raise IsingRGError(f"{name} names an extra twice: {value!r}")
-    return tuple(extra for extra in EXTRAS if extra in chosen)  # one canonical order
-
-
-def _persistent_chains(value: Any, name: str) -> int:
-    return check_integer(value, name, 1)
 
 
 def study_recipe(name: str) -> dict[str, Any]:
@@ -138,69 +63,6 @@ def study_recipe(name: str) -> dict[str, Any]:
     library_names = {library: key for key, library in TRAIN_KEYWORDS.items()}
     return {library_names.get(key, key): value
             for key, value in resolve_recipe(name).items() if key != "recipe"}
-
-
-DATA: dict[str, Option] = {
-    "size": Option(paper.SIZE, _even_size, "lattice size L (even, >= 4)"),
-    # "coupling" and "temperature" are one setting in two units, checked by _data_point.
-    "coupling": Option(paper.COUPLING, None, "K = J / k_B T > 0; or {mixture, measure_at}"),
-    "temperature": Option(None, None, "T = 1 / K > 0 (instead of coupling); or {mixture, "
-                                      "measure_at}"),
-    "samples": Option(paper.N_SAMPLES, _integer(1),
-                      "configurations per data set (per temperature in a mixture)"),
-    "algorithm": Option("wolff", _choice(*ALGORITHMS), "Monte Carlo algorithm"),
-    "thermalization": Option("auto", _sweeps(0), "sweeps, or 'auto' (ising-rg sample)"),
-    "spacing": Option("auto", _sweeps(1), "sweeps between samples, or 'auto'"),
-    "chains": Option(DEFAULT_CHAINS, _integer(1), "independent Monte Carlo chains"),
-}
-NETWORK: dict[str, Option] = {
-    "hidden": Option(paper.HIDDEN, _layers, "hidden layer sizes, bottom to top",
-                     list_valued=True),
-}
-RECIPE: dict[str, Option] = {
-    "name": Option("paper", _choice(*RECIPES), "named recipe whose values the others override",
-                   setting="recipe"),
-    "epochs": Option(paper.N_EPOCHS, _integer(1), "epochs per layer"),
-    "learning_rate": Option(paper.LEARNING_RATE, _number(above=0), "learning rate"),
-    "learning_rate_decay": Option(paper.LEARNING_RATE_DECAY, _choice("none", "linear"),
-                                  "'none' or 'linear' (to 0 over the epochs)"),
-    "momentum": Option(paper.MOMENTUM_SCHEDULE, _momentum,
-                       "[initial, final, epochs at initial]", list_valued=True),
-    "batch_size": Option(paper.BATCH_SIZE, _integer(1), "minibatch size"),
-    "cd_k": Option(paper.CD_K, _integer(1), "Gibbs steps of CD-k"),
-    "persistent": Option(False, _flag, "persistent contrastive divergence"),
-    "persistent_chains": Option(None, _persistent_chains,
-                                "persistent chains (PCD only; default: the batch size)"),
-    "negative_visible": Option(paper.NEGATIVE_VISIBLE, _choice("probabilities", "samples"),
-                               "negative phase keeps P(v | h) or a binary sample"),
-    "l1": Option(paper.L1, _number(minimum=0), "L1 weight penalty"),
-    "l2": Option(paper.L2, _number(minimum=0), "L2 weight penalty"),
-    "init": Option(paper.INIT, _choice("paper", "guide"), "weight initialisation"),
-    "propagate": Option(paper.PROPAGATE, _choice("probabilities", "samples"),
-                        "what each layer passes up"),
-    "validation_fraction": Option(0.1, _number(minimum=0, below=1),
-                                  "fraction of the data held out from training"),
-}
-ANALYSIS: dict[str, Option] = {
-    "generative_samples": Option(1000, _integer(2), "configurations drawn from the DBN"),
-    "gibbs_steps": Option(200, _integer(0), "Gibbs steps in the top RBM per configuration"),
-    "extras": Option(EXTRAS, _extras, f"extra measurements, any of {', '.join(EXTRAS)}",
-                     list_valued=True),
-    "likelihood": Option(False, _flag, "the first RBM's log-likelihood by AIS (quality block; "
-                                       "minutes per network at L = 40)"),
-}
-VARIANT = Option("paper", _choice(*VARIANTS), "paper, permuted, untrained or ising_rbm")
-TABLES: dict[str, dict[str, Option]] = {
-    "data": DATA, "network": NETWORK, "recipe": RECIPE, "analysis": ANALYSIS,
-}
-GROUP_KEYS = ("name", "variant", "replicates", *TABLES)
-STUDY_KEYS = ("seed", "defaults", "groups")
-
-#: Every job setting, in the order of the results table's columns (the seeds are spawned).
-SETTINGS = ("variant", "size", "coupling", "mixture", "samples", "algorithm",
-            "thermalization", "spacing", "chains", "data_seed", "hidden",
-            *(option.setting or key for key, option in RECIPE.items()), "train_seed",
-            *ANALYSIS)
 
 
 # -- studies ----------------------------------------------------------------------------------
@@ -291,35 +153,6 @@ def _axis(path: str, value: Any, option: Option, name: str,
     return Axis(path, tuple(checked), is_grid)
 
 
-def _data_set_k(unit: str) -> Callable[[Any, str], dict]:
-    """Checks a coupling or temperature: a number, or a mixture ``{mixture = [...],
-    measure_at = x}`` (several temperatures in one data set, measured at one of them)."""
-    def to_coupling(value: Any, name: str) -> float:
-        number = check_number(value, name, above=0)
-        return number if unit == "coupling" else 1.0 / number
-
-    def check(value: Any, name: str) -> dict:
-        if not isinstance(value, dict):
-            return {"coupling": to_coupling(value, name), "mixture": None}
-        for key in value:
-            if key not in ("mixture", "measure_at"):
-                raise IsingRGError(f"{name}.{key} is not a known key; known: mixture, measure_at")
-        for key in ("mixture", "measure_at"):
-            if key not in value:
-                raise IsingRGError(f"{name}.{key} is required for a mixture")
-        members = _list(value["mixture"], f"{name}.mixture", f"{unit}s")
-        if len(members) < 2 or len(set(members)) < len(members):
-            raise IsingRGError(f"{name}.mixture must list two or more different {unit}s, "
-                               f"got {members!r}")
-        couplings = [to_coupling(m, f"{name}.mixture") for m in members]
-        if value["measure_at"] not in members:
-            raise IsingRGError(f"{name}.measure_at must be one of the mixture's {unit}s, "
-                               f"got {value['measure_at']!r}")
-        return {"coupling": couplings[members.index(value["measure_at"])],
-                "mixture": tuple(sorted(couplings))}
-    return check
-
-
 def parse_study(document: Any, source: str) -> Study:
     """Check a study (the TOML document as a dict) and resolve its defaults.
 
@@ -394,7 +227,7 @@ def _parse_group(group: dict, defaults: dict, index: int) -> Group:
             unit = "temperature" if "temperature" in source_table else "coupling"
             value = source_table.get(unit, paper.COUPLING)
             axes.append(_axis("data." + unit, value, DATA[unit], f"{label}.{unit}",
-                              _data_set_k(unit)))
+                              data_set_coupling(unit)))
         for key, option in options.items():
             if key in ("coupling", "temperature"):
                 continue

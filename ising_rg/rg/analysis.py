@@ -12,7 +12,9 @@ block average, ``ising_rg.rg.references``) on the same data through the same cod
 layer's ``kadanoff_reference``; the correlation length of the spins against the exact one;
 and the thermodynamics of configurations generated or reconstructed by the DBN
 (``ising_rg.rg.quality``). The metrics themselves are in ``ising_rg.rg.shape`` (size,
-locality, tiling) and ``ising_rg.rg.blockcorr`` (block-spin correlation).
+locality, tiling) and ``ising_rg.rg.blockcorr`` (block-spin correlation); a set of units is
+scored by ``ising_rg.rg.unit_metrics``, the Kadanoff reference and the untrained network's
+noise levels come from ``ising_rg.rg.baselines``.
 ``receptive_field_arrays`` returns the fields for figures.
 
 The DBN is duck-typed (see ising_rg.rg.receptive_fields): ``rbms_`` (each with ``weights_``,
@@ -22,7 +24,8 @@ times the weights plus the hidden bias), ``reconstruct(X, depth)`` and
 
 Random streams: every random choice draws from ``seed_stream(seed, stream, layer)`` =
 ``SeedSequence(seed, spawn_key=(stream, layer))`` (:mod:`ising_rg.seeding`) with a fixed stream
-number per purpose (below), so results do not depend on evaluation order.
+number per purpose (``ising_rg.rg.unit_metrics``), so results do not depend on evaluation
+order.
 """
 
 from __future__ import annotations
@@ -36,15 +39,13 @@ from ising_rg import exact
 from ising_rg.checks import check_integer
 from ising_rg.errors import IsingRGError
 from ising_rg.io.jsonfile import to_json
-from ising_rg.rbm.dbn import DBN
 from ising_rg.rbm.trainer import DEAD_ACTIVATION_BOUNDS
-from ising_rg.rg.blockcorr import (
-    block_spin_correlation,
-    block_spin_correlation_chance,
-    window_block_spins,
+from ising_rg.rg.baselines import (
+    kadanoff_reference,
+    noise_levels,
+    untrained_counterpart,  # noqa: F401 (re-exported: callers import it from here)
 )
 from ising_rg.rg.blockspin import as_spin_batch, coarse_grained_observables
-from ising_rg.rg.correlation import hidden_correlation_length
 from ising_rg.rg.generative import generative_quality, reconstruction_quality
 from ising_rg.rg.receptive_fields import (
     activation_weighted_fields,
@@ -54,31 +55,24 @@ from ising_rg.rg.receptive_fields import (
     spins_to_visible,
     weight_product_fields,
 )
-from ising_rg.rg.references import KADANOFF_RULES, block_fields, kadanoff_units
-from ising_rg.rg.shape import (
-    best_window_fraction,
-    centroid_coverage,
-    dead_units,
-    half_weight_radius,
-    locality_chance,
-    noise_level,
-    participation_ratio,
-    periodic_centroid,
-    radius_of_gyration,
-    sites_above,
+from ising_rg.rg.shape import dead_units
+from ising_rg.rg.unit_metrics import (
+    CORRELATION_BLOCKS,
+    FIELD_KINDS,
+    STREAM_BINARIZE_RECON,
+    STREAM_BINARIZE_SAMPLES,
+    STREAM_COARSE,
+    STREAM_DBN_SAMPLE,
+    correlation_entry,
+    layer_context,
+    mean_std,
+    onsager_xi,
+    unit_set_metrics,
 )
-from ising_rg.sampling.correlation import CorrelationLength, wall_correlation_length
+from ising_rg.sampling.correlation import wall_correlation_length
 from ising_rg.seeding import seed_stream
 
-# Stream numbers of the random choices (see module docstring; ising_rg.rg.quality uses 7).
-_TIES, _SHUFFLE, _RANDOM_BLOCKS, _DBN_SAMPLE, _BINARIZE_SAMPLES, _BINARIZE_RECON, _COARSE = range(7)
-
 N_ANALYSIS = 5000  # evenly spaced data samples for the receptive-field and correlation metrics
-#: The kinds of receptive field, as keys of ``receptive_field_arrays`` and of each layer's
-#: metrics (the first at the top level of a layer, the others under their own key).
-FIELD_KINDS = ("weight_product", "activation_weighted", "jacobian")
-#: Jackknife blocks of the correlation lengths (fewer if the data are short).
-CORRELATION_BLOCKS = 32
 
 
 def analysis_subset(n_samples: int, n_analysis: int | None) -> np.ndarray:
@@ -162,238 +156,6 @@ def receptive_field_arrays(
     }
 
 
-def untrained_counterpart(dbn, visible: np.ndarray | None = None):
-    """The network ``dbn`` started training from: ``DBN(**dbn.get_params()).initialize(...)``.
-
-    The same architecture, recipe and seed, zero epochs (``DBN.initialize``: bit-identical to
-    the initial weights of ``DBN.fit`` for the paper's initialisation). ``visible``, shape
-    (n, L*L), is needed only by initialisations that read the data (``init='guide'``).
-    None if ``dbn`` does not expose ``get_params`` (a duck-typed network).
-    """
-    if not hasattr(dbn, "get_params"):
-        return None
-    params = dict(dbn.get_params())
-    return DBN(params.pop("hidden"), **params).initialize(
-        int(np.shape(dbn.rbms_[0].weights_)[0]), visible)
-
-
-def noise_levels(untrained_arrays: dict[str, Any]) -> dict[str, list[float]]:
-    """Noise level (``ising_rg.rg.shape.noise_level``) of every field kind and layer.
-
-    Parameters
-    ----------
-    untrained_arrays : ``receptive_field_arrays`` of the untrained network on the same data.
-
-    Returns
-    -------
-    {kind: [level of layer 1, layer 2, ...]} for the kinds of ``FIELD_KINDS`` (fields squared).
-    """
-    return {kind: [noise_level(f) for f in untrained_arrays[kind]] for kind in FIELD_KINDS}
-
-
-def correlation_entry(length: CorrelationLength | None, exact_xi: float | None,
-                      note: str | None = None) -> dict[str, Any]:
-    """The JSON entry of a correlation length: {mean, error, exact, method,
-    finite_size_limited, plateau_reached, plateau, note} (lattice spacings; ``note`` says why
-    the entry is empty, when it is)."""
-    if length is None:
-        return {"mean": None, "error": None, "exact": exact_xi, "method": None,
-                "finite_size_limited": None, "plateau_reached": None, "plateau": None,
-                "note": note}
-    if note is None and math.isnan(length.mean):
-        note = "no usable effective mass (relative error above the limit from the start)"
-    elif note is None and math.isinf(length.mean):
-        note = "no decay resolved on this torus (xi beyond the lattice)"
-    return {"mean": length.mean, "error": length.error, "exact": exact_xi,
-            "method": length.method, "finite_size_limited": length.finite_size_limited,
-            "plateau_reached": length.plateau_reached,
-            "plateau": None if length.plateau is None else list(length.plateau), "note": note}
-
-
-def _exact_xi(coupling: float) -> float | None:
-    """Onsager's infinite-lattice xi at K, None where it diverges (K_c)."""
-    value = float(exact.onsager_correlation_length(coupling))
-    return value if math.isfinite(value) else None
-
-
-def _unit_correlation_length(activations: np.ndarray, fields: np.ndarray, block_size: int,
-                             coupling: float) -> dict[str, Any]:
-    """xi_h of units binned by ``fields`` (``hidden_correlation_length``), as a JSON entry;
-    an empty entry with the reason where it cannot be measured (e.g. fewer than 4 x 4 bins)."""
-    exact_xi = _exact_xi(coupling)
-    n_blocks = min(CORRELATION_BLOCKS, activations.shape[0] // 2)
-    try:
-        result = hidden_correlation_length(
-            activations, fields, block_size, ordered=coupling > exact.critical_coupling(),
-            n_blocks=n_blocks)
-    except IsingRGError as error:
-        return correlation_entry(None, exact_xi, str(error))
-    return correlation_entry(result.length, exact_xi)
-
-
-def _size_metrics(fields: np.ndarray, level: float | None) -> dict[str, Any]:
-    """Participation ratio, radius of gyration, half-weight radius, sites above noise."""
-    centroids = periodic_centroid(fields)
-    above = (sites_above(fields, level) if level is not None and math.isfinite(level)
-             else np.full(fields.shape[0], np.nan))
-    return {
-        "participation_ratio": mean_std(participation_ratio(fields)),
-        "radius_of_gyration": mean_std(radius_of_gyration(fields, centroids)),
-        "half_weight_radius": mean_std(half_weight_radius(fields, centroids)),
-        "sites_above_noise": {**mean_std(above), "noise_level": level},
-    }
-
-
-def _field_metrics(
-    fields: np.ndarray,
-    activations: np.ndarray,
-    context: dict[str, Any],
-    level: float | None,
-    chance_correlation: dict[str, float],
-) -> dict[str, Any]:
-    """Every metric of one kind of field of a set of units (live units only)."""
-    block_size, layer, seed = context["block_size"], context["layer"], context["seed"]
-    size = fields.shape[-1]
-    if fields.shape[0] == 0:  # no live unit: every statistic is undefined (None in JSON)
-        nan = float("nan")
-        return {
-            **_size_metrics(fields, level),
-            "locality": {"mean": nan, "std": nan, "chance": nan},
-            "block_spin_correlation": {"mean": nan, "std": nan, "chance": nan, "aligned_mean": nan},
-            "block_average_correlation": {"mean": nan, "std": nan, "chance": nan},
-            "coverage": centroid_coverage(np.empty((0, 2)), size, block_size),
-            "correlation_length": correlation_entry(None, _exact_xi(context["coupling"]),
-                                                    "no live unit"),
-        }
-    centroids = periodic_centroid(fields)
-    locality_values, _ = best_window_fraction(fields, block_size)
-    chance_locality = locality_chance(fields, block_size, seed=seed_stream(seed, _SHUFFLE, layer))
-
-    def correlation(window: np.ndarray, aligned: bool = False) -> np.ndarray:
-        return block_spin_correlation(activations, context["spins"], centroids, block_size,
-                                      window_spins=window, aligned=aligned)
-
-    return {
-        **_size_metrics(fields, level),
-        "locality": {**mean_std(locality_values), "chance": mean_std(chance_locality)["mean"]},
-        "block_spin_correlation": {
-            **mean_std(correlation(context["window_spins"])),
-            "chance": chance_correlation["majority"],
-            "aligned_mean": mean_std(correlation(context["window_spins"], True))["mean"],
-        },
-        # The same with the block magnetization (no tie noise).
-        "block_average_correlation": {
-            **mean_std(correlation(context["window_means"])),
-            "chance": chance_correlation["mean"],
-        },
-        "coverage": centroid_coverage(centroids, size, block_size),
-        "correlation_length": _unit_correlation_length(activations, fields, block_size,
-                                                       context["coupling"]),
-    }
-
-
-def _unit_set_metrics(fields: dict[str, np.ndarray], activations: np.ndarray,
-                      context: dict[str, Any],
-                      levels: dict[str, float | None]) -> dict[str, Any]:
-    """The metrics of every kind of field of one set of units: the weight-product ones at the
-    top level, the others under their kind's name (the layout of a layer in metrics.json)."""
-    block_size, layer, seed = context["block_size"], context["layer"], context["seed"]
-    chance_correlation = {"majority": math.nan, "mean": math.nan}
-    if activations.shape[1]:
-        for name, window in (("majority", context["window_spins"]),
-                             ("mean", context["window_means"])):
-            # The same random blocks for either block variable (and every field kind).
-            chance_correlation[name] = mean_std(block_spin_correlation_chance(
-                activations, context["spins"], block_size,
-                seed=seed_stream(seed, _RANDOM_BLOCKS, layer), n_draws=context["chance_draws"],
-                window_spins=window))["mean"]
-    metrics = {kind: _field_metrics(fields[kind], activations, context, levels.get(kind),
-                                    chance_correlation) for kind in FIELD_KINDS}
-    top = metrics.pop(FIELD_KINDS[0])
-    return {**top, **metrics}
-
-
-def _layer_context(spins: np.ndarray, block_size: int, layer: int, coupling: float, *,
-                   seed: int, chance_draws: int) -> dict[str, Any]:
-    """What every unit set of a layer is measured against: the data subset and its block
-    variables of the b x b window at every corner (majority with the layer's tie seed, and the
-    block magnetization)."""
-    return {
-        "spins": spins,
-        "window_spins": window_block_spins(spins, block_size, "majority",
-                                           seed=seed_stream(seed, _TIES, layer)),
-        "window_means": window_block_spins(spins, block_size, "mean"),
-        "block_size": block_size,
-        "layer": layer,
-        "coupling": float(coupling),
-        "seed": seed,
-        "chance_draws": chance_draws,
-    }
-
-
-def kadanoff_reference(
-    spins: np.ndarray,
-    block_size: int,
-    coupling: float,
-    *,
-    layer: int = 1,
-    seed: int = 0,
-    chance_draws: int = 8,
-    levels: dict[str, float | None] | None = None,
-    field_norms: dict[str, float] | None = None,
-    context: dict[str, Any] | None = None,
-) -> dict[str, Any] | None:
-    """What ideal Kadanoff units score on the same data: every metric of a layer, measured on
-    ``kadanoff_units`` of each rule through the code that measures the network's units.
-
-    Parameters
-    ----------
-    spins : ndarray, shape (n, L, L), {-1, +1}: the analysed data subset
-    block_size : int
-        b (None is returned when b does not divide L: there is no aligned tiling).
-    coupling : float
-        K of the data (phase of the correlation length and its exact value).
-    layer, seed, chance_draws : int
-        As for the network's layer (the same tie coins, shuffles and random blocks).
-    levels : {kind: noise level}, optional
-        Noise levels of the network's layer (``noise_levels``), for ``sites_above_noise``.
-    field_norms : {kind: mean sum_x r(x)^2 of the network's live fields}, optional
-        Amplitude of the ideal uniform weight-product and Jacobian fields: b^2 a^2 = the norm,
-        so that ``sites_above_noise`` asks whether the network's field strength, spread as a
-        Kadanoff block, would stand out of the noise (every other metric is scale-free).
-        Default amplitude 1.
-    context : dict, optional
-        The layer's precomputed ``_layer_context`` (internal).
-
-    Returns
-    -------
-    {"majority": metrics, "average": metrics}, each with the keys of a layer's metrics
-    (weight-product metrics at the top level, ``activation_weighted`` and ``jacobian``).
-    """
-    s, _ = as_spin_batch(spins)
-    size = s.shape[-1]
-    if size % block_size:
-        return None
-    if context is None:
-        context = _layer_context(s, block_size, layer, coupling, seed=seed,
-                                 chance_draws=chance_draws)
-    visible = spins_to_visible(s)
-    out = {}
-    for rule in KADANOFF_RULES:
-        window = context["window_spins"] if rule == "majority" else context["window_means"]
-        units = kadanoff_units(s, block_size, rule, window_spins=window)
-        fields = {}
-        for kind in ("weight_product", "jacobian"):
-            norm = (field_norms or {}).get(kind)
-            amplitude = (math.sqrt(norm) / block_size
-                         if norm is not None and math.isfinite(norm) and norm > 0 else 1.0)
-            fields[kind] = block_fields(size, block_size, amplitude)
-        fields["activation_weighted"] = activation_weighted_fields(visible, units.activations,
-                                                                   size)
-        out[rule] = _unit_set_metrics(fields, units.activations, context, levels or {})
-    return out
-
-
 def analyze(
     dbn,
     spins: np.ndarray,
@@ -457,12 +219,12 @@ def analyze(
               for index in range(1, len(arrays["block_size"]) + 1)]
     generative = generative_quality(
         dbn, s, coupling, n_generative=n_generative, n_gibbs=n_gibbs, exact=exact,
-        sample_seed=seed_stream(seed, _DBN_SAMPLE),
-        binarize_seed=seed_stream(seed, _BINARIZE_SAMPLES))
+        sample_seed=seed_stream(seed, STREAM_DBN_SAMPLE),
+        binarize_seed=seed_stream(seed, STREAM_BINARIZE_SAMPLES))
     # Reconstructions: data -> layer depth -> back down, from evenly spaced data configurations.
     generative["reconstructions"] = reconstruction_quality(
         dbn, s[analysis_subset(s.shape[0], n_generative)], coupling,
-        [seed_stream(seed, _BINARIZE_RECON, depth) for depth in range(1, len(dbn.rbms_) + 1)])
+        [seed_stream(seed, STREAM_BINARIZE_RECON, depth) for depth in range(1, len(dbn.rbms_) + 1)])
     settings = {
         "seed": int(seed),
         "n_analysis": arrays["n_analysed"],
@@ -490,7 +252,7 @@ def _layer_metrics(arrays: dict[str, Any], index: int, coupling: float,
     subset = arrays["spins"]
     block_size = arrays["block_size"][index - 1]
     live = arrays["live"][index - 1]
-    context = _layer_context(subset, block_size, index, coupling, seed=seed,
+    context = layer_context(subset, block_size, index, coupling, seed=seed,
                              chance_draws=chance_draws)
     layer_levels = {kind: levels[kind][index - 1] for kind in FIELD_KINDS} if levels else {}
     fields = {kind: arrays[kind][index - 1][live] for kind in FIELD_KINDS}
@@ -504,7 +266,7 @@ def _layer_metrics(arrays: dict[str, Any], index: int, coupling: float,
         "block_size": int(block_size),
         "dead_fraction": float(1.0 - live.mean()),
         "mean_activation": mean_std(arrays["mean_activation"][index - 1]),
-        **_unit_set_metrics(fields, activations, context, layer_levels),
+        **unit_set_metrics(fields, activations, context, layer_levels),
         "kadanoff_reference": kadanoff_reference(
             subset, block_size, coupling, layer=index, seed=seed, chance_draws=chance_draws,
             levels=layer_levels, field_norms=norms, context=context),
@@ -521,9 +283,9 @@ def _data_summary(spins: np.ndarray, coupling: float, arrays: dict[str, Any], n_
     try:
         xi = correlation_entry(wall_correlation_length(
             spins, ordered=coupling > exact.critical_coupling(), n_blocks=n_blocks),
-            _exact_xi(coupling))
+            onsager_xi(coupling))
     except IsingRGError as error:
-        xi = correlation_entry(None, _exact_xi(coupling), str(error))
+        xi = correlation_entry(None, onsager_xi(coupling), str(error))
     return {
         "size": int(size),
         "coupling": float(coupling),
@@ -531,15 +293,6 @@ def _data_summary(spins: np.ndarray, coupling: float, arrays: dict[str, Any], n_
         "n_analysed": arrays["n_analysed"],
         "correlation_length": xi,
         "block_spin": coarse_grained_observables(
-            arrays["spins"], block_size=2, levels=levels, seed=seed_stream(seed, _COARSE)
+            arrays["spins"], block_size=2, levels=levels, seed=seed_stream(seed, STREAM_COARSE)
         ),
     }
-
-
-def mean_std(values: np.ndarray) -> dict[str, float]:
-    """{"mean", "std"} of the finite entries (NaN if none)."""
-    v = np.asarray(values, dtype=np.float64).ravel()
-    v = v[np.isfinite(v)]
-    if v.size == 0:
-        return {"mean": float("nan"), "std": float("nan")}
-    return {"mean": float(v.mean()), "std": float(v.std())}
