@@ -12,16 +12,36 @@ replaced by the command's option names (``batch_size`` -> ``--batch-size``).
 from __future__ import annotations
 
 import json
-import math
 import re
 import sys
-import time
 import warnings
 from pathlib import Path
 
 import click
 
 from ising_rg import __version__, paper
+from ising_rg.cli_output import JobLines, StageLines, bench_table, data_set_line, layer_table
+from ising_rg.cli_types import (
+    INPUT_FILE,
+    MAX_CHAINS,
+    MAX_EPOCHS,
+    MAX_EXACT_SIZE,
+    OUTPUT_FILE,
+    OUTPUT_FOLDER,
+    RECIPE_NAMES,
+    SEED,
+    EvenSize,
+    Momentum,
+    Number,
+    Sizes,
+    SweepsOrAuto,
+    command_coupling,
+    count,
+    coupling_options,
+    joined,
+    positive,
+    recipe_default,
+)
 from ising_rg.errors import IsingRGError, one_line
 from ising_rg.experiments import MAX_JOBS
 
@@ -108,153 +128,19 @@ def main() -> None:
     """
 
 
-# ------------------------------------------------------------------------ option types
-class _Number(click.FloatRange):
-    """A finite real number in a range (click's FloatRange lets nan and inf through)."""
-
-    name = "number"
-
-    def convert(self, value, param, ctx):
-        number = super().convert(value, param, ctx)
-        if not math.isfinite(number):
-            self.fail(f"{value!r} is not a finite number.", param, ctx)
-        return number
-
-
-def _positive() -> _Number:
-    return _Number(min=0, min_open=True)
-
-
-class _EvenSize(click.IntRange):
-    """An even lattice size L >= 4 (the checkerboard update needs even rows)."""
-
-    name = "even integer"
-
-    def __init__(self) -> None:
-        super().__init__(4, MAX_COUNT)
-
-    def convert(self, value, param, ctx):
-        size = super().convert(value, param, ctx)
-        if size % 2:
-            self.fail(f"{size} is odd; the lattice size must be even.", param, ctx)
-        return size
-
-
-class _SweepsOrAuto(click.ParamType):
-    """``auto`` or a whole number of sweeps in [minimum, MAX_SWEEPS]."""
-
-    name = "auto|sweeps"
-
-    def __init__(self, minimum: int) -> None:
-        self.minimum = minimum
-
-    def convert(self, value, param, ctx):
-        if value == "auto" or isinstance(value, int):
-            return value
-        try:
-            number = int(value)
-        except ValueError:
-            self.fail(f"{value!r} is neither 'auto' nor a whole number of sweeps.", param, ctx)
-        if not self.minimum <= number <= MAX_SWEEPS:
-            self.fail(f"{number} is not in the range {self.minimum}<=x<={MAX_SWEEPS}.", param,
-                      ctx)
-        return number
-
-
-class _Sizes(click.ParamType):
-    """Comma-separated layer sizes, each an integer >= 1: ``400,100,25``."""
-
-    name = "n1,n2,..."
-
-    def convert(self, value, param, ctx):
-        if isinstance(value, tuple):
-            return value
-        try:
-            sizes = tuple(int(part) for part in value.split(","))
-        except ValueError:
-            sizes = ()
-        if not sizes or min(sizes) < 1 or max(sizes) > MAX_COUNT:
-            self.fail(f"{value!r} is not a comma-separated list of integers from 1 to "
-                      f"{MAX_COUNT}.", param, ctx)
-        return sizes
-
-
-class _Momentum(click.ParamType):
-    """``initial,final,epochs``: two momenta in [0, 1) and the epochs at the initial one."""
-
-    name = "initial,final,epochs"
-
-    def convert(self, value, param, ctx):
-        if isinstance(value, tuple):
-            return value
-        parts = value.split(",")
-        try:
-            initial, final, epochs = float(parts[0]), float(parts[1]), int(parts[2])
-            valid = len(parts) == 3 and all(0 <= m < 1 for m in (initial, final)) and epochs >= 0
-        except (ValueError, IndexError):
-            valid = False
-        if not valid:
-            self.fail(f"{value!r} is not initial,final,epochs (momenta in [0, 1), epochs >= 0; "
-                      "e.g. 0.5,0.9,5).", param, ctx)
-        return initial, final, epochs
-
-
-def _joined(values: tuple) -> str:
-    """The comma-separated form of a tuple default (``_Sizes`` and ``_Momentum`` read it)."""
-    return ",".join(str(v) for v in values)
-
-
-SEED = click.IntRange(0, 2**63 - 1)
-MAX_COUNT = 2**31 - 1  # any count (samples, epochs, units, steps): larger is a usage error
-
-
-def _count(minimum: int) -> click.IntRange:
-    """A count from ``minimum`` to ``MAX_COUNT``."""
-    return click.IntRange(minimum, MAX_COUNT)
-
-MAX_SWEEPS = 10**9  # sweeps between or before samples: beyond this, days of work
-MAX_EPOCHS = 10**6  # the per-epoch history is allocated up front
-MAX_CHAINS = 1024  # Monte Carlo chains (each stores at least one sample)
-MAX_EXACT_SIZE = 10**6  # Kaufman's products have L terms
-INPUT_FILE = click.Path(exists=True, dir_okay=False, readable=True)
-OUTPUT_FILE = click.Path(dir_okay=False)
-OUTPUT_FOLDER = click.Path(file_okay=False)
-
-
-def _coupling_options(func):
-    # The range of the exact solution, which sample and validate compare with.
-    from ising_rg.exact import K_MAX, K_MIN
-
-    func = click.option("--temperature", type=_Number(min=1 / K_MAX, max=1 / K_MIN),
-                        default=None,
-                        help="T in units of J/k_B (K = 1/T); exclusive with --coupling.")(func)
-    func = click.option("--coupling", type=_Number(min=K_MIN, max=K_MAX), default=None,
-                        help=f"K = J/k_B T, in [{K_MIN:g}, {K_MAX:g}] [default: "
-                             f"{paper.COUPLING:g}, the paper's].")(func)
-    return func
-
-
-def _coupling(coupling: float | None, temperature: float | None) -> float:
-    from ising_rg.sampling.sampler import resolve_coupling
-
-    if coupling is None and temperature is None:
-        coupling = paper.COUPLING
-    return resolve_coupling(coupling, temperature)
-
-
 # ---------------------------------------------------------------------------- commands
 @main.command(short_help="Monte Carlo samples of the 2D Ising model.")
-@click.option("--size", type=_EvenSize(), default=paper.SIZE, show_default=True,
+@click.option("--size", type=EvenSize(), default=paper.SIZE, show_default=True,
               help="Lattice size L (even, >= 4).")
-@_coupling_options
-@click.option("--samples", "n_samples", type=_count(1), default=paper.N_SAMPLES,
+@coupling_options
+@click.option("--samples", "n_samples", type=count(1), default=paper.N_SAMPLES,
               show_default=True, help="Configurations to store.")
 @click.option("--algorithm", type=click.Choice(["wolff", "metropolis"]), default="wolff",
               show_default=True, help="Single-cluster Wolff or checkerboard Metropolis.")
 @click.option("--seed", type=SEED, default=0, show_default=True, help="Root seed.")
-@click.option("--thermalization", type=_SweepsOrAuto(0), default="auto", show_default=True,
+@click.option("--thermalization", type=SweepsOrAuto(0), default="auto", show_default=True,
               help="Sweeps (sweep equivalents for Wolff), or auto (20 tau_int, >= 1000).")
-@click.option("--spacing", type=_SweepsOrAuto(1), default="auto", show_default=True,
+@click.option("--spacing", type=SweepsOrAuto(1), default="auto", show_default=True,
               help="Sweeps between stored samples, or auto (2 tau_int of the slower of E, |m|).")
 @click.option("--chains", "n_chains", type=click.IntRange(1, MAX_CHAINS), default=8,
               show_default=True,
@@ -270,7 +156,7 @@ def sample(size, coupling, temperature, n_samples, algorithm, seed, thermalizati
     from ising_rg.pipeline import check_sampling, energy_check, sample_data
     from ising_rg.sampling.sampler import SampleOptions
 
-    coupling = _coupling(coupling, temperature)
+    coupling = command_coupling(coupling, temperature)
     if out_path is None:
         out_path = f"data/ising_L{size}_K{coupling:g}.h5"
     options = SampleOptions(size=size, coupling=coupling, n_samples=n_samples,
@@ -305,18 +191,18 @@ def sample(size, coupling, temperature, n_samples, algorithm, seed, thermalizati
 @main.command(short_help="Exact values at (L, K), JSON on stdout.")
 @click.option("--size", type=click.IntRange(2, MAX_EXACT_SIZE), default=paper.SIZE,
               show_default=True, help=f"Lattice size L (2 to {MAX_EXACT_SIZE}).")
-@_coupling_options
+@coupling_options
 def exact(size, coupling, temperature):
     """Exact finite-lattice (Kaufman) and infinite-lattice (Onsager) values, JSON on stdout."""
     from ising_rg.exact import exact_summary
 
-    click.echo(json.dumps(exact_summary(_coupling(coupling, temperature), size), indent=2))
+    click.echo(json.dumps(exact_summary(command_coupling(coupling, temperature), size), indent=2))
 
 
 @main.command(short_help="Check the sampler and the 1D decimation (no model).")
-@click.option("--size", type=_EvenSize(), default=paper.SIZE, show_default=True,
+@click.option("--size", type=EvenSize(), default=paper.SIZE, show_default=True,
               help="Lattice size L of the sampler scan (even, >= 4).")
-@click.option("--samples", "n_samples", type=_count(1), default=2000,
+@click.option("--samples", "n_samples", type=count(1), default=2000,
               show_default=True, help="Monte Carlo samples per temperature.")
 @click.option("--seed", type=SEED, default=0, show_default=True,
               help="Temperature i of the scan uses seed + i.")
@@ -348,21 +234,6 @@ def _deprecated_chains(ctx: click.Context, param: click.Parameter, value):
     return value
 
 
-#: ``ising_rg.rbm.recipes.RECIPES``' names (not imported here: the CLI starts without numba).
-RECIPE_NAMES = ("paper", "density")
-
-
-def _recipe_default(value) -> str:
-    """The help text's note on an option whose default comes from the recipe."""
-    if isinstance(value, tuple):
-        shown = _joined(value)
-    elif isinstance(value, float):
-        shown = f"{value:g}"
-    else:
-        shown = str(value)
-    return f" [default: the recipe's; paper: {shown}]"
-
-
 @main.command(short_help="Train a deep belief network on a sample file.")
 @click.option("--data", "data_path", type=INPUT_FILE, required=True,
               help="Sample file written by `ising-rg sample`.")
@@ -371,46 +242,46 @@ def _recipe_default(value) -> str:
                    "Ising distribution: sampled negatives, learning rate 0.03 decaying "
                    "linearly, L1 2e-3; docs/recipes.md). The options below override its "
                    "values.")
-@click.option("--hidden", type=_Sizes(), default=_joined(paper.HIDDEN), show_default=True,
+@click.option("--hidden", type=Sizes(), default=joined(paper.HIDDEN), show_default=True,
               help="Hidden layer sizes, bottom to top.")
 @click.option("--epochs", type=click.IntRange(1, MAX_EPOCHS), default=None,
               help=f"Epochs per layer (at most {MAX_EPOCHS:,})."
-                   + _recipe_default(paper.N_EPOCHS))
-@click.option("--learning-rate", type=_positive(), default=None,
+                   + recipe_default(paper.N_EPOCHS))
+@click.option("--learning-rate", type=positive(), default=None,
               help="Learning rate of the weights and both biases."
-                   + _recipe_default(paper.LEARNING_RATE))
+                   + recipe_default(paper.LEARNING_RATE))
 @click.option("--learning-rate-decay", type=click.Choice(["none", "linear"]), default=None,
               help="none: constant; linear: lr (1 - epoch/epochs), down to 0."
-                   + _recipe_default(paper.LEARNING_RATE_DECAY))
-@click.option("--momentum", type=_Momentum(), default=None,
+                   + recipe_default(paper.LEARNING_RATE_DECAY))
+@click.option("--momentum", type=Momentum(), default=None,
               help="initial,final,epochs-at-initial momentum."
-                   + _recipe_default(paper.MOMENTUM_SCHEDULE))
-@click.option("--batch-size", type=_count(1), default=None,
+                   + recipe_default(paper.MOMENTUM_SCHEDULE))
+@click.option("--batch-size", type=count(1), default=None,
               help="Minibatch size (at most the training rows)."
-                   + _recipe_default(paper.BATCH_SIZE))
-@click.option("--cd-k", type=_count(1), default=None,
-              help="Gibbs steps of contrastive divergence (CD-k)." + _recipe_default(paper.CD_K))
+                   + recipe_default(paper.BATCH_SIZE))
+@click.option("--cd-k", type=count(1), default=None,
+              help="Gibbs steps of contrastive divergence (CD-k)." + recipe_default(paper.CD_K))
 @click.option("--negative-visible", type=click.Choice(["probabilities", "samples"]),
               default=None, help="What CD's negative phase keeps: P(v | h) or a binary sample."
-                                 + _recipe_default(paper.NEGATIVE_VISIBLE))
+                                 + recipe_default(paper.NEGATIVE_VISIBLE))
 @click.option("--pcd", is_flag=True, help="Persistent contrastive divergence.")
-@click.option("--persistent-chains", "n_chains", type=_count(1), default=None,
+@click.option("--persistent-chains", "n_chains", type=count(1), default=None,
               help="Persistent chains for --pcd [default: the batch size].")
-@click.option("--chains", "deprecated_chains", type=_count(1), default=None,
+@click.option("--chains", "deprecated_chains", type=count(1), default=None,
               callback=_deprecated_chains,
               help="Deprecated name of --persistent-chains (removed in the next release).")
-@click.option("--l1", type=_Number(min=0), default=None,
-              help="L1 weight penalty." + _recipe_default(paper.L1))
-@click.option("--l2", type=_Number(min=0), default=None,
-              help="L2 weight penalty." + _recipe_default(paper.L2))
+@click.option("--l1", type=Number(min=0), default=None,
+              help="L1 weight penalty." + recipe_default(paper.L1))
+@click.option("--l2", type=Number(min=0), default=None,
+              help="L2 weight penalty." + recipe_default(paper.L2))
 @click.option("--init", type=click.Choice(["paper", "guide"]), default=None,
               help="paper: W=0.1 N(0,1); guide: Hinton's practical guide."
-                   + _recipe_default(paper.INIT))
+                   + recipe_default(paper.INIT))
 @click.option("--propagate", type=click.Choice(["probabilities", "samples"]), default=None,
               help="What each layer passes up as the next layer's data."
-                   + _recipe_default(paper.PROPAGATE))
-@click.option("--validation-fraction", type=_Number(min=0, max=1, max_open=True), default=None,
-              help="Share of the samples held out to monitor overfitting." + _recipe_default(0.1))
+                   + recipe_default(paper.PROPAGATE))
+@click.option("--validation-fraction", type=Number(min=0, max=1, max_open=True), default=None,
+              help="Share of the samples held out to monitor overfitting." + recipe_default(0.1))
 @click.option("--seed", type=SEED, default=0, show_default=True,
               help="Master seed (the split and every layer's seed derive from it).")
 @click.option("--out", "out_path", type=OUTPUT_FILE, default="models/dbn.h5",
@@ -467,65 +338,6 @@ def train(data_path, recipe, hidden, epochs, learning_rate, learning_rate_decay,
                f"{top['reconstruction_error'][-1]:.4f}", err=True)
 
 
-class _StageLines:
-    """``pipeline.Progress`` for the terminal: a line on stderr when a stage starts, its time
-    when it ends, and a progress bar for a stage that reports steps."""
-
-    def __init__(self, quiet: bool) -> None:
-        self.quiet = quiet
-        self.started: dict[str, float] = {}
-        self.bar = None
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        if self.quiet:
-            return
-        if done == 0 and stage not in self.started:
-            self.started[stage] = time.perf_counter()
-            click.echo(f"analyze: {stage} ...", err=True)
-        elif done < total:
-            if self.bar is None:
-                self.bar = click.progressbar(length=total, label=f"  {stage}", file=sys.stderr)
-                self.bar.__enter__()
-            self.bar.update(done - self.bar.pos)
-        else:
-            self.close()
-            seconds = time.perf_counter() - self.started.pop(stage, time.perf_counter())
-            click.echo(f"analyze: {stage} done ({seconds:.1f} s)", err=True)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.__exit__(None, None, None)
-            self.bar = None
-
-
-def layer_table(metrics: dict) -> list[str]:
-    """The per-layer summary of ``metrics.json`` as aligned text lines: block size b, dead
-    share, sqrt(PR), R_g, locality and block-spin correlation with their chance levels
-    (means over live units, 3 significant digits)."""
-    from ising_rg.formatting import significant
-
-    def mean(entry: dict | None, key: str = "mean"):
-        return None if not entry else entry.get(key)
-
-    rows = [("layer", "b", "units", "dead", "sqrt(PR)", "R_g", "locality (chance)",
-             "block-spin corr. (chance)")]
-    for layer in metrics["layers"]:
-        pr = mean(layer.get("participation_ratio"))
-        dead = layer.get("dead_fraction")
-        loc, corr = layer.get("locality"), layer.get("block_spin_correlation")
-        rows.append((
-            str(layer["index"]), str(layer["block_size"]), str(layer["n_units"]),
-            "n/a" if dead is None else f"{100 * dead:.0f}%",
-            significant(None if pr is None else math.sqrt(max(pr, 0.0))),
-            significant(mean(layer.get("radius_of_gyration"))),
-            f"{significant(mean(loc))} ({significant(mean(loc, 'chance'))})",
-            f"{significant(mean(corr))} ({significant(mean(corr, 'chance'))})",
-        ))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-            for row in rows]
-
-
 @main.command(short_help="Measure the RG claim on a trained model.")
 @click.option("--model", "model_path", type=INPUT_FILE, required=True,
               help="Model file written by `ising-rg train`.")
@@ -535,10 +347,10 @@ def layer_table(metrics: dict) -> list[str]:
               show_default=True, help="Folder for metrics.json and arrays.h5.")
 @click.option("--seed", type=SEED, default=0, show_default=True,
               help="Root of every random stream of the analysis.")
-@click.option("--generative-samples", type=_count(2), default=2000,
+@click.option("--generative-samples", type=count(2), default=2000,
               show_default=True,
               help="Gibbs chains of the generative checks (half from data, half random).")
-@click.option("--gibbs-steps", type=_count(0), default=1000, show_default=True,
+@click.option("--gibbs-steps", type=count(0), default=1000, show_default=True,
               help="Step budget of those chains (they stop once split R-hat < 1.05).")
 @click.option("--likelihood/--no-likelihood", default=True, show_default=True,
               help="Log-likelihoods by AIS where log Z cannot be enumerated (minutes at L = 40).")
@@ -553,7 +365,7 @@ def analyze(model_path, data_path, out_dir, seed, generative_samples, gibbs_step
     """
     from ising_rg.pipeline import run_analyze
 
-    progress = _StageLines(quiet)
+    progress = StageLines(quiet)
     try:
         metrics = run_analyze(model_path, data_path, out_dir, seed=seed,
                               n_generative=generative_samples, n_gibbs=gibbs_steps,
@@ -585,26 +397,6 @@ def figures(results_dir, out_dir, overwrite):
     for name, reason in skipped.items():
         click.echo(f"skipped {name}: {reason}", err=True)
     click.echo(f"wrote {len(written)} files to {out_dir}", err=True)
-
-
-def bench_table(results: dict) -> list[str]:
-    """``run_benchmarks``' nested dict as aligned "name  value" lines (4 significant digits)."""
-    from ising_rg.formatting import significant
-
-    rows: list[tuple[str, str]] = []
-
-    def walk(prefix: str, value) -> None:
-        if isinstance(value, dict):
-            for key, item in value.items():
-                walk(f"{prefix} {key}".strip(), item)
-        elif isinstance(value, bool | str):
-            rows.append((prefix, str(value)))
-        else:
-            rows.append((prefix, significant(value, 4)))
-
-    walk("", results)
-    width = max((len(name) for name, _ in rows), default=0)
-    return [f"{name.ljust(width)}  {value}" for name, value in rows]
 
 
 @main.command(short_help="Performance figures, timed side by side.")
@@ -662,8 +454,6 @@ def _preset_names() -> list[str]:
 def experiment(spec_path, preset, print_preset, root, workers, scheduler, seed, max_jobs,
                report_path, overwrite, summary, metrics):
     """Run a study (controls, sweeps, seeds: a preset or your TOML) and tabulate it."""
-    import time
-
     from ising_rg.experiments import spec, table
     from ising_rg.experiments.report import write_report
     from ising_rg.experiments.runner import load_results, run_experiment
@@ -686,24 +476,9 @@ def experiment(spec_path, preset, print_preset, root, workers, scheduler, seed, 
             # Checked before hours of jobs; the folder of the report is created if missing.
             Path(report_path).parent.mkdir(parents=True, exist_ok=True)
             check_output_path(report_path, overwrite)
-        start = time.perf_counter()
-
-        def data_progress(done, total, options, result):
-            click.echo(f"[data {done}/{total}] sampled L={options['size']} "
-                       f"K={options['coupling']:g}, {options['n_samples']} samples, seed "
-                       f"{options['seed']} ({result['seconds']:.0f} s)", err=True)
-
-        def progress(done, total, result):
-            job = result["job"]
-            state = "ran" if result.get("computed") else "reused"
-            label = f" [{job['label']}]" if job.get("label") else ""
-            click.echo(f"[{done}/{total}] {state} {job['group']} K={job['coupling']:g}{label} "
-                       f"seed {job['replicate']} ({sum(result['seconds'].values()):.0f} s, "
-                       f"{time.perf_counter() - start:.0f} s elapsed)", err=True)
-
         aggregate = run_experiment(study, root, workers=workers, scheduler=scheduler,
-                                   root_seed=seed, max_jobs=max_jobs, progress=progress,
-                                   data_progress=data_progress)
+                                   root_seed=seed, max_jobs=max_jobs, progress=JobLines(),
+                                   data_progress=data_set_line)
         click.echo(f"wrote {root}/aggregate.json and {root}/{table.TABLE_NAME} "
                    f"({len(aggregate['jobs'])} jobs)", err=True)
         if report_path:

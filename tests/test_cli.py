@@ -207,13 +207,13 @@ def test_stage_reports_start_steps_and_end():
 
 
 def test_stage_lines_print_start_and_end_and_bar_steps(capsys):
-    lines = cli._StageLines(quiet=False)
+    lines = cli.StageLines(quiet=False)
     lines("AIS", 0, 2)
     lines("AIS", 1, 2)
     lines("AIS", 2, 2)
     err = capsys.readouterr().err
     assert err.startswith("analyze: AIS ...\n") and "analyze: AIS done (" in err
-    quiet = cli._StageLines(quiet=True)
+    quiet = cli.StageLines(quiet=True)
     quiet("AIS", 0, 1)
     quiet("AIS", 1, 1)
     assert capsys.readouterr().err == ""

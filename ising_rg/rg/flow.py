@@ -188,10 +188,50 @@ def rbm_flow(
     if not rhat_threshold > 1.0:
         raise IsingRGError(f"rhat_threshold must be > 1, got {rhat_threshold!r}")
     flow_seed, measure_seed, start_seed = np.random.SeedSequence(seed).spawn(3)
-    flow_rng = np.random.default_rng(flow_seed)
-    measure_rng = np.random.default_rng(measure_seed)
     start_rng = np.random.default_rng(start_seed)  # consumed by the groups in order
+    names, start_name, v, bounds = _flow_starts(start, n_chains, size, start_rng)
+    energy, abs_m, measured, history = _iterate(
+        rbm, v, size, max_steps, stochastic, check_every, rhat_threshold,
+        np.random.default_rng(flow_seed), np.random.default_rng(measure_seed))
+    n_run = energy.shape[0] - 1
+    n = v.shape[0]
+    rhat = _window_rhat(energy, abs_m)
+    return {
+        "step": np.arange(n_run + 1),
+        **_chain_statistics(energy, abs_m, size),
+        "energy_per_spin_chains": energy,
+        "abs_magnetization_chains": abs_m,
+        "by_start": {
+            name: {
+                "chains": [int(lo), int(hi)],
+                "energy_per_spin": energy[:, lo:hi].mean(axis=1),
+                "abs_magnetization": abs_m[:, lo:hi].mean(axis=1),
+            }
+            for name, lo, hi in zip(names, bounds[:-1], bounds[1:], strict=True)
+        },
+        "rhat": rhat,
+        "converged": rhat_converged(rhat, rhat_threshold),
+        "rhat_history": history,
+        "final_spins": (2 * measured.astype(np.int8) - 1).reshape(n, size, size),
+        "settings": {
+            "size": size,
+            "n_chains": int(n),
+            "n_steps": int(n_run),
+            "max_steps": int(max_steps),
+            "start": start_name,
+            "seed": int(seed),
+            "stochastic": bool(stochastic),
+            "check_every": check_every,
+            "rhat_threshold": float(rhat_threshold),
+        },
+    }
 
+
+def _flow_starts(start: Any, n_chains: int, size: int, rng: np.random.Generator
+                 ) -> tuple[list[str], str | list[str], np.ndarray, np.ndarray]:
+    """The groups of starts of ``rbm_flow``: their names, the ``start`` setting (the string,
+    'array' or the list of names), the visible states (n_total, L*L) float32 of all groups in
+    order and the groups' column bounds (n_groups + 1,)."""
     if isinstance(start, Mapping):
         if not start:
             raise IsingRGError("no starts given")
@@ -200,13 +240,20 @@ def rbm_flow(
     else:
         start_name = start if isinstance(start, str) else "array"
         specs = {start_name: start}
-    groups = [_start_states(spec, n_chains, size, start_rng) for spec in specs.values()]
-    v = np.concatenate(groups)
+    groups = [_start_states(spec, n_chains, size, rng) for spec in specs.values()]
     bounds = np.cumsum([0] + [len(g) for g in groups])
+    return list(specs), start_name, np.concatenate(groups), bounds
 
-    n = v.shape[0]
-    energy = np.empty((max_steps + 1, n))
-    abs_m = np.empty((max_steps + 1, n))
+
+def _iterate(rbm: Any, v: np.ndarray, size: int, max_steps: int, stochastic: bool,
+             check_every: int | None, rhat_threshold: float, flow_rng: np.random.Generator,
+             measure_rng: np.random.Generator
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[dict[str, float]]]:
+    """The flow's steps from visible states ``v`` (n, L*L): E/N and |m| per step and chain,
+    (T + 1, n) each, the measured states of the last step and the R-hat checks (``rbm_flow``'s
+    ``check_every``: stop at the first check where both R-hats are below the threshold)."""
+    energy = np.empty((max_steps + 1, v.shape[0]))
+    abs_m = np.empty((max_steps + 1, v.shape[0]))
     measured = v
     energy[0], abs_m[0] = _energies(measured, size)
     history: list[dict[str, float]] = []
@@ -229,50 +276,26 @@ def rbm_flow(
                 if rhat_converged(rhat, rhat_threshold):
                     n_run = step
                     break
-    energy, abs_m = energy[: n_run + 1], abs_m[: n_run + 1]
-    rhat = _window_rhat(energy, abs_m)
+    return energy[: n_run + 1], abs_m[: n_run + 1], measured, history
+
+
+def _chain_statistics(energy: np.ndarray, abs_m: np.ndarray, size: int) -> dict[str, np.ndarray]:
+    """Per step, over the independent chains: the means of E/N and |m| and their standard
+    errors, and N var(E/N) (ddof 1); NaN errors and fluctuation for a single chain."""
+    n_rows, n = energy.shape
 
     def stderr(values: np.ndarray) -> np.ndarray:
         if n < 2:
             return np.full(values.shape[0], np.nan)
         return values.std(axis=1, ddof=1) / math.sqrt(n)
 
-    fluctuation = (
-        size * size * energy.var(axis=1, ddof=1) if n >= 2 else np.full(n_run + 1, np.nan)
-    )
-    by_start = {
-        name: {
-            "chains": [int(lo), int(hi)],
-            "energy_per_spin": energy[:, lo:hi].mean(axis=1),
-            "abs_magnetization": abs_m[:, lo:hi].mean(axis=1),
-        }
-        for name, lo, hi in zip(specs, bounds[:-1], bounds[1:], strict=True)
-    }
     return {
-        "step": np.arange(n_run + 1),
         "energy_per_spin": energy.mean(axis=1),
         "energy_per_spin_error": stderr(energy),
         "abs_magnetization": abs_m.mean(axis=1),
         "abs_magnetization_error": stderr(abs_m),
-        "energy_fluctuation": fluctuation,
-        "energy_per_spin_chains": energy,
-        "abs_magnetization_chains": abs_m,
-        "by_start": by_start,
-        "rhat": rhat,
-        "converged": rhat_converged(rhat, rhat_threshold),
-        "rhat_history": history,
-        "final_spins": (2 * measured.astype(np.int8) - 1).reshape(n, size, size),
-        "settings": {
-            "size": size,
-            "n_chains": int(n),
-            "n_steps": int(n_run),
-            "max_steps": int(max_steps),
-            "start": start_name,
-            "seed": int(seed),
-            "stochastic": bool(stochastic),
-            "check_every": check_every,
-            "rhat_threshold": float(rhat_threshold),
-        },
+        "energy_fluctuation": (size * size * energy.var(axis=1, ddof=1) if n >= 2
+                               else np.full(n_rows, np.nan)),
     }
 
 
