@@ -1,0 +1,87 @@
+"""The report's plain answers follow their stated rules: synthetic aggregates whose answer is
+known by construction (each rule on both sides of its threshold)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ising_rg.experiments.report.capacity import Point, _quality_answer
+from ising_rg.experiments.report.common import PAPER_KEY, ReportInputs
+from ising_rg.experiments.report.lengths import _hidden_answer, _sweep_answer
+from ising_rg.experiments.report.sections import _paper_point_answer
+
+
+def entry(mean, sem=0.0, n=3):
+    return {"mean": mean, "std": sem * n**0.5, "sem": sem, "n": n}
+
+
+def aggregate(groups: dict[str, dict[str, tuple]]) -> dict:
+    return {"groups": {key: {"group": key.split("@")[0], "coupling": float(key.split("@")[1][:5]),
+                             "n": 3, "metrics": {name: entry(*value)
+                                                 for name, value in metrics.items()}}
+                       for key, metrics in groups.items()}}
+
+
+def test_hidden_layers_keep_reach_further_or_shorter_by_three_errors():
+    agg = aggregate({PAPER_KEY: {
+        "data.correlation_length": (7.4, 0.05), "data.correlation_length_exact": (7.47,),
+        "layer1.correlation_length": (7.5, 0.1),   # 0.9 errors: keeps
+        "layer2.correlation_length": (9.0, 0.1),   # 14 errors above: further
+        "layer3.correlation_length": (5.0, 0.2)}})  # 12 errors below: shorter
+    text = "\n".join(_hidden_answer(agg, [1, 2, 3]))
+    assert "Layer 1: 7.50 ± 0.10: keeps the spins' xi" in text
+    assert "Layer 2: 9.00 ± 0.10: reaches further than the spins" in text
+    assert "Layer 3: 5.00 ± 0.20: reaches shorter" in text
+    assert "the layers that reach further are: 2." in text
+
+
+def test_sweep_uses_only_resolved_correlation_lengths():
+    # xi resolved at K = 0.2 and 0.3 (factor 2), limited at 0.44: sizes change by 1.5 > sqrt 2
+    # in layer 1 (tracks) and by 1.1 in layer 2 (does not).
+    groups = {}
+    for k, xi, limited, size1, size2 in ((0.2, 0.8, 0, 1.0, 2.0), (0.3, 1.6, 0, 1.5, 2.2),
+                                         (0.44, 30.0, 1, 9.0, 9.0)):
+        groups[f"sweep@{k:.3f}"] = {
+            "data.correlation_length": (xi, 0.01),
+            "data.correlation_length_finite_size_limited": (limited,),
+            "layer1.half_weight_radius": (size1, 0.01), "layer2.half_weight_radius": (size2, 0.01)}
+    agg = aggregate(groups)
+    rows = [(0.2, "sweep@0.200"), (0.3, "sweep@0.300"), (0.44, "sweep@0.440")]
+    text = "\n".join(_sweep_answer(agg, [1, 2], rows))
+    assert "over the 2 couplings whose xi is resolved (0.2, 0.3: xi changes by a factor 2.0)" \
+        in text
+    assert "Layer 1: size changes by a factor 1.5 (tracks xi" in text
+    assert "Layer 2: size changes by a factor 1.1 (does not track xi" in text
+
+
+def test_paper_point_local_and_kadanoff_like_by_share_of_the_ideal_excess():
+    metrics = {}
+    for layer, value in ((1, 0.12), (2, 0.40), (3, 0.80)):  # chance 0.1, ideal 1.0
+        for name in ("locality", "jacobian_locality"):
+            metrics[f"layer{layer}.{name}"] = (value, 0.005)
+            metrics[f"layer{layer}.{name}_chance"] = (0.1, 0.0)
+            metrics[f"layer{layer}.kadanoff_majority.{name}"] = (1.0, 0.0)
+    agg = aggregate({PAPER_KEY: metrics})
+    inputs = ReportInputs(agg, [], Path("."))
+    text = "\n".join(_paper_point_answer(inputs))
+    assert "Layer 1 (b = 2): weight products local (2.2%" in text  # 4 errors above chance
+    assert "Layer 2 (b = 4): weight products local (33%" in text
+    assert "Layer 3 (b = 8): weight products Kadanoff-like (78%" in text
+
+
+def test_better_learning_more_kadanoff_like_only_when_every_significant_cell_agrees():
+    def groups(density_share):
+        out = {}
+        for recipe, gap, share in (("paper", 0.19, 0.3), ("density", 0.04, density_share)):
+            out[f"capacity_{recipe}@0.408"] = {
+                "quality.gap_per_spin.validation": (gap, 0.001),
+                "layer1.locality": (0.1 + 0.9 * share, 0.01),
+                "layer1.locality_chance": (0.1, 0.0),
+                "layer1.kadanoff_majority.locality": (1.0, 0.0)}
+        return aggregate(out)
+
+    points = [Point(f"capacity_{r}@0.408", 40, r, (400, 100, 25), "paper")
+              for r in ("paper", "density")]
+    assert "**more**" in "".join(_quality_answer(groups(0.6), points, [1]))
+    assert "**less**" in "".join(_quality_answer(groups(0.1), points, [1]))
+    assert "**neither**" in "".join(_quality_answer(groups(0.305), points, [1]))
