@@ -56,9 +56,13 @@ def rbm_flow(inputs: ReportInputs) -> list[str]:
                  _steps(metric(agg, key, "flow.n_steps")),
                  fm(metric(agg, key, "flow.energy_per_spin")),
                  fm(metric(agg, key, "flow.abs_magnetization"))]
-        cells += [fm(metric(agg, key, f"flow.temperature_from_{name}"))
-                  for name in ("energy", "abs_magnetization", "specific_heat")]
-        cells.append(_count(agg, key, "flow.ising_state"))
+        converged = metric(agg, key, "flow.converged")[0]
+        if converged == 1:
+            cells += [fm(metric(agg, key, f"flow.temperature_from_{name}"))
+                      for name in ("energy", "abs_magnetization", "specific_heat")]
+            cells.append(_count(agg, key, "flow.ising_state"))
+        else:  # no temperature is read from chains that have not reached their end point
+            cells += ["not converged"] * 3 + ["n/a"]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     lines.append("")
     return lines + _flow_answer(agg)
