@@ -36,22 +36,29 @@ def test_hidden_layers_keep_reach_further_or_shorter_by_three_errors():
 
 
 def test_sweep_uses_only_resolved_correlation_lengths():
-    # xi resolved at K = 0.2 and 0.3 (factor 2), limited at 0.44: sizes change by 1.5 > sqrt 2
-    # in layer 1 (tracks) and by 1.1 in layer 2 (does not).
+    # xi resolved at K = 0.2, 0.3, 0.5 (factor 2.5), limited at 0.44: layer 1 grows with xi by
+    # 2 > sqrt 2.5 (tracks), layer 2 by 1.1 (does not), layer 3 changes by 2 against xi.
     groups = {}
-    for k, xi, limited, size1, size2 in ((0.2, 0.8, 0, 1.0, 2.0), (0.3, 1.6, 0, 1.5, 2.2),
-                                         (0.44, 30.0, 1, 9.0, 9.0)):
+    for k, xi, limited, size1, size2, size3 in ((0.2, 0.8, 0, 1.0, 2.0, 4.0),
+                                                (0.3, 1.6, 0, 1.5, 2.2, 3.0),
+                                                (0.44, 30.0, 1, 9.0, 9.0, 9.0),
+                                                (0.5, 2.0, 0, 2.0, 2.1, 2.0)):
         groups[f"sweep@{k:.3f}"] = {
             "data.correlation_length": (xi, 0.01),
             "data.correlation_length_finite_size_limited": (limited,),
-            "layer1.half_weight_radius": (size1, 0.01), "layer2.half_weight_radius": (size2, 0.01)}
+            "layer1.half_weight_radius": (size1, 0.01), "layer2.half_weight_radius": (size2, 0.01),
+            "layer3.half_weight_radius": (size3, 0.01)}
     agg = aggregate(groups)
-    rows = [(0.2, "sweep@0.200"), (0.3, "sweep@0.300"), (0.44, "sweep@0.440")]
-    text = "\n".join(_sweep_answer(agg, [1, 2], rows))
-    assert "over the 2 couplings whose xi is resolved (0.2, 0.3: xi changes by a factor 2.0)" \
-        in text
-    assert "Layer 1: size changes by a factor 1.5 (tracks xi" in text
-    assert "Layer 2: size changes by a factor 1.1 (does not track xi" in text
+    rows = [(0.2, "sweep@0.200"), (0.3, "sweep@0.300"), (0.44, "sweep@0.440"),
+            (0.5, "sweep@0.500")]
+    text = "\n".join(_sweep_answer(agg, [1, 2, 3], rows))
+    assert "over the 3 couplings whose xi is resolved (0.2, 0.3, 0.5: xi changes by a factor " \
+        "2.5)" in text
+    assert "Layer 1: size changes by a factor 2.0, Pearson r = 0.98 with xi: tracks xi" in text
+    assert "Layer 2: size changes by a factor 1.1" in text and "2.1, Pearson" not in text
+    assert "does not track xi; a Kadanoff block" in text
+    assert "changes with K, but not with xi" in text
+    assert "that no layer's size follows xi, is changed" in text
 
 
 def test_paper_point_local_and_kadanoff_like_by_share_of_the_ideal_excess():
