@@ -75,8 +75,9 @@ def sweep_figure(agg: dict, out: Path) -> str:
     for i, layer in enumerate(layers):
         size = np.array([metric(agg, key, f"layer{layer}.half_weight_radius")[:2]
                          for _, key in rows])
-        axes[0].errorbar(xi[:, 0], size[:, 0], np.nan_to_num(size[:, 1]),
-                         np.nan_to_num(xi[:, 1]), marker="o", capsize=3,
+        order = np.argsort(xi[:, 0])  # a curve in xi, not in K
+        axes[0].errorbar(xi[order, 0], size[order, 0], np.nan_to_num(size[order, 1]),
+                         np.nan_to_num(xi[order, 1]), marker="o", capsize=3,
                          color=OKABE_ITO[i], label=f"layer {layer}")
         block = metric(agg, PAPER_KEY, f"layer{layer}.kadanoff_majority.half_weight_radius")[0]
         for ax in axes:
@@ -154,6 +155,7 @@ def flow_figure(results: list[dict], out: Path, size: int) -> str | None:
                         ls=":", label=f"exact E at {label}")
     for ax, name in zip(axes, ("<E>/N", "<|m|>"), strict=True):
         ax.set_xscale("symlog", linthresh=10)
+        ax.set_xlim(left=0)
         ax.set_xlabel("v -> h -> v step")
         ax.set_ylabel(name)
     axes[0].legend(fontsize=6, ncol=2)

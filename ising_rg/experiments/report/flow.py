@@ -45,8 +45,8 @@ def rbm_flow(inputs: ReportInputs) -> list[str]:
         f"three ways from the L = {size} Ising model: from E/N and from C/N (Kaufman's exact "
         "values; C from N var(E/N) = T^2 C/N), and from |m| (a Monte Carlo table). It is an "
         "Ising state only if one temperature fits all three within 3 standard errors.\n",
-        "| trained on | converged | steps | E/N | abs m | T from E | T from abs m | "
-        "T from C | Ising state |",
+        "| trained on | converged | steps | E/N (last window) | abs m (last window) | T from E "
+        "| T from abs m | T from C | Ising state |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for key, label in ROWS:
