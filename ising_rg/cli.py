@@ -470,9 +470,12 @@ def experiment(spec_path, preset, print_preset, root, workers, scheduler, seed, 
         study = spec.read_study(spec_path) if spec_path else spec.load_preset(preset or "default")
         spec.build_study_jobs(study, seed, max_jobs)  # every check before any work
         if report_path:
-            if "paper" not in [group.name for group in study.groups]:
-                raise IsingRGError("--report needs a group named 'paper': the report reads "
-                                   "the groups of the default preset")
+            names = [group.name for group in study.groups]
+            if "paper" not in names and not any(
+                    name.startswith(("capacity", "exact")) for name in names):
+                raise IsingRGError("--report needs a group named 'paper' (the default preset's "
+                                   "report) or groups named capacity* / exact* (the capacity "
+                                   "study's)")
             # Checked before hours of jobs; the folder of the report is created if missing.
             Path(report_path).parent.mkdir(parents=True, exist_ok=True)
             check_output_path(report_path, overwrite)
