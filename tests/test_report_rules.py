@@ -79,7 +79,7 @@ def test_paper_point_local_and_kadanoff_like_by_share_of_the_ideal_excess():
 def test_better_learning_more_kadanoff_like_only_when_every_significant_cell_agrees():
     def groups(density_share):
         out = {}
-        for recipe, gap, share in (("paper", 0.19, 0.3), ("density", 0.04, density_share)):
+        for recipe, gap, share in (("paper", -0.19, 0.3), ("density", -0.04, density_share)):
             out[f"capacity_{recipe}@0.408"] = {
                 "quality.gap_per_spin.validation": (gap, 0.001),
                 "layer1.locality": (0.1 + 0.9 * share, 0.01),
@@ -89,6 +89,7 @@ def test_better_learning_more_kadanoff_like_only_when_every_significant_cell_agr
 
     points = [Point(f"capacity_{r}@0.408", 40, r, (400, 100, 25), "paper")
               for r in ("paper", "density")]
-    assert "**more**" in "".join(_quality_answer(groups(0.6), points, [1]))
+    more = "".join(_quality_answer(groups(0.6), points, [1]))
+    assert "**more**" in more and "-gap) in 1 of 1 pairs" in more
     assert "**less**" in "".join(_quality_answer(groups(0.1), points, [1]))
     assert "**neither**" in "".join(_quality_answer(groups(0.305), points, [1]))
