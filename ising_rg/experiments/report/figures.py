@@ -191,7 +191,8 @@ def hidden_xi_figure(agg: dict, out: Path) -> str | None:
         return None
     line = np.linspace(0, limit, 10)
     ax.plot(line, line, "k--", lw=1, label="xi_h = xi (an RG step keeps the physical length)")
-    ax.plot([], [], "o", mfc="none", color="0.4", label=f"open: beyond L/2 = {limit:g}, drawn at L/2 (finite-size limited)")
+    ax.plot([], [], "o", mfc="none", color="0.4",
+            label=f"open: beyond L/2 = {limit:g}, drawn at L/2 (finite-size limited)")
     ax.set_xlim(0, limit * 1.08)
     ax.set_ylim(0, limit * 1.08)
     ax.set_xlabel("correlation length of the spins (same estimator)  [lattice spacings]")
