@@ -134,22 +134,27 @@ def radius_of_gyration(fields: np.ndarray, centroids: np.ndarray | None = None) 
     float64 array, shape (n_units,), lattice spacings.
     """
     p = weight_distribution(fields)
-    c = periodic_centroid(p) if centroids is None else np.asarray(centroids, dtype=np.float64)
-    n1, n2 = p.shape[1:]
-    d_row = minimum_image(np.arange(n1)[np.newaxis, :] - c[:, :1], n1)  # (n_units, L1)
-    d_col = minimum_image(np.arange(n2)[np.newaxis, :] - c[:, 1:], n2)  # (n_units, L2)
+    d_row, d_col = _axis_displacements(p, centroids)
     second_moment = np.einsum("ur,ur->u", p.sum(axis=2), d_row**2) + np.einsum(
         "uc,uc->u", p.sum(axis=1), d_col**2
     )
     return np.sqrt(second_moment)
 
 
-def _centroid_distances(p: np.ndarray, centroids: np.ndarray | None) -> np.ndarray:
-    """Minimum-image distance of every site from each unit's centroid, (n_units, L1, L2)."""
+def _axis_displacements(p: np.ndarray,
+                        centroids: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+    """Minimum-image row and column displacements of every site from each unit's centroid
+    (default ``periodic_centroid(p)``): (n_units, L1) and (n_units, L2)."""
     c = periodic_centroid(p) if centroids is None else np.asarray(centroids, dtype=np.float64)
     n1, n2 = p.shape[1:]
-    d_row = minimum_image(np.arange(n1)[np.newaxis, :] - c[:, :1], n1)  # (n_units, L1)
-    d_col = minimum_image(np.arange(n2)[np.newaxis, :] - c[:, 1:], n2)  # (n_units, L2)
+    d_row = minimum_image(np.arange(n1)[np.newaxis, :] - c[:, :1], n1)
+    d_col = minimum_image(np.arange(n2)[np.newaxis, :] - c[:, 1:], n2)
+    return d_row, d_col
+
+
+def _centroid_distances(p: np.ndarray, centroids: np.ndarray | None) -> np.ndarray:
+    """Minimum-image distance of every site from each unit's centroid, (n_units, L1, L2)."""
+    d_row, d_col = _axis_displacements(p, centroids)
     return np.sqrt(d_row[:, :, np.newaxis] ** 2 + d_col[:, np.newaxis, :] ** 2)
 
 

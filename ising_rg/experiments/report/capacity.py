@@ -18,10 +18,11 @@ from ising_rg.experiments.report.common import (  # noqa: E402
     SIGMAS,
     ReportInputs,
     fm,
+    layer_indices,
     metric,
     significant,
 )
-from ising_rg.experiments.report.figures import _save  # noqa: E402
+from ising_rg.experiments.report.figures import save_figure  # noqa: E402
 from ising_rg.figures import OKABE_ITO  # noqa: E402
 
 #: The quality axis: the held-out log-likelihood gap to the exact Ising model, nats per spin
@@ -112,9 +113,7 @@ def quality_vs_rg(inputs: ReportInputs) -> list[str]:
     """Section 7: quality against RG-likeness, every grid point, one figure, one answer."""
     agg = inputs.aggregate
     points = study_points(inputs)
-    layers = sorted({int(n.split(".")[0][5:]) for p in points
-                     for n in agg["groups"].get(p.key, {}).get("metrics", {})
-                     if n.startswith("layer")})
+    layers = sorted({layer for p in points for layer in layer_indices(agg, p.key)})
     figure = _quality_figure(agg, points, layers, inputs.figure_dir)
     lines = [
         "## 7. Quality of the distribution against RG-likeness\n",
@@ -163,7 +162,7 @@ def _quality_figure(agg: dict, points: list[Point], layers: list[int], out) -> s
         axes[0][0].legend(fontsize=5)
     fig.suptitle("Each network a point (mean ± sem over seeds); circles paper, squares "
                  "density, star the exact Ising RBM; open: L = 40", fontsize=9)
-    return _save(fig, out / "quality_vs_rg.png")
+    return save_figure(fig, out / "quality_vs_rg.png")
 
 
 def _quality_answer(agg: dict, points: list[Point], layers: list[int]) -> list[str]:

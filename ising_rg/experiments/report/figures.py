@@ -27,7 +27,7 @@ from ising_rg.figures import OKABE_ITO  # noqa: E402
 from ising_rg.io.atomic import atomic_output  # noqa: E402
 
 
-def _save(fig: plt.Figure, path: Path) -> str:
+def save_figure(fig: plt.Figure, path: Path) -> str:
     """Write ``fig`` as PNG to ``path`` (atomically, replacing), close it; the file's name."""
     with atomic_output(path, overwrite=True) as tmp:
         fig.savefig(tmp, format="png", dpi=150)
@@ -61,7 +61,7 @@ def locality_figure(agg: dict, out: Path) -> str:
     ax.set_title(f"Locality of receptive fields r(l) at K = {paper.COUPLING:g} "
                  "(mean ± sem over seeds)", fontsize=10)
     ax.legend(fontsize=7)
-    return _save(fig, out / "locality_controls.png")
+    return save_figure(fig, out / "locality_controls.png")
 
 
 def sweep_figure(agg: dict, out: Path) -> str:
@@ -97,7 +97,7 @@ def sweep_figure(agg: dict, out: Path) -> str:
     axes[1].set_ylabel("half-weight radius  [lattice spacings]")
     axes[1].set_title("size across both phases", fontsize=10)
     axes[1].legend(fontsize=8)
-    return _save(fig, out / "sweep_sizes.png")
+    return save_figure(fig, out / "sweep_sizes.png")
 
 
 def _paper_extras(results: list[dict], name: str) -> list[dict]:
@@ -125,7 +125,7 @@ def couplings_figure(results: list[dict], out: Path, true_k: float) -> str | Non
     ax.set_ylabel("effective coupling K_eff (second difference of -F)")
     ax.set_title("Couplings in the first RBM's visible marginal", fontsize=10)
     ax.legend(fontsize=7)
-    return _save(fig, out / "learned_couplings.png")
+    return save_figure(fig, out / "learned_couplings.png")
 
 
 def flow_figure(results: list[dict], out: Path, size: int) -> str | None:
@@ -161,7 +161,7 @@ def flow_figure(results: list[dict], out: Path, size: int) -> str | None:
     axes[0].legend(fontsize=6, ncol=2)
     fig.suptitle("The RBM flow by start (replicate 0; solid: trained on five temperatures, "
                  "dashed: on K = 0.408 only)", fontsize=10)
-    return _save(fig, out / "rbm_flow.png")
+    return save_figure(fig, out / "rbm_flow.png")
 
 
 def hidden_xi_figure(agg: dict, out: Path) -> str | None:
@@ -199,4 +199,4 @@ def hidden_xi_figure(agg: dict, out: Path) -> str | None:
     ax.set_ylabel("correlation length of activations  [lattice spacings]")
     ax.set_title("Hidden-layer correlations, units at their centroids (labels: K)", fontsize=10)
     ax.legend(fontsize=7)
-    return _save(fig, out / "hidden_correlations.png")
+    return save_figure(fig, out / "hidden_correlations.png")
