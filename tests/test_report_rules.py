@@ -93,3 +93,20 @@ def test_better_learning_more_kadanoff_like_only_when_every_significant_cell_agr
     assert "**more**" in more and "-gap) in 1 of 1 pairs" in more
     assert "**less**" in "".join(_quality_answer(groups(0.1), points, [1]))
     assert "**neither**" in "".join(_quality_answer(groups(0.305), points, [1]))
+
+
+def test_block_spin_correlation_counts_as_a_second_measure_of_rg_likeness():
+    # density more local than the paper recipe but its activations follow the block spins less
+    out = {}
+    for recipe, gap, local, block in (("paper", -0.19, 0.3, 0.8), ("density", -0.04, 0.6, 0.4)):
+        metrics = {"quality.gap_per_spin.validation": (gap, 0.001)}
+        for name, share in (("locality", local), ("block_spin_correlation", block)):
+            metrics[f"layer1.{name}"] = (0.1 + 0.9 * share, 0.01)
+            metrics[f"layer1.{name}_chance"] = (0.1, 0.0)
+            metrics[f"layer1.kadanoff_majority.{name}"] = (1.0, 0.0)
+        out[f"capacity_{recipe}@0.408"] = metrics
+    points = [Point(f"capacity_{r}@0.408", 40, r, (400, 100, 25), "paper")
+              for r in ("paper", "density")]
+    text = "".join(_quality_answer(aggregate(out), points, [1]))
+    assert "more Kadanoff-like in 1 and less in 1 of 2 (pair, layer, measure) cells" in text
+    assert "layer 1, block-spin correlation)" in text and "**mixed" in text

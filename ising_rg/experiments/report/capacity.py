@@ -6,6 +6,7 @@ aggregate (groups named ``capacity_*`` and ``exact_*``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import product
 from pathlib import Path
 
 import matplotlib
@@ -35,6 +36,10 @@ def deficit(agg: dict, key: str) -> tuple[float, float, int]:
     mean, sem, n = metric(agg, key, GAP)
     return -mean, sem, n
 RECIPE_MARKERS = {"paper": "o", "density": "s"}
+#: The two RG-likeness measures, each as a share of the ideal Kadanoff unit's excess over
+#: chance: where a layer's fields sit (locality) and how well its activations follow the block
+#: spins (block-spin correlation); docs/metrics.md defines both.
+RG_MEASURES = {"locality": "locality", "block_spin_correlation": "block-spin correlation"}
 
 
 @dataclass(frozen=True)
@@ -118,16 +123,21 @@ def quality_vs_rg(inputs: ReportInputs) -> list[str]:
     lines = [
         "## 7. Quality of the distribution against RG-likeness\n",
         f"![quality against RG-likeness](figures/{figure})\n",
-        "Kadanoff share of a layer: (locality - chance) / (ideal majority unit's locality - "
-        "chance), 0 at the network's own chance level, 1 for the ideal block of the layer's "
-        "b = 2^l, all measured by the same code on the same data (weight-product fields).\n",
+        "Kadanoff share of a layer by a measure: (value - chance) / (ideal majority unit's "
+        "value - chance), 0 at the network's own chance level, 1 for the ideal block of the "
+        "layer's b = 2^l, all measured by the same code on the same data (weight-product "
+        "fields). Two measures: locality (where the fields sit) and block-spin correlation "
+        "(how well the layer's activations follow the block spins).\n",
         "| network | seeds | log-likelihood gap per spin (model - Ising, nats) | K_nn / K | "
-        + " | ".join(f"Kadanoff share, layer {layer}" for layer in layers) + " |",
-        "| --- | --- | --- | --- | " + " | ".join("---" for _ in layers) + " |",
+        + " | ".join(f"{label} share, layer {layer}" for label in RG_MEASURES.values()
+                     for layer in layers) + " |",
+        "| --- | --- | --- | --- | "
+        + " | ".join("---" for _ in RG_MEASURES for _ in layers) + " |",
     ]
     for p in points:
         n = agg["groups"].get(p.key, {}).get("n", 0)
-        cells = [fm(kadanoff_share(agg, p.key, layer)) for layer in layers]
+        cells = [fm(kadanoff_share(agg, p.key, layer, measure)) for measure in RG_MEASURES
+                 for layer in layers]
         lines.append(f"| {p.name} | {n} | {fm(metric(agg, p.key, GAP))} | "
                      f"{fm(metric(agg, p.key, 'quality.nearest_neighbour_ratio_to_true'))} | "
                      + " | ".join(cells) + " |")
@@ -136,13 +146,16 @@ def quality_vs_rg(inputs: ReportInputs) -> list[str]:
 
 
 def _quality_figure(agg: dict, points: list[Point], layers: list[int], out) -> str:
-    fig, axes = plt.subplots(1, max(len(layers), 1), figsize=(4 * max(len(layers), 1), 3.8),
+    columns = max(len(layers), 1)
+    fig, axes = plt.subplots(len(RG_MEASURES), columns, figsize=(4 * columns, 7.2),
                              layout="constrained", squeeze=False)
     widths = sorted({p.hidden[0] for p in points if p.variant != "ising_rbm"})
-    for ax, layer in zip(axes[0], layers, strict=False):
+    panels = [(ax, measure, layer) for row, measure in zip(axes, RG_MEASURES, strict=True)
+              for ax, layer in zip(row, layers, strict=False)]
+    for ax, measure, layer in panels:
         for p in points:
             gap = deficit(agg, p.key)
-            share = kadanoff_share(agg, p.key, layer)
+            share = kadanoff_share(agg, p.key, layer, measure)
             if not (np.isfinite(gap[0]) and np.isfinite(share[0])):
                 continue
             colour = ("k" if p.variant == "ising_rbm"
@@ -157,7 +170,7 @@ def _quality_figure(agg: dict, points: list[Point], layers: list[int], out) -> s
         ax.set_xscale("symlog", linthresh=1e-3)
         ax.set_xlim(-1e-3, 1.0)  # the exact RBM sits at 0 (within AIS noise), the worst near 0.3
         ax.set_xlabel("log-likelihood deficit to Ising, -gap (nats/spin)")
-        ax.set_ylabel(f"Kadanoff share, layer {layer}")
+        ax.set_ylabel(f"{RG_MEASURES[measure]} share, layer {layer}")
     if axes[0][0].get_legend_handles_labels()[0]:
         axes[0][0].legend(fontsize=5)
     fig.suptitle("Each network a point (mean ± sem over seeds); circles paper, squares "
@@ -181,14 +194,16 @@ def _quality_answer(agg: dict, points: list[Point], layers: list[int]) -> list[s
         if np.isfinite(ga[0]) and np.isfinite(gb[0]) and \
                 ga[0] - gb[0] > SIGMAS * np.hypot(np.nan_to_num(ga[1]), np.nan_to_num(gb[1])):
             better += 1
-        for layer in layers:
-            sa, sb = kadanoff_share(agg, a, layer), kadanoff_share(agg, b, layer)
+        for measure, layer in product(RG_MEASURES, layers):
+            sa, sb = (kadanoff_share(agg, a, layer, measure),
+                      kadanoff_share(agg, b, layer, measure))
             if not (np.isfinite(sa[0]) and np.isfinite(sb[0])):
                 continue
             cells += 1
             z = (sb[0] - sa[0]) / max(np.hypot(np.nan_to_num(sa[1]), np.nan_to_num(sb[1])),
                                       1e-12)
-            label = f"L = {size}, {'-'.join(map(str, hidden))}, layer {layer}"
+            label = (f"L = {size}, {'-'.join(map(str, hidden))}, layer {layer}, "
+                     f"{RG_MEASURES[measure]}")
             if z > SIGMAS:
                 more.append(label)
             elif z < -SIGMAS:
@@ -199,11 +214,12 @@ def _quality_answer(agg: dict, points: list[Point], layers: list[int]) -> list[s
               else "mixed: more in some cells, less in others" if more and less else "neither")
     return [
         f"**Answer.** Rule: compare the density recipe with the paper's at the same L and "
-        f"widths, seed-averaged; a difference counts beyond {SIGMAS:g} combined standard "
+        f"widths, seed-averaged, by each layer's Kadanoff share in locality and in "
+        f"block-spin correlation; a difference counts beyond {SIGMAS:g} combined standard "
         f"errors. The density recipe learns the distribution better (a smaller deficit, "
         f"-gap) in "
         f"{better} of {len(pairs)} pairs. Its fields are more Kadanoff-like in "
-        f"{len(more)} and less in {len(less)} of {cells} (pair, layer) cells"
+        f"{len(more)} and less in {len(less)} of {cells} (pair, layer, measure) cells"
         + (f" (more: {'; '.join(more)})" if more else "")
         + (f" (less: {'; '.join(less)})" if less else "")
         + f". So better learning of the distribution makes the fields **{answer}** "
