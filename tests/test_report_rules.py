@@ -110,3 +110,16 @@ def test_block_spin_correlation_counts_as_a_second_measure_of_rg_likeness():
     text = "".join(_quality_answer(aggregate(out), points, [1]))
     assert "more Kadanoff-like in 1 and less in 1 of 2 (pair, layer, measure) cells" in text
     assert "layer 1, block-spin correlation)" in text and "**mixed" in text
+
+
+def test_single_seed_pairs_give_no_answer():
+    agg = aggregate({})
+    for recipe, gap, share in (("paper", -0.19, 0.3), ("density", -0.04, 0.9)):
+        values = {"quality.gap_per_spin.validation": gap, "layer1.locality": 0.1 + 0.9 * share,
+                  "layer1.locality_chance": 0.1, "layer1.kadanoff_majority.locality": 1.0}
+        agg["groups"][f"capacity_{recipe}@0.408"] = {
+            "n": 1, "metrics": {name: {"mean": value, "std": None, "sem": None, "n": 1}
+                                for name, value in values.items()}}
+    points = [Point(f"capacity_{r}@0.408", 40, r, (400, 100, 25), "paper")
+              for r in ("paper", "density")]
+    assert "no answer" in "".join(_quality_answer(agg, points, [1]))

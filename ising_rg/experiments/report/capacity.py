@@ -191,17 +191,16 @@ def _quality_answer(agg: dict, points: list[Point], layers: list[int]) -> list[s
             continue
         a, b = by_recipe["paper"].key, by_recipe["density"].key
         ga, gb = deficit(agg, a), deficit(agg, b)
-        if np.isfinite(ga[0]) and np.isfinite(gb[0]) and \
-                ga[0] - gb[0] > SIGMAS * np.hypot(np.nan_to_num(ga[1]), np.nan_to_num(gb[1])):
+        if np.isfinite(ga[:2]).all() and np.isfinite(gb[:2]).all() and \
+                ga[0] - gb[0] > SIGMAS * np.hypot(ga[1], gb[1]):
             better += 1
         for measure, layer in product(RG_MEASURES, layers):
             sa, sb = (kadanoff_share(agg, a, layer, measure),
                       kadanoff_share(agg, b, layer, measure))
-            if not (np.isfinite(sa[0]) and np.isfinite(sb[0])):
-                continue
+            if not (np.isfinite(sa[:2]).all() and np.isfinite(sb[:2]).all()):
+                continue  # a single seed has no error to judge a difference by
             cells += 1
-            z = (sb[0] - sa[0]) / max(np.hypot(np.nan_to_num(sa[1]), np.nan_to_num(sb[1])),
-                                      1e-12)
+            z = (sb[0] - sa[0]) / max(np.hypot(sa[1], sb[1]), 1e-12)
             label = (f"L = {size}, {'-'.join(map(str, hidden))}, layer {layer}, "
                      f"{RG_MEASURES[measure]}")
             if z > SIGMAS:
@@ -209,7 +208,7 @@ def _quality_answer(agg: dict, points: list[Point], layers: list[int]) -> list[s
             elif z < -SIGMAS:
                 less.append(label)
     if not cells:
-        return ["No paired recipes in the study: no answer.\n"]
+        return ["No paired recipes with 2 or more seeds each in the study: no answer.\n"]
     answer = ("more" if more and not less else "less" if less and not more
               else "mixed: more in some cells, less in others" if more and less else "neither")
     return [
