@@ -470,9 +470,11 @@ def experiment(spec_path, preset, print_preset, root, workers, scheduler, seed, 
         study = spec.read_study(spec_path) if spec_path else spec.load_preset(preset or "default")
         spec.build_study_jobs(study, seed, max_jobs)  # every check before any work
         if report_path:
+            from ising_rg.experiments.report.capacity import STUDY_GROUP_PREFIXES
+
             names = [group.name for group in study.groups]
             if "paper" not in names and not any(
-                    name.startswith(("capacity", "exact")) for name in names):
+                    name.startswith(STUDY_GROUP_PREFIXES) for name in names):
                 raise IsingRGError("--report needs a group named 'paper' (the default preset's "
                                    "report) or groups named capacity* / exact* (the capacity "
                                    "study's)")

@@ -18,6 +18,7 @@ import numpy as np  # noqa: E402
 from ising_rg.experiments.report.common import (  # noqa: E402
     SIGMAS,
     ReportInputs,
+    differs,
     fm,
     layer_indices,
     metric,
@@ -29,17 +30,24 @@ from ising_rg.figures import OKABE_ITO  # noqa: E402
 #: The quality axis: the held-out log-likelihood gap to the exact Ising model, nats per spin
 #: (model minus Ising: <= 0 up to AIS's optimism; 0 for a perfect model).
 GAP = "quality.gap_per_spin.validation"
+#: The study's groups, by the start of their names (the report and `--report` look for them).
+STUDY_GROUP_PREFIXES = ("capacity", "exact")
+RECIPE_MARKERS = {"paper": "o", "density": "s"}
+#: The two RG-likeness measures, each as a share of the ideal Kadanoff unit's excess over
+#: chance: where a layer's fields sit (locality) and how well its activations follow the block
+#: spins (block-spin correlation); docs/metrics.md defines both.
+RG_MEASURES = {"locality": "locality", "block_spin_correlation": "block-spin correlation"}
 
 
 def deficit(agg: dict, key: str) -> tuple[float, float, int]:
     """How far below the Ising log-likelihood a grid point's networks are: -gap (nats/spin)."""
     mean, sem, n = metric(agg, key, GAP)
     return -mean, sem, n
-RECIPE_MARKERS = {"paper": "o", "density": "s"}
-#: The two RG-likeness measures, each as a share of the ideal Kadanoff unit's excess over
-#: chance: where a layer's fields sit (locality) and how well its activations follow the block
-#: spins (block-spin correlation); docs/metrics.md defines both.
-RG_MEASURES = {"locality": "locality", "block_spin_correlation": "block-spin correlation"}
+
+
+def _has_error(value: tuple[float, float, int]) -> bool:
+    """A seed-averaged value with its standard error (2 or more seeds)."""
+    return bool(np.isfinite(value[:2]).all())
 
 
 @dataclass(frozen=True)
@@ -66,7 +74,7 @@ def study_points(inputs: ReportInputs) -> list[Point]:
     points = {}
     for result in inputs.results:
         job = result["job"]
-        if not job["group"].startswith(("capacity", "exact")):
+        if not job["group"].startswith(STUDY_GROUP_PREFIXES):
             continue
         key = group_key(job["group"], job["coupling"], job.get("label", ""))
         points[key] = Point(key, job["size"], job["recipe"], tuple(job["hidden"]),
@@ -192,21 +200,19 @@ def _quality_answer(agg: dict, points: list[Point], layers: list[int]) -> list[s
             continue
         a, b = by_recipe["paper"].key, by_recipe["density"].key
         ga, gb = deficit(agg, a), deficit(agg, b)
-        if np.isfinite(ga[:2]).all() and np.isfinite(gb[:2]).all() and \
-                ga[0] - gb[0] > SIGMAS * np.hypot(ga[1], gb[1]):
+        if _has_error(ga) and _has_error(gb) and differs(ga, gb):
             better += 1
         for measure, layer in product(RG_MEASURES, layers):
             sa, sb = (kadanoff_share(agg, a, layer, measure),
                       kadanoff_share(agg, b, layer, measure))
-            if not (np.isfinite(sa[:2]).all() and np.isfinite(sb[:2]).all()):
+            if not (_has_error(sa) and _has_error(sb)):
                 continue  # a single seed has no error to judge a difference by
             cells += 1
-            z = (sb[0] - sa[0]) / max(np.hypot(sa[1], sb[1]), 1e-12)
             label = (f"L = {size}, {'-'.join(map(str, hidden))}, layer {layer}, "
                      f"{RG_MEASURES[measure]}")
-            if z > SIGMAS:
+            if differs(sb, sa):
                 more.append(label)
-            elif z < -SIGMAS:
+            elif differs(sa, sb):
                 less.append(label)
     if not cells:
         return ["No paired recipes with 2 or more seeds each in the study: no answer.\n"]
