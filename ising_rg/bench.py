@@ -298,11 +298,11 @@ def time_to_quality(
     ``gap_per_spin`` at that (or the last) check and its ``gap_error`` (AIS standard error
     and the test samples' standard error, combined, per spin).
     """
-    from ising_rg.rbm.checks import check_hyperparameters
+    from ising_rg.rbm.hyperparameters import check_hyperparameters
     from ising_rg.rbm.partition import ais_log_partition
     from ising_rg.rbm.recipes import resolve_recipe
     from ising_rg.rbm.trainer import train_cd
-    from ising_rg.rg.receptive_fields import spins_to_visible
+    from ising_rg.spins import spins_to_visible
 
     train_set = sample(SampleOptions(size=size, coupling=coupling, n_samples=n_samples,
                                      seed=seed))

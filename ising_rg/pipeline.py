@@ -5,7 +5,7 @@ Each stage is a function that takes options and returns its result:
 * ``sample_data``: Monte Carlo samples (``SampleOptions``, default the paper's data set),
   written to a file if given one;
 * ``train_dbn``: a DBN fitted to visible data; ``save_model`` writes it with its provenance;
-* ``measure_network``: the RG metrics of a network on spin data (against ``exact_reference``);
+* ``measure_network``: the RG metrics of a network on spin data (against ``exact.exact_reference``);
   ``analyze_model`` adds the arrays behind the figures, training health and exact values;
 * ``validation_summary``: the sampler's temperature scan against Kaufman's exact solution and
   the 1D decimation, which depend on neither a model nor data.
@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from ising_rg import exact, paper
+from ising_rg.diagnostics.quality import quality_block, training_health
 from ising_rg.errors import IsingRGError
 from ising_rg.io.atomic import check_output_path
 from ising_rg.io.models import file_sha256, load_dbn, read_model_metadata, save_dbn
@@ -47,13 +48,12 @@ from ising_rg.rg.analysis import (
     receptive_field_arrays,
     untrained_counterpart,
 )
-from ising_rg.rg.blockspin import majority_block_spins
 from ising_rg.rg.decimation1d import decimation_summary
-from ising_rg.rg.quality import quality_block, training_health
-from ising_rg.rg.receptive_fields import spins_to_visible
+from ising_rg.rg.kadanoff import majority_block_spins
 from ising_rg.sampling.observables import thermodynamics
 from ising_rg.sampling.sampler import SampleOptions, SampleSet, check_options, sample
 from ising_rg.sampling.validation import temperature_scan
+from ising_rg.spins import spins_to_visible
 
 # progress(layer, widths, epoch, n_epochs, metrics): widths are the layer sizes, visible first.
 TrainProgress = Callable[[int, tuple[int, ...], int, int, dict], None]
@@ -83,14 +83,6 @@ def stage(progress: Progress | None, name: str, total: int = 1) -> Iterator[Call
     step(0)
     yield step
     step(total)
-
-
-def exact_reference(coupling: float, size: int) -> dict[str, float]:
-    """Exact <E>/N and C/N of the L x L torus at K (Kaufman): the generative checks' targets."""
-    return {
-        "energy_per_spin": float(exact.energy_per_spin(coupling, size)),
-        "specific_heat": float(exact.specific_heat_per_spin(coupling, size)),
-    }
 
 
 # ----------------------------------------------------------------------------------- sample
@@ -194,7 +186,7 @@ def measure_network(network, spins: np.ndarray, coupling: float, *, seed: int = 
     coupling : float, K of the data
     seed, n_generative, n_gibbs, n_analysis : as in ``ising_rg.rg.analysis.analyze``
     likelihood : bool, estimate the first RBM's log Z by AIS for the quality block when it
-        cannot be enumerated (minutes at L = 40; ``ising_rg.rg.quality.quality_block``)
+        cannot be enumerated (minutes at L = 40; ``ising_rg.diagnostics.quality.quality_block``)
     held_out : rows of ``spins`` training did not see, for the quality block (default the
         network's ``validation_indices_``: right when ``spins`` are its training data)
     progress : ``Progress``, optional; told about each stage (``stage``)
@@ -211,7 +203,8 @@ def measure_network(network, spins: np.ndarray, coupling: float, *, seed: int = 
         untrained = untrained_counterpart(network, spins_to_visible(fields["spins"]))
     with stage(progress, "layer metrics and generative sampling"):
         metrics = analyze(network, spins, coupling, seed=seed, n_generative=n_generative,
-                          exact=exact_reference(coupling, np.shape(spins)[-1]), n_gibbs=n_gibbs,
+                          exact=exact.exact_reference(coupling, np.shape(spins)[-1]),
+                          n_gibbs=n_gibbs,
                           n_analysis=n_analysis, fields=fields, untrained=untrained)
     with stage(progress, "quality (log-likelihood, couplings)"):
         metrics["quality"] = quality_block(network, spins, coupling,

@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-from ising_rg.rg.blockcorr import (
+from ising_rg.rg.block_correlation import (
     block_spin_correlation,
     block_spin_correlation_chance,
     column_correlations,
 )
-from ising_rg.rg.blockspin import window_majority_spins
+from ising_rg.rg.kadanoff import window_majority_spins
 from tests.conftest import random_spins
 
 

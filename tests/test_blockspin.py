@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from ising_rg.errors import IsingRGError
-from ising_rg.rg.blockspin import (
+from ising_rg.rg.kadanoff import (
     block_spin_hierarchy,
     coarse_grained_observables,
     majority_block_spins,

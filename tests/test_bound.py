@@ -10,7 +10,7 @@ import pytest
 
 from ising_rg.errors import IsingRGError, NotFittedError
 from ising_rg.exact import log_partition_function
-from ising_rg.exact_enumeration import boltzmann_state_probabilities, enumerate_torus
+from ising_rg.exact.enumeration import boltzmann_state_probabilities, enumerate_torus
 from ising_rg.rbm import DBN, BernoulliRBM, average_log_likelihood, exact_log_partition
 from ising_rg.rbm.bound import (
     free_energy_by_depth,

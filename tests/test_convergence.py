@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from ising_rg.errors import IsingRGError
-from ising_rg.sampling.convergence import split_rhat
+from ising_rg.estimators.convergence import split_rhat
 
 
 def classic_rhat(chains: np.ndarray) -> float:

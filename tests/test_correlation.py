@@ -16,14 +16,14 @@ import pytest
 
 from ising_rg import exact as ex
 from ising_rg.errors import IsingRGError
-from ising_rg.rg.correlation import field_polarity, hidden_correlation_length
-from ising_rg.rg.references import kadanoff_units
-from ising_rg.sampling.correlation import (
+from ising_rg.estimators.correlation_length import (
     METHOD_ONE_PARTICLE,
     METHOD_TWO_PARTICLE,
     two_particle_correlator,
     wall_correlation_length,
 )
+from ising_rg.rg.hidden_correlation import field_polarity, hidden_correlation_length
+from ising_rg.rg.kadanoff import kadanoff_units
 from ising_rg.sampling.sampler import SampleOptions, sample
 
 KC = ex.critical_coupling()

@@ -7,13 +7,13 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from ising_rg.errors import IsingRGError
-from ising_rg.rg.couplings import (
+from ising_rg.diagnostics.couplings import (
     couplings_by_displacement,
     lattice_displacements,
     pair_coupling_samples,
     pair_couplings,
 )
+from ising_rg.errors import IsingRGError
 
 
 def softplus(x):

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from ising_rg import exact as ex
-from ising_rg import exact_enumeration as enum
 from ising_rg.errors import IsingRGError
+from ising_rg.exact import enumeration as enum
 
 KC = ex.critical_coupling()
 # Below, at and above K_c, plus the far high- and low-temperature ends.

@@ -5,18 +5,19 @@ import math
 import numpy as np
 import pytest
 
-from ising_rg import exact, exact_enumeration
-from ising_rg.errors import IsingRGError
-from ising_rg.rbm.rbm import BernoulliRBM
-from ising_rg.rg.flow import (
+from ising_rg import exact
+from ising_rg.diagnostics.rbm_flow import (
     effective_temperature,
     flow_fixed_point,
     flow_temperatures,
     rbm_flow,
     window_start,
 )
-from ising_rg.rg.thermometry import abs_magnetization_calibration
-from ising_rg.sampling.convergence import split_rhat
+from ising_rg.diagnostics.thermometry import abs_magnetization_calibration
+from ising_rg.errors import IsingRGError
+from ising_rg.estimators.convergence import split_rhat
+from ising_rg.exact import enumeration as exact_enumeration
+from ising_rg.rbm.rbm import BernoulliRBM
 from ising_rg.sampling.observables import energy_per_spin
 from ising_rg.sampling.sampler import SampleOptions, sample
 

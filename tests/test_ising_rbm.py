@@ -19,8 +19,11 @@ import math
 import numpy as np
 import pytest
 
-from ising_rg import exact, exact_enumeration
+from ising_rg import exact
+from ising_rg.diagnostics.couplings import couplings_by_displacement
 from ising_rg.errors import IsingRGError
+from ising_rg.estimators.convergence import split_rhat
+from ising_rg.exact import enumeration as exact_enumeration
 from ising_rg.rbm import (
     ais_log_partition,
     average_log_likelihood,
@@ -29,8 +32,6 @@ from ising_rg.rbm import (
     ising_rbm_log_partition,
 )
 from ising_rg.rbm.ising import ising_bond_sites, ising_rbm_weight
-from ising_rg.rg.couplings import couplings_by_displacement
-from ising_rg.sampling.convergence import split_rhat
 from ising_rg.sampling.observables import energy_per_spin, jackknife, magnetization_per_spin
 from ising_rg.sampling.sampler import SampleOptions, draw
 

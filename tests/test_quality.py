@@ -14,19 +14,19 @@ import numpy as np
 import pytest
 
 from ising_rg import exact
-from ising_rg.errors import IsingRGError
-from ising_rg.rbm import DBN, BernoulliRBM, ais_estimate, ising_rbm, ising_rbm_log_partition
-from ising_rg.rbm.ising import ising_rbm_weight
-from ising_rg.rg.generative import (
+from ising_rg.diagnostics.generative import (
     THERMO_NAMES,
     generative_chains,
     generative_quality,
     reconstruction_bound,
 )
-from ising_rg.rg.quality import exact_kl_divergence, quality_block
-from ising_rg.rg.receptive_fields import spins_to_visible
+from ising_rg.diagnostics.quality import exact_kl_divergence, quality_block
+from ising_rg.errors import IsingRGError
+from ising_rg.rbm import DBN, BernoulliRBM, ais_estimate, ising_rbm, ising_rbm_log_partition
+from ising_rg.rbm.ising import ising_rbm_weight
 from ising_rg.sampling.sampler import SampleOptions, draw
 from ising_rg.seeding import seed_stream
+from ising_rg.spins import spins_to_visible
 
 K = 0.408
 

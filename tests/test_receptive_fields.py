@@ -8,13 +8,12 @@ from ising_rg.errors import IsingRGError
 from ising_rg.rg.receptive_fields import (
     activation_weighted_fields,
     activation_weighted_receptive_fields,
-    lattice_size,
     layer_activations,
     mean_jacobian_fields,
     receptive_fields,
-    spins_to_visible,
     weight_product_fields,
 )
+from ising_rg.spins import lattice_size, spins_to_visible
 
 
 class FakeRBM:

@@ -9,10 +9,9 @@ import pytest
 
 from ising_rg import exact as ex
 from ising_rg.errors import IsingRGError
+from ising_rg.estimators.correlation_length import wall_correlation_length
 from ising_rg.rg.analysis import FIELD_KINDS, kadanoff_reference
-from ising_rg.rg.blockcorr import window_block_spins
-from ising_rg.rg.references import block_fields, kadanoff_units
-from ising_rg.sampling.correlation import wall_correlation_length
+from ising_rg.rg.kadanoff import block_fields, kadanoff_units, window_block_spins
 from ising_rg.sampling.sampler import SampleOptions, sample
 from tests.conftest import random_spins
 

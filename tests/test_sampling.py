@@ -7,7 +7,8 @@ import numba
 import numpy as np
 import pytest
 
-from ising_rg import exact, exact_enumeration
+from ising_rg import exact
+from ising_rg.exact import enumeration as exact_enumeration
 from ising_rg.sampling import metropolis
 from ising_rg.sampling.observables import (
     energy_per_spin,

@@ -5,9 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from ising_rg import exact, exact_enumeration
-from ising_rg.errors import IsingRGError
-from ising_rg.rg.thermometry import (
+from ising_rg import exact
+from ising_rg.diagnostics.thermometry import (
     abs_magnetization_calibration,
     ising_state,
     specific_heat_peak,
@@ -15,6 +14,8 @@ from ising_rg.rg.thermometry import (
     temperature_from_energy_fluctuation,
     temperature_from_specific_heat,
 )
+from ising_rg.errors import IsingRGError
+from ising_rg.exact import enumeration as exact_enumeration
 from ising_rg.sampling.observables import thermodynamics
 from ising_rg.sampling.sampler import SampleOptions, sample
 

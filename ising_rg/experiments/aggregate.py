@@ -60,7 +60,8 @@ def summarize(metrics: dict, extras: dict) -> dict[str, float | None]:
 
 
 def _summarize_quality(quality: dict, put) -> None:
-    """The quality block's numbers (``ising_rg.rg.quality.quality_block``) as flat metrics."""
+    """The quality block's numbers (``ising_rg.diagnostics.quality.quality_block``) as flat
+    metrics."""
     for name in ("log_likelihood_per_spin", "gap_per_spin"):
         for split in ("train", "validation"):
             entry = (quality.get(name) or {}).get(split) or {}

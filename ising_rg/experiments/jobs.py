@@ -273,7 +273,7 @@ def run_job(spec: dict[str, Any], root: str) -> dict[str, Any]:
     from ising_rg.io.samples import read_samples
     from ising_rg.pipeline import measure_network
     from ising_rg.rg import controls
-    from ising_rg.rg.receptive_fields import spins_to_visible
+    from ising_rg.spins import spins_to_visible
 
     job = Job.from_dict(spec)
     folder = Path(root) / "jobs" / job.key
@@ -395,7 +395,7 @@ def _flow(job: Job, first, parts: list) -> dict[str, Any]:
     temperature and from random spins, run together until split R-hat < 1.05 over all chains
     or ``FLOW_MAX_STEPS``; the end point's temperature read from E, |m| and C separately
     (``rg.flow.flow_temperatures``): an Ising state only if the three agree."""
-    from ising_rg.rg import flow
+    from ising_rg.diagnostics import rbm_flow as flow
 
     starts: dict[str, Any] = {f"K={part.coupling:g}": part.spins[:FLOW_CHAINS]
                               for part in parts}
@@ -421,8 +421,8 @@ def _extra_measurements(job: Job, network, visible: np.ndarray, parts: list) -> 
     ``parts`` are the job's data sets (one per training temperature); ``visible`` the measured
     one as visible units.
     """
+    from ising_rg.diagnostics import couplings
     from ising_rg.rbm import bound
-    from ising_rg.rg import couplings
 
     out: dict[str, Any] = {}
     first = network.rbms_[0]

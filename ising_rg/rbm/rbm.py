@@ -11,7 +11,7 @@ Training: contrastive divergence with Hinton & Salakhutdinov's ``rbm.m`` recipe 
 of its L2 weight cost), described in :mod:`ising_rg.rbm.trainer`.
 
 Modules: :mod:`~ising_rg.rbm.trainer` (the CD/PCD training loop, its performance notes),
-:mod:`~ising_rg.rbm._kernels` (numba kernels), :mod:`~ising_rg.rbm.checks` (input checks).
+:mod:`~ising_rg.rbm._kernels` (numba kernels), :mod:`~ising_rg.rbm.hyperparameters` (input checks).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from ising_rg import paper
 from ising_rg.checks import check_integer, check_unit_interval
 from ising_rg.errors import IsingRGError, NotFittedError
 from ising_rg.rbm._kernels import free_energy_from_input, sigmoid_rows
-from ising_rg.rbm.checks import check_hyperparameters, check_parameter_arrays
+from ising_rg.rbm.hyperparameters import check_hyperparameters, check_parameter_arrays
 from ising_rg.rbm.trainer import CHUNK_ROWS, HISTORY_KEYS, train_cd
 from ising_rg.seeding import as_generator, bernoulli, seed_sequence
 

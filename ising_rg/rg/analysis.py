@@ -7,12 +7,12 @@ weight products, activation-weighted averages over data, and the data-averaged J
 background cannot move: the half-weight radius and the number of sites above the untrained
 network's noise level), locality, block-spin meaning and tiling of the fields, each beside its
 chance level, and the correlation length of the units' activations binned by the fields'
-centroids (``ising_rg.rg.correlation``); the same for ideal Kadanoff units (majority rule and
-block average, ``ising_rg.rg.references``) on the same data through the same code, as the
+centroids (``ising_rg.rg.hidden_correlation``); the same for ideal Kadanoff units (majority rule and
+block average, ``ising_rg.rg.kadanoff``) on the same data through the same code, as the
 layer's ``kadanoff_reference``; the correlation length of the spins against the exact one;
 and the thermodynamics of configurations generated or reconstructed by the DBN
-(``ising_rg.rg.quality``). The metrics themselves are in ``ising_rg.rg.shape`` (size,
-locality, tiling) and ``ising_rg.rg.blockcorr`` (block-spin correlation); a set of units is
+(``ising_rg.diagnostics.quality``). The metrics themselves are in ``ising_rg.rg.shape`` (size,
+locality, tiling) and ``ising_rg.rg.block_correlation`` (block-spin correlation); a set of units is
 scored by ``ising_rg.rg.unit_metrics``, the Kadanoff reference and the untrained network's
 noise levels come from ``ising_rg.rg.baselines``.
 ``receptive_field_arrays`` returns the fields for figures.
@@ -37,7 +37,9 @@ import numpy as np
 
 from ising_rg import exact
 from ising_rg.checks import check_integer
+from ising_rg.diagnostics.generative import generative_quality, reconstruction_quality
 from ising_rg.errors import IsingRGError
+from ising_rg.estimators.correlation_length import wall_correlation_length
 from ising_rg.io.jsonfile import to_json
 from ising_rg.rbm.trainer import DEAD_ACTIVATION_BOUNDS
 from ising_rg.rg.baselines import (
@@ -45,14 +47,11 @@ from ising_rg.rg.baselines import (
     noise_levels,
     untrained_counterpart,  # noqa: F401 (re-exported: callers import it from here)
 )
-from ising_rg.rg.blockspin import as_spin_batch, coarse_grained_observables
-from ising_rg.rg.generative import generative_quality, reconstruction_quality
+from ising_rg.rg.kadanoff import coarse_grained_observables
 from ising_rg.rg.receptive_fields import (
     activation_weighted_fields,
-    lattice_size,
     layer_activations,
     mean_jacobian_fields,
-    spins_to_visible,
     weight_product_fields,
 )
 from ising_rg.rg.shape import dead_units
@@ -69,8 +68,8 @@ from ising_rg.rg.unit_metrics import (
     onsager_xi,
     unit_set_metrics,
 )
-from ising_rg.sampling.correlation import wall_correlation_length
 from ising_rg.seeding import seed_stream
+from ising_rg.spins import as_spin_batch, lattice_size, spins_to_visible
 
 N_ANALYSIS = 5000  # evenly spaced data samples for the receptive-field and correlation metrics
 

@@ -12,11 +12,11 @@ from typing import Any
 import numpy as np
 
 from ising_rg.rbm.dbn import DBN
-from ising_rg.rg.blockspin import as_spin_batch
-from ising_rg.rg.receptive_fields import activation_weighted_fields, spins_to_visible
-from ising_rg.rg.references import KADANOFF_RULES, block_fields, kadanoff_units
+from ising_rg.rg.kadanoff import KADANOFF_RULES, block_fields, kadanoff_units
+from ising_rg.rg.receptive_fields import activation_weighted_fields
 from ising_rg.rg.shape import noise_level
 from ising_rg.rg.unit_metrics import FIELD_KINDS, layer_context, unit_set_metrics
+from ising_rg.spins import as_spin_batch, spins_to_visible
 
 __all__ = ["kadanoff_reference", "noise_levels", "untrained_counterpart"]
 

@@ -31,22 +31,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ising_rg.errors import IsingRGError
-
-
-def lattice_size(n_visible: int) -> int:
-    """L such that L * L == n_visible (IsingRGError if n_visible is not a square)."""
-    size = int(round(np.sqrt(n_visible)))
-    if size * size != n_visible:
-        raise IsingRGError(f"{n_visible} visible units is not a square L x L lattice")
-    return size
-
-
-def spins_to_visible(spins: np.ndarray, dtype=np.float32) -> np.ndarray:
-    """Spins (n, L, L) in {-1, +1} -> visible units v = (s + 1) / 2, shape (n, L*L), row-major."""
-    s = np.asarray(spins)
-    if s.ndim != 3:
-        raise IsingRGError(f"spins must be shaped (n, L, L), got {s.shape}")
-    return ((s.reshape(s.shape[0], -1).astype(dtype) + 1) * 0.5).astype(dtype, copy=False)
+from ising_rg.spins import lattice_size, spins_to_visible  # noqa: F401 (re-exported)
 
 
 def _check_layers(weight_matrices: Sequence[np.ndarray], size: int,

@@ -12,7 +12,7 @@ well couple negatively to its block). An all-zero field gets the uniform p (it i
 Layer l is compared with Kadanoff blocks of side b_l = 2^l (each layer has 4x fewer units).
 Metrics should be averaged over *live* units only (see ``dead_units``, defined with the
 trainer's history in ``ising_rg.rbm.trainer`` and re-exported here). What a unit's activation
-means (its correlation with the block spin under its field) is in ``ising_rg.rg.blockcorr``.
+means (its correlation with the block spin under its field) is in ``ising_rg.rg.block_correlation``.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import numpy as np
 
 from ising_rg.errors import IsingRGError
 from ising_rg.rbm.trainer import dead_units
-from ising_rg.rg.blockspin import periodic_window_sums
+from ising_rg.rg.kadanoff import periodic_window_sums
 from ising_rg.seeding import SeedLike, as_generator
 
 __all__ = [

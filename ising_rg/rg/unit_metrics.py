@@ -22,12 +22,10 @@ import numpy as np
 
 from ising_rg import exact
 from ising_rg.errors import IsingRGError
-from ising_rg.rg.blockcorr import (
-    block_spin_correlation,
-    block_spin_correlation_chance,
-    window_block_spins,
-)
-from ising_rg.rg.correlation import hidden_correlation_length
+from ising_rg.estimators.correlation_length import CorrelationLength
+from ising_rg.rg.block_correlation import block_spin_correlation, block_spin_correlation_chance
+from ising_rg.rg.hidden_correlation import hidden_correlation_length
+from ising_rg.rg.kadanoff import window_block_spins
 from ising_rg.rg.shape import (
     best_window_fraction,
     centroid_coverage,
@@ -38,7 +36,6 @@ from ising_rg.rg.shape import (
     radius_of_gyration,
     sites_above,
 )
-from ising_rg.sampling.correlation import CorrelationLength
 from ising_rg.seeding import seed_stream
 
 __all__ = [
@@ -51,8 +48,8 @@ __all__ = [
     "unit_set_metrics",
 ]
 
-# Stream numbers of the analysis' random choices, one per purpose (ising_rg.rg.quality uses 7):
-# the first three are drawn here, the others by ising_rg.rg.analysis.
+# Stream numbers of the analysis' random choices, one per purpose (ising_rg.diagnostics.quality
+# uses 7): the first three are drawn here, the others by ising_rg.rg.analysis.
 (STREAM_TIES, STREAM_SHUFFLE, STREAM_RANDOM_BLOCKS, STREAM_DBN_SAMPLE, STREAM_BINARIZE_SAMPLES,
  STREAM_BINARIZE_RECON, STREAM_COARSE) = range(7)
 

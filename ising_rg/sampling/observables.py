@@ -2,7 +2,7 @@
 
 Conventions: spins in {-1, +1}, arrays shaped (n_samples, L, L), periodic boundaries,
 E = -sum_<ij> s_i s_j over the 2N nearest-neighbour bonds, reported per spin. The correlation
-length is in ``ising_rg.sampling.correlation``.
+length is in ``ising_rg.estimators.correlation_length``.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from ising_rg.experiments.report.common import (  # noqa: E402
     metric,
     significant,
 )
-from ising_rg.experiments.report.figures import save_figure  # noqa: E402
+from ising_rg.experiments.report.plots import save_figure  # noqa: E402
 from ising_rg.figures import OKABE_ITO  # noqa: E402
 
 #: The quality axis: the held-out log-likelihood gap to the exact Ising model, nats per spin

@@ -9,7 +9,7 @@ import numpy as np
 from ising_rg import exact, paper
 from ising_rg.experiments.aggregate import group_key
 from ising_rg.experiments.report.common import PAPER_KEY, ReportInputs, fm, metric
-from ising_rg.experiments.report.figures import flow_figure
+from ising_rg.experiments.report.plots import flow_figure
 
 K = paper.COUPLING
 FLOW_KEY = group_key("flow", K)

@@ -19,7 +19,7 @@ from ising_rg.experiments.report.common import (
     significant,
     sweep_rows,
 )
-from ising_rg.experiments.report.figures import hidden_xi_figure, sweep_figure
+from ising_rg.experiments.report.plots import hidden_xi_figure, sweep_figure
 
 K = paper.COUPLING
 #: How closely size must follow xi across the sweep to "track" it (Pearson r over couplings).

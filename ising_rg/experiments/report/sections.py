@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ising_rg import paper
+from ising_rg.exact import exact_reference
 from ising_rg.experiments.report.common import (
     L1_ZERO_KEY,
     PAPER_KEY,
@@ -25,10 +26,9 @@ from ising_rg.experiments.report.common import (
     significant,
     with_chance,
 )
-from ising_rg.experiments.report.figures import couplings_figure, locality_figure
 from ising_rg.experiments.report.flow import rbm_flow
 from ising_rg.experiments.report.lengths import hidden_correlations, sweep
-from ising_rg.pipeline import exact_reference
+from ising_rg.experiments.report.plots import couplings_figure, locality_figure
 
 K = paper.COUPLING  # the paper's point, where the controls are run
 # The rules of the answers, stated in the prose from these values.

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ising_rg.checks import check_choice
 from ising_rg.errors import IsingRGError
-from ising_rg.rg.blockspin import periodic_window_sums, window_majority_spins
+from ising_rg.rg.kadanoff import window_block_spins
 from ising_rg.seeding import SeedLike, as_generator
 
 
@@ -76,21 +75,6 @@ def window_correlations(
         spins_at = window_spins[:, corners[:, draw, 0], corners[:, draw, 1]]
         corr[:, draw] = np.abs(column_correlations(act, spins_at))
     return corr.mean(axis=1)
-
-
-def window_block_spins(
-    spins: np.ndarray, block_size: int, rule: str = "majority", seed: SeedLike = 0
-) -> np.ndarray:
-    """Block variable of the b x b window at every corner, shape (n, L, L).
-
-    ``rule="majority"``: majority-rule spin (``window_majority_spins``, seeded ties), int8.
-    ``rule="mean"``: block magnetization (window sum / b^2), float64 — the linear block spin,
-    free of the tie noise of even b (for independent spins and b = 2, 3/8 of the blocks tie and
-    even a unit equal to the block sum correlates only 0.75 with the majority spin).
-    """
-    if check_choice(rule, "block-spin rule", ("majority", "mean")) == "majority":
-        return window_majority_spins(spins, block_size, seed)
-    return periodic_window_sums(np.asarray(spins), block_size) / block_size**2
 
 
 def block_spin_correlation(

@@ -1,8 +1,8 @@
 """Effective masses of a wall-to-wall correlator: its decay rate mu(r) between neighbouring
 separations, in the one-particle (cosh) and two-particle readings.
 
-``ising_rg.sampling.correlation`` (its module docstring, step 3: "correlation step 3" below)
-states the physics of both readings and computes the correlator; this module solves
+``ising_rg.estimators.correlation_length`` (its module docstring, step 3: "correlation step 3"
+below) states the physics of both readings and computes the correlator; this module solves
 C(r)/C(r+a) for the decay rate, elementwise by bisection. Separations and rates are in
 original lattice spacings (a the site spacing, S = L a the torus side).
 """

@@ -3,7 +3,7 @@
 * ``quality_block``: the first RBM as a model of the Ising distribution (log-likelihood per
   spin and its gap to the exact Ising value, exact KL on small lattices, nearest- and
   next-nearest-neighbour effective couplings and their sum against 4K) beside the
-  thermodynamics of the DBN's ancestral samples (``ising_rg.rg.generative``) and the
+  thermodynamics of the DBN's ancestral samples (``ising_rg.diagnostics.generative``) and the
   first RBM's one-step reconstruction bound.
 * ``training_health``: per layer the final training metrics and the log-likelihood of the
   layer's own RBM (log Z exact, or by AIS when asked for).
@@ -24,15 +24,15 @@ from typing import Any
 import numpy as np
 
 from ising_rg import exact as exact_values
+from ising_rg.diagnostics.couplings import coupling_row_sum, couplings_by_displacement
+from ising_rg.diagnostics.generative import THERMO_NAMES, reconstruction_bound
 from ising_rg.errors import IsingRGError
-from ising_rg.exact_enumeration import MAX_ENUMERATION_SIZE, enumerate_torus
+from ising_rg.exact.enumeration import MAX_ENUMERATION_SIZE, enumerate_torus
 from ising_rg.io.jsonfile import to_json
 from ising_rg.rbm.partition import AIS_BETAS, AIS_RUNS, AIS_SEEDS, ais_estimate, exact_log_partition
-from ising_rg.rg.couplings import coupling_row_sum, couplings_by_displacement
-from ising_rg.rg.generative import THERMO_NAMES, reconstruction_bound
-from ising_rg.rg.receptive_fields import spins_to_visible
 from ising_rg.sampling.observables import energy_per_spin
 from ising_rg.seeding import as_generator, bernoulli, seed_stream
+from ising_rg.spins import spins_to_visible
 
 __all__ = [
     "exact_kl_divergence",

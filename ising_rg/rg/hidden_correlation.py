@@ -3,7 +3,8 @@
 If layer l does block-spin RG, its units are block spins: their activations, placed on a coarse
 lattice of spacing b, must be correlated over the same length as the spins (in original lattice
 spacings; xi / b in coarse spacings).  This module measures that length with the estimator used
-for the spins, ``ising_rg.sampling.correlation.wall_correlation_length``, so the two numbers are
+for the spins, ``ising_rg.estimators.correlation_length.wall_correlation_length``, so the two
+numbers are
 comparable (issue 9 of the project: a fit of the point-to-point correlation at short distances
 returned 4.25 for spins whose exact xi is 7.47).
 
@@ -44,8 +45,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ising_rg.errors import IsingRGError
+from ising_rg.estimators.correlation_length import CorrelationLength, wall_correlation_length
 from ising_rg.rg.shape import periodic_centroid
-from ising_rg.sampling.correlation import CorrelationLength, wall_correlation_length
 
 __all__ = ["HiddenCorrelationLength", "coarse_field", "field_polarity",
            "hidden_correlation_length"]

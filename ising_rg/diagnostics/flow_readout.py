@@ -1,7 +1,7 @@
-"""The end point of an RBM flow (``ising_rg.rg.flow.rbm_flow``), read as a temperature.
+"""The end point of an RBM flow (``ising_rg.diagnostics.rbm_flow.rbm_flow``), read as a temperature.
 
 ``flow_temperatures`` reads the window of steps its R-hat judged from E, |m| and C separately
-(``ising_rg.rg.thermometry.ising_state``) and says whether it is an Ising state at all;
+(``ising_rg.diagnostics.thermometry.ising_state``) and says whether it is an Ising state at all;
 ``flow_fixed_point`` is the older summary of separate fixed-length runs (tail means and the
 E-temperature only).
 """
@@ -15,14 +15,14 @@ from typing import Any
 import numpy as np
 
 from ising_rg.checks import check_integer
-from ising_rg.errors import IsingRGError
-from ising_rg.rg.thermometry import (
+from ising_rg.diagnostics.thermometry import (
     AbsMagnetizationCalibration,
     abs_magnetization_calibration,
     effective_temperature,
     ising_state,
 )
-from ising_rg.sampling.convergence import split_rhat, window_start
+from ising_rg.errors import IsingRGError
+from ising_rg.estimators.convergence import split_rhat, window_start
 
 __all__ = ["flow_fixed_point", "flow_temperatures"]
 

@@ -1,7 +1,7 @@
 """The plateau of an effective-mass curve: window choice, estimate and jackknife error.
 
-The second half of the correlation-length estimator (``ising_rg.sampling.correlation``, which
-computes the wall-to-wall correlator and its effective masses mu(r), r in original lattice
+The second half of the correlation-length estimator (``ising_rg.estimators.correlation_length``,
+which computes the wall-to-wall correlator and its effective masses mu(r), r in original lattice
 spacings): which separations to average, and the error of the result.
 
 1. **Plateau.** Effective masses are *usable* from the smallest separation r >= min_separation

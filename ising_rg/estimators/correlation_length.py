@@ -1,6 +1,6 @@
 """Correlation length of fields on a torus from the zero-momentum (wall-to-wall) correlator.
 
-One estimator for spins and for coarse fields of hidden units (``ising_rg.rg.correlation``).
+One estimator for spins and for coarse fields of hidden units (``ising_rg.rg.hidden_correlation``).
 
 Method (``wall_correlation_length``)
 ------------------------------------
@@ -26,7 +26,7 @@ Method (``wall_correlation_length``)
    below T_c, or standardised activations whose mean already absorbs the magnetisation) the
    plain connected correlator is the right one, and aligning by the sign of a zero-mean
    fluctuation would bias it.  Above T_c nothing is aligned.
-3. **Effective mass** (``ising_rg.sampling.effective_mass``). Each pair of neighbouring
+3. **Effective mass** (``ising_rg.estimators.effective_mass``). Each pair of neighbouring
    separations (r, r + a), r + a <= L a / 2, gives an effective decay rate mu(r) = 1 / xi_eff(r)
    (inverse original lattice spacings):
 
@@ -58,7 +58,7 @@ Method (``wall_correlation_length``)
      corrections to the form factors (order exp(-m L a)) are neglected, so the reading needs
      L a >> xi.  The single-state (cosh) reading is reported beside it (``single_state``) with
      ``plateau_reached`` False, since its drift is known.
-4. **Plateau and error** (``ising_rg.sampling.plateau``). The effective masses usable from
+4. **Plateau and error** (``ising_rg.estimators.plateau``). The effective masses usable from
    r >= min_separation on are averaged over a window chosen from the data: the earliest start
    from which ``min_window`` of them agree within ``n_sigma`` errors (``plateau``,
    ``plateau_reached``), smoothed for the estimate itself so that xi is a smooth function of
@@ -83,13 +83,13 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from ising_rg.errors import IsingRGError
-from ising_rg.sampling.effective_mass import (
+from ising_rg.estimators.effective_mass import (
     cosh_decay_rates,
     two_particle_correlator,
     two_particle_decay_rates,
 )
+from ising_rg.estimators.plateau import plateau_reading
 from ising_rg.sampling.observables import jackknife
-from ising_rg.sampling.plateau import plateau_reading
 
 __all__ = [
     "BINDER_CROSSING",
@@ -327,7 +327,7 @@ def wall_correlation_length(
     n_sigma : float
         Agreement tolerance in jackknife errors of the pairwise differences.
     softness : float > 0
-        Width of the smooth window choice, in the same errors (``ising_rg.sampling.plateau``).
+        Width of the smooth window choice, in the same errors (``ising_rg.estimators.plateau``).
     max_relative_error : float
         Effective masses with a larger relative error end the usable range.
 

@@ -14,7 +14,7 @@ observable takes its Ising value at that one T. Three readouts, each separately:
 * **from |m|**: there is no exact finite-lattice <|m|>(T), so a Monte Carlo calibration table at
   the same L, made with the package's own sampler, seeded and cached in memory per
   (L, seed, n_samples), is read by interpolation (``abs_magnetization_calibration``, in
-  ``ising_rg.rg.magnetization_calibration``; re-exported here).
+  ``ising_rg.diagnostics.magnetization_calibration``; re-exported here).
 
 ``ising_state`` combines them: the ensemble is an Ising state if some temperature lies within
 ``n_sigma`` errors of all three observables (the confidence sets of the three temperatures
@@ -31,12 +31,12 @@ import numpy as np
 
 from ising_rg import exact
 from ising_rg.checks import check_float_array
-from ising_rg.errors import IsingRGError
-from ising_rg.rg.magnetization_calibration import (
+from ising_rg.diagnostics.magnetization_calibration import (
     CALIBRATION_TEMPERATURES,
     AbsMagnetizationCalibration,
     abs_magnetization_calibration,
 )
+from ising_rg.errors import IsingRGError
 
 __all__ = [
     "CALIBRATION_TEMPERATURES",
@@ -271,7 +271,7 @@ def temperature_from_energy_fluctuation(
 
 
 # ----------------------------------------------------------------------------------------------
-# T from |m|: the Monte Carlo table of ising_rg.rg.magnetization_calibration
+# T from |m|: the Monte Carlo table of ising_rg.diagnostics.magnetization_calibration
 # ----------------------------------------------------------------------------------------------
 
 

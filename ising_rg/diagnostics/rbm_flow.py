@@ -15,11 +15,11 @@ it runs *towards* T_c. Here one RBM is iterated:
 
 ``rbm_flow`` runs several groups of independent starts at once (Monte Carlo configurations,
 e.g. from several temperatures, and random ones) and, if asked, runs until they agree: the
-split R-hat (``ising_rg.sampling.convergence.split_rhat``) of E/N and of |m| over all chains,
+split R-hat (``ising_rg.estimators.convergence.split_rhat``) of E/N and of |m| over all chains,
 on the second half of the steps run so far, below 1.05. ``flow_temperatures`` then reads the
-end point's temperature from E, |m| and C separately (``ising_rg.rg.thermometry``) and says
+end point's temperature from E, |m| and C separately (``ising_rg.diagnostics.thermometry``) and says
 whether it is an Ising state at all. ``flow_fixed_point`` is the older summary of separate
-fixed-length runs (E-temperature only). Both are in ``ising_rg.rg.flow_readout`` and
+fixed-length runs (E-temperature only). Both are in ``ising_rg.diagnostics.flow_readout`` and
 re-exported here.
 """
 
@@ -31,10 +31,10 @@ from typing import Any
 
 import numpy as np
 
+from ising_rg.diagnostics.flow_readout import flow_fixed_point, flow_temperatures
+from ising_rg.diagnostics.thermometry import effective_temperature
 from ising_rg.errors import IsingRGError
-from ising_rg.rg.flow_readout import flow_fixed_point, flow_temperatures
-from ising_rg.rg.thermometry import effective_temperature
-from ising_rg.sampling.convergence import (
+from ising_rg.estimators.convergence import (
     RHAT_THRESHOLD,
     rhat_converged,
     window_rhat,

@@ -25,14 +25,14 @@ import numpy as np
 
 from ising_rg.checks import check_integer
 from ising_rg.errors import IsingRGError
-from ising_rg.rg.receptive_fields import spins_to_visible
-from ising_rg.sampling.convergence import RHAT_THRESHOLD, rhat_converged, window_rhat
+from ising_rg.estimators.convergence import RHAT_THRESHOLD, rhat_converged, window_rhat
 from ising_rg.sampling.observables import (
     energy_per_spin,
     magnetization_per_spin,
     thermodynamics,
 )
 from ising_rg.seeding import as_generator, bernoulli
+from ising_rg.spins import spins_to_visible
 
 __all__ = [
     "THERMO_NAMES",

@@ -1,10 +1,10 @@
 """The |m| thermometer's calibration: a Monte Carlo <|m|>(T) table of the L x L Ising model.
 
-There is no exact finite-lattice <|m|>(T), so ``ising_rg.rg.thermometry`` reads the temperature
-of an ensemble's |m| from a table made with the package's own sampler at the same L: one seeded
-run per temperature of ``CALIBRATION_TEMPERATURES``, T = inf from its exact value, a
-non-decreasing fit in K on top (``AbsMagnetizationCalibration``), cached in memory per
-(L, seed, n_samples) (``abs_magnetization_calibration``).
+There is no exact finite-lattice <|m|>(T), so ``ising_rg.diagnostics.thermometry`` reads the
+temperature of an ensemble's |m| from a table made with the package's own sampler at the same L:
+one seeded run per temperature of ``CALIBRATION_TEMPERATURES``, T = inf from its exact value, a
+non-decreasing fit in K on top (``AbsMagnetizationCalibration``), cached in memory per (L, seed,
+n_samples) (``abs_magnetization_calibration``).
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ Conventions
   right and the left neighbour of a site are the same site, so each neighbouring pair is joined
   by two bonds (coupling 2K in effect).  Kaufman's transfer-matrix result counts the bonds the same
   way (the row transfer matrix has the bond (j, j+1 mod L) for every j), and the brute-force
-  enumeration of :mod:`ising_rg.exact_enumeration` uses the same rule, so the two agree for
+  enumeration of :mod:`ising_rg.exact.enumeration` uses the same rule, so the two agree for
   L = 2 too.
 * Per-spin quantities: ``<E>/N`` in units of J, ``C/N = K^2 var(E)/N`` in units of k_B.
 * Couplings K = 1/T must be finite and lie in [K_MIN, K_MAX] = [1e-4, 100]; anything else (and
@@ -15,13 +15,13 @@ Conventions
 
 Contents
 --------
-* Infinite lattice (implemented in :mod:`ising_rg.onsager`, re-exported here): Onsager's
+* Infinite lattice (implemented in :mod:`ising_rg.exact.onsager`, re-exported here): Onsager's
   energy, specific heat and free energy, Yang's magnetization, the correlation length on both
   sides of T_c and the dual coupling.
 * Finite torus: Kaufman's exact partition function (Ferdinand & Fisher, Phys. Rev. 185, 832
   (1969), eqs. 2.1-2.5) with analytic first and second K-derivatives, evaluated in log space so
   that L of several thousand and K exactly at K_c are fine.
-* Input checks shared with :mod:`ising_rg.exact_enumeration` (the brute-force oracle that
+* Input checks shared with :mod:`ising_rg.exact.enumeration` (the brute-force oracle that
   checks all of the above and the samplers): :func:`check_couplings`, :func:`check_size`.
 * :func:`exact_summary`: every exact value at (K, L), as ``ising-rg exact`` prints it.
 """
@@ -35,7 +35,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ising_rg.errors import IsingRGError
-from ising_rg.onsager import (
+from ising_rg.exact.onsager import (
     K_MAX,
     K_MIN,
     check_couplings,
@@ -69,6 +69,7 @@ __all__ = [
     "nearest_neighbour_correlation",
     "temperature_from_energy",
     "exact_summary",
+    "exact_reference",
     "complete_elliptic_k",
     "complete_elliptic_e",
     "check_couplings",
@@ -400,4 +401,12 @@ def exact_summary(coupling: float, size: int) -> dict:
         "onsager_correlation_length": fin(onsager_correlation_length(kf)),
         "critical_coupling": critical_coupling(),
         "critical_temperature": critical_temperature(),
+    }
+
+
+def exact_reference(coupling: float, size: int) -> dict[str, float]:
+    """Exact <E>/N and C/N of the L x L torus at K (Kaufman): the generative checks' targets."""
+    return {
+        "energy_per_spin": float(energy_per_spin(coupling, size)),
+        "specific_heat": float(specific_heat_per_spin(coupling, size)),
     }
