@@ -20,9 +20,11 @@ from ising_rg import exact, paper
 from ising_rg.rbm.rbm import BernoulliRBM
 from ising_rg.rbm.trainer import epoch_metrics
 from ising_rg.sampling import metropolis, wolff
+from ising_rg.sampling.chains import random_start
 from ising_rg.sampling.rng import new_streams
-from ising_rg.sampling.sampler import SampleOptions, SampleSet, random_start, sample
+from ising_rg.sampling.sampler import SampleSet, sample
 from ising_rg.seeding import as_generator, bernoulli, seed_sequence
+from ising_rg.settings import Recipe, SampleOptions
 
 __all__ = [
     "bench_metropolis",
@@ -120,7 +122,7 @@ def bench_wolff(size: int = 40, coupling: float | None = None,
 def bench_paper_dataset() -> float:
     """Wall seconds for the paper's data set (``SampleOptions()``: :mod:`ising_rg.paper`'s L,
     K and number of samples), auto spacing."""
-    sample(SampleOptions(n_samples=200, seed=1))  # compile, outside the timing
+    sample(SampleOptions(samples=200, seed=1))  # compile, outside the timing
     start = time.perf_counter()
     sample(SampleOptions(seed=0))
     return time.perf_counter() - start
@@ -219,9 +221,9 @@ def benchmark_epoch(
     """
     X = bernoulli(0.5, as_generator(seed), uniform_dtype=np.float32, shape=(n_samples, n_visible))
     # compile the numba kernels outside the timed region
-    BernoulliRBM(4, n_epochs=1, batch_size=2, n_monitor=4, random_state=0).fit(X[:4, :8])
+    BernoulliRBM(4, epochs=1, batch_size=2, n_monitor=4, random_state=0).fit(X[:4, :8])
     rate = gemm_flops_per_s(n_visible, n_hidden)
-    rbm = BernoulliRBM(n_hidden, n_epochs=n_epochs, batch_size=batch_size, random_state=seed)
+    rbm = BernoulliRBM(n_hidden, epochs=n_epochs, batch_size=batch_size, random_state=seed)
     start = time.perf_counter()
     rbm.fit(X)
     fit_seconds = time.perf_counter() - start
@@ -277,7 +279,7 @@ def time_to_quality(
 
     Data: Wolff samples of the L x L torus at K, ``n_samples`` for training (seed ``seed``)
     and ``n_test`` held out (seed ``seed + 1``: other chains). Each recipe
-    (:func:`ising_rg.rbm.recipes.resolve_recipe` with ``n_epochs``) trains one RBM of
+    (:meth:`ising_rg.settings.Recipe.named` with ``epochs=n_epochs``) trains one RBM of
     ``n_hidden`` units; every ``check_every`` epochs the run pauses (the pause is not timed)
     to measure the log-likelihood gap per spin on the held-out samples,
 
@@ -298,15 +300,13 @@ def time_to_quality(
     ``gap_per_spin`` at that (or the last) check and its ``gap_error`` (AIS standard error
     and the test samples' standard error, combined, per spin).
     """
-    from ising_rg.rbm.hyperparameters import check_hyperparameters
     from ising_rg.rbm.partition import ais_log_partition
-    from ising_rg.rbm.recipes import resolve_recipe
     from ising_rg.rbm.trainer import train_cd
     from ising_rg.spins import spins_to_visible
 
-    train_set = sample(SampleOptions(size=size, coupling=coupling, n_samples=n_samples,
+    train_set = sample(SampleOptions(size=size, coupling=coupling, samples=n_samples,
                                      seed=seed))
-    test_set = sample(SampleOptions(size=size, coupling=coupling, n_samples=n_test,
+    test_set = sample(SampleOptions(size=size, coupling=coupling, samples=n_test,
                                     seed=seed + 1))
     X, X_test = spins_to_visible(train_set.spins), spins_to_visible(test_set.spins)
     log_p_ising = _ising_log_probabilities(test_set)
@@ -317,16 +317,14 @@ def time_to_quality(
         "threshold_gap_per_spin": threshold,
     }
     for name in recipes:
-        settings = resolve_recipe(name, n_epochs=n_epochs)
-        rbm_kwargs = {key: value for key, value in settings.items()
-                      if key not in ("recipe", "propagate", "validation_fraction")}
+        recipe = Recipe.named(name, epochs=n_epochs)
         # compile this recipe's numba kernels outside the timed epochs
-        BernoulliRBM(4, **dict(rbm_kwargs, n_epochs=1, batch_size=2), n_monitor=4).fit(X[:4, :8])
-        rbm = BernoulliRBM(n_hidden, random_state=seed, **rbm_kwargs).initialize(size**2, X)
+        tiny = recipe.replace(epochs=1, batch_size=2).layer_settings()
+        BernoulliRBM(4, **tiny, n_monitor=4).fit(X[:4, :8])
+        rbm = BernoulliRBM(n_hidden, random_state=seed, **recipe.layer_settings())
+        rbm.initialize(size**2, X)
         parameters = tuple(np.array(a) for a in (rbm.weights_, rbm.visible_bias_,
                                                  rbm.hidden_bias_))
-        params = rbm.get_params()
-        schedule = check_hyperparameters(params)
         generators = [as_generator(s) for s in seed_sequence(seed).spawn(3)]
         state = {"seconds": 0.0, "epochs": None, "gap": math.nan, "error": math.nan}
 
@@ -348,7 +346,7 @@ def time_to_quality(
                 raise _Reached
 
         try:
-            train_cd(params, parameters, X, None, schedule, generators, check)
+            train_cd(recipe, rbm.n_monitor, parameters, X, None, generators, check)
         except _Reached:
             pass
         reached = state["epochs"] is not None

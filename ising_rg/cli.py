@@ -5,14 +5,14 @@ every command and option is described in ``docs/cli.md``.
 Every error is one line on stderr: a bad command line (click's checks of the option types,
 ranges and input paths) is ``Error: ... (see 'ising-rg CMD --help')`` with exit status 2; an
 ``IsingRGError`` from the library (a damaged file, an output in the way, ...) or an operating
-system error is ``Error: ...`` with exit status 1. Library parameter names in a message are
-replaced by the command's option names (``batch_size`` -> ``--batch-size``).
+system error is ``Error: ...`` with exit status 1. An option is the setting of the same name
+(``--batch-size`` is ``Recipe.batch_size``, ``ising_rg.settings``), so a message naming a
+setting names the option.
 """
 
 from __future__ import annotations
 
 import json
-import re
 import sys
 import warnings
 from pathlib import Path
@@ -38,37 +38,18 @@ from ising_rg.cli_types import (
     command_coupling,
     count,
     coupling_options,
+    default_of,
     joined,
     positive,
-    recipe_default,
+    recipe_help,
 )
 from ising_rg.errors import IsingRGError, one_line
 from ising_rg.experiments import MAX_JOBS
+from ising_rg.settings import ALGORITHMS, AnalysisOptions, SampleOptions
 
 # The order of `ising-rg --help`: the pipeline's.
 COMMAND_ORDER = ("sample", "exact", "validate", "train", "analyze", "figures", "experiment",
                  "bench")
-
-# Per command: the library's parameter names that its messages may contain -> the options.
-LIBRARY_NAMES = {
-    "sample": {"n_samples": "--samples", "n_chains": "--chains"},
-    "validate": {"n_samples": "--samples"},
-    "train": {"batch_size": "--batch-size", "n_epochs": "--epochs", "cd_k": "--cd-k",
-              "learning_rate": "--learning-rate", "validation_fraction": "--validation-fraction",
-              "n_persistent_chains": "--persistent-chains", "momentum_schedule": "--momentum",
-              "n_initial_epochs": "--momentum", "learning_rate_decay": "--learning-rate-decay",
-              "negative_visible": "--negative-visible"},
-    "analyze": {"n_generative": "--generative-samples", "n_gibbs": "--gibbs-steps"},
-}
-
-
-def option_names(message: str, command: str | None) -> str:
-    """``message`` with the library's parameter names replaced by ``command``'s option names
-    (whole words outside quotes only, so file and attribute names stay as they are)."""
-    for name, option in LIBRARY_NAMES.get(command or "", {}).items():
-        message = re.sub(rf"(?<![\w'\"-]){name}(?![\w'\"])", option, message)
-    return message
-
 
 class _UsageError(click.UsageError):
     """A bad command line, reported in one line with a pointer to the command's help."""
@@ -107,8 +88,7 @@ class _Group(click.Group):
         except click.UsageError as error:
             raise _one_line_usage(error) from None
         except IsingRGError as error:
-            message = option_names(one_line(error, 1000), ctx.invoked_subcommand)
-            raise click.ClickException(message) from None
+            raise click.ClickException(one_line(error, 1000)) from None
         except OSError as error:  # the file system's refusals: full disk, permissions, ...
             where = f" {error.filename}" if error.filename else ""
             raise click.ClickException(
@@ -130,47 +110,47 @@ def main() -> None:
 
 # ---------------------------------------------------------------------------- commands
 @main.command(short_help="Monte Carlo samples of the 2D Ising model.")
-@click.option("--size", type=EvenSize(), default=paper.SIZE, show_default=True,
-              help="Lattice size L (even, >= 4).")
+@click.option("--size", type=EvenSize(), default=default_of(SampleOptions, "size"),
+              show_default=True, help="Lattice size L (even, >= 4).")
 @coupling_options
-@click.option("--samples", "n_samples", type=count(1), default=paper.N_SAMPLES,
+@click.option("--samples", type=count(1), default=default_of(SampleOptions, "samples"),
               show_default=True, help="Configurations to store.")
-@click.option("--algorithm", type=click.Choice(["wolff", "metropolis"]), default="wolff",
-              show_default=True, help="Single-cluster Wolff or checkerboard Metropolis.")
-@click.option("--seed", type=SEED, default=0, show_default=True, help="Root seed.")
-@click.option("--thermalization", type=SweepsOrAuto(0), default="auto", show_default=True,
+@click.option("--algorithm", type=click.Choice(ALGORITHMS),
+              default=default_of(SampleOptions, "algorithm"), show_default=True,
+              help="Single-cluster Wolff or checkerboard Metropolis.")
+@click.option("--seed", type=SEED, default=default_of(SampleOptions, "seed"), show_default=True,
+              help="Root seed.")
+@click.option("--thermalization", type=SweepsOrAuto(0),
+              default=default_of(SampleOptions, "thermalization"), show_default=True,
               help="Sweeps (sweep equivalents for Wolff), or auto (20 tau_int, >= 1000).")
-@click.option("--spacing", type=SweepsOrAuto(1), default="auto", show_default=True,
-              help="Sweeps between stored samples, or auto (2 tau_int of the slower of E, |m|).")
-@click.option("--chains", "n_chains", type=click.IntRange(1, MAX_CHAINS), default=8,
+@click.option("--spacing", type=SweepsOrAuto(1), default=default_of(SampleOptions, "spacing"),
               show_default=True,
+              help="Sweeps between stored samples, or auto (2 tau_int of the slower of E, |m|).")
+@click.option("--chains", type=click.IntRange(1, MAX_CHAINS),
+              default=default_of(SampleOptions, "chains"), show_default=True,
               help="Independent Monte Carlo chains run in parallel (the result depends on "
                    f"their number, not on the threads; at most {MAX_CHAINS}).")
 @click.option("--out", "out_path", type=OUTPUT_FILE, default=None,
               help="Output HDF5 file [default: data/ising_L{size}_K{coupling}.h5].")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def sample(size, coupling, temperature, n_samples, algorithm, seed, thermalization, spacing,
-           n_chains, out_path, overwrite, quiet):
+def sample(coupling, temperature, out_path, overwrite, quiet, **settings):
     """Sample equilibrium configurations (numba Wolff or Metropolis) into an HDF5 file."""
-    from ising_rg.pipeline import check_sampling, energy_check, sample_data
-    from ising_rg.sampling.sampler import SampleOptions
+    from ising_rg.io.atomic import check_output_path
+    from ising_rg.pipeline import energy_check, sample_data
 
-    coupling = command_coupling(coupling, temperature)
+    options = SampleOptions(coupling=command_coupling(coupling, temperature), **settings)
     if out_path is None:
-        out_path = f"data/ising_L{size}_K{coupling:g}.h5"
-    options = SampleOptions(size=size, coupling=coupling, n_samples=n_samples,
-                            algorithm=algorithm, seed=seed, thermalization=thermalization,
-                            spacing=spacing, n_chains=n_chains)
-    check_sampling(options, out_path, overwrite)  # fail before minutes of sampling, not after
+        out_path = f"data/ising_L{options.size}_K{options.coupling:g}.h5"
+    check_output_path(out_path, overwrite)  # before minutes of sampling, not after
     bar = None
     if not quiet:
-        bar = click.progressbar(length=n_samples, label=f"sampling L={size} K={coupling:g}",
-                                file=sys.stderr)
+        bar = click.progressbar(length=options.samples, file=sys.stderr,
+                                label=f"sampling L={options.size} K={options.coupling:g}")
         bar.__enter__()
 
     def progress(done, total):
-        bar.update(min(done, n_samples) - bar.pos)
+        bar.update(min(done, options.samples) - bar.pos)
 
     try:
         samples = sample_data(options, out_path, overwrite=overwrite,
@@ -227,13 +207,6 @@ def validate(size, n_samples, seed, out_dir, overwrite):
     click.echo(f"wrote {path}", err=True)
 
 
-def _deprecated_chains(ctx: click.Context, param: click.Parameter, value):
-    if value is not None:
-        click.echo("Warning: train --chains is deprecated and will be removed in the next "
-                   "release; use --persistent-chains.", err=True)
-    return value
-
-
 @main.command(short_help="Train a deep belief network on a sample file.")
 @click.option("--data", "data_path", type=INPUT_FILE, required=True,
               help="Sample file written by `ising-rg sample`.")
@@ -245,65 +218,41 @@ def _deprecated_chains(ctx: click.Context, param: click.Parameter, value):
 @click.option("--hidden", type=Sizes(), default=joined(paper.HIDDEN), show_default=True,
               help="Hidden layer sizes, bottom to top.")
 @click.option("--epochs", type=click.IntRange(1, MAX_EPOCHS), default=None,
-              help=f"Epochs per layer (at most {MAX_EPOCHS:,})."
-                   + recipe_default(paper.N_EPOCHS))
+              help=recipe_help("epochs") + f" (at most {MAX_EPOCHS:,})")
 @click.option("--learning-rate", type=positive(), default=None,
-              help="Learning rate of the weights and both biases."
-                   + recipe_default(paper.LEARNING_RATE))
+              help=recipe_help("learning_rate"))
 @click.option("--learning-rate-decay", type=click.Choice(["none", "linear"]), default=None,
-              help="none: constant; linear: lr (1 - epoch/epochs), down to 0."
-                   + recipe_default(paper.LEARNING_RATE_DECAY))
-@click.option("--momentum", type=Momentum(), default=None,
-              help="initial,final,epochs-at-initial momentum."
-                   + recipe_default(paper.MOMENTUM_SCHEDULE))
-@click.option("--batch-size", type=count(1), default=None,
-              help="Minibatch size (at most the training rows)."
-                   + recipe_default(paper.BATCH_SIZE))
-@click.option("--cd-k", type=count(1), default=None,
-              help="Gibbs steps of contrastive divergence (CD-k)." + recipe_default(paper.CD_K))
+              help=recipe_help("learning_rate_decay"))
+@click.option("--momentum", type=Momentum(), default=None, help=recipe_help("momentum"))
+@click.option("--batch-size", type=count(1), default=None, help=recipe_help("batch_size"))
+@click.option("--cd-k", type=count(1), default=None, help=recipe_help("cd_k"))
 @click.option("--negative-visible", type=click.Choice(["probabilities", "samples"]),
-              default=None, help="What CD's negative phase keeps: P(v | h) or a binary sample."
-                                 + recipe_default(paper.NEGATIVE_VISIBLE))
-@click.option("--pcd", is_flag=True, help="Persistent contrastive divergence.")
-@click.option("--persistent-chains", "n_chains", type=count(1), default=None,
-              help="Persistent chains for --pcd [default: the batch size].")
-@click.option("--chains", "deprecated_chains", type=count(1), default=None,
-              callback=_deprecated_chains,
-              help="Deprecated name of --persistent-chains (removed in the next release).")
-@click.option("--l1", type=Number(min=0), default=None,
-              help="L1 weight penalty." + recipe_default(paper.L1))
-@click.option("--l2", type=Number(min=0), default=None,
-              help="L2 weight penalty." + recipe_default(paper.L2))
+              default=None, help=recipe_help("negative_visible"))
+@click.option("--persistent", is_flag=True, default=None, help=recipe_help("persistent"))
+@click.option("--persistent-chains", type=count(1), default=None,
+              help=recipe_help("persistent_chains"))
+@click.option("--l1", type=Number(min=0), default=None, help=recipe_help("l1"))
+@click.option("--l2", type=Number(min=0), default=None, help=recipe_help("l2"))
 @click.option("--init", type=click.Choice(["paper", "guide"]), default=None,
-              help="paper: W=0.1 N(0,1); guide: Hinton's practical guide."
-                   + recipe_default(paper.INIT))
+              help=recipe_help("init"))
 @click.option("--propagate", type=click.Choice(["probabilities", "samples"]), default=None,
-              help="What each layer passes up as the next layer's data."
-                   + recipe_default(paper.PROPAGATE))
+              help=recipe_help("propagate"))
 @click.option("--validation-fraction", type=Number(min=0, max=1, max_open=True), default=None,
-              help="Share of the samples held out to monitor overfitting." + recipe_default(0.1))
+              help=recipe_help("validation_fraction"))
 @click.option("--seed", type=SEED, default=0, show_default=True,
               help="Master seed (the split and every layer's seed derive from it).")
 @click.option("--out", "out_path", type=OUTPUT_FILE, default="models/dbn.h5",
               show_default=True, help="Output model file.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def train(data_path, recipe, hidden, epochs, learning_rate, learning_rate_decay, momentum,
-          batch_size, cd_k, negative_visible, pcd, n_chains, deprecated_chains, l1, l2, init,
-          propagate, validation_fraction, seed, out_path, overwrite, quiet):
+def train(data_path, recipe, hidden, seed, out_path, overwrite, quiet, **settings):
     """Train a deep belief network (stacked RBMs) on a sample file with a named recipe (default:
     the paper's); every option given overrides the recipe's value, and the model file records
     the recipe's name and every value used."""
     from ising_rg.pipeline import run_train
+    from ising_rg.settings import Recipe
 
-    if deprecated_chains is not None:
-        if n_chains is not None:
-            raise click.UsageError("give --persistent-chains only (--chains is its deprecated "
-                                   "name)", click.get_current_context())
-        n_chains = deprecated_chains
-    if n_chains is not None and not pcd:
-        raise click.UsageError("--persistent-chains needs --pcd (plain CD keeps no chains)",
-                               click.get_current_context())
+    recipe = Recipe.named(recipe, **settings)  # an option not given (None) keeps the recipe's
     bars: dict[int, object] = {}
 
     def progress(layer, widths, epoch, n_epochs, metrics):
@@ -320,21 +269,15 @@ def train(data_path, recipe, hidden, epochs, learning_rate, learning_rate_decay,
         bars[layer].update(1, f"recon {metrics['reconstruction_error']:.4f} "
                               f"F-gap {metrics['free_energy_gap']:+.3f}")
 
-    # None (and --pcd not given) = the recipe's value
-    overrides = dict(n_epochs=epochs, learning_rate=learning_rate,
-                     learning_rate_decay=learning_rate_decay, momentum_schedule=momentum,
-                     batch_size=batch_size, cd_k=cd_k, negative_visible=negative_visible,
-                     persistent=pcd or None, n_persistent_chains=n_chains, l1=l1, l2=l2,
-                     init=init, propagate=propagate, validation_fraction=validation_fraction)
     try:
-        dbn = run_train(data_path, out_path, hidden, seed=seed, recipe=recipe,
-                        overwrite=overwrite, progress=progress, **overrides)
+        dbn = run_train(data_path, out_path, hidden, recipe, seed=seed, overwrite=overwrite,
+                        progress=progress)
     finally:
         for bar in bars.values():
             bar.__exit__(None, None, None)
     top = dbn.rbms_[-1].history_
     click.echo(f"wrote {out_path}: layers {dbn.n_features_in_}-{'-'.join(map(str, hidden))}, "
-               f"recipe {recipe}, final top-layer reconstruction error "
+               f"recipe {recipe.name}, final top-layer reconstruction error "
                f"{top['reconstruction_error'][-1]:.4f}", err=True)
 
 
@@ -345,19 +288,20 @@ def train(data_path, recipe, hidden, epochs, learning_rate, learning_rate_decay,
               help="The sample file the model was trained on (or another at the same L).")
 @click.option("--out", "out_dir", type=OUTPUT_FOLDER, default="results",
               show_default=True, help="Folder for metrics.json and arrays.h5.")
-@click.option("--seed", type=SEED, default=0, show_default=True,
-              help="Root of every random stream of the analysis.")
-@click.option("--generative-samples", type=count(2), default=2000,
-              show_default=True,
+@click.option("--seed", type=SEED, default=default_of(AnalysisOptions, "seed"),
+              show_default=True, help="Root of every random stream of the analysis.")
+@click.option("--generative-samples", type=count(2),
+              default=default_of(AnalysisOptions, "generative_samples"), show_default=True,
               help="Gibbs chains of the generative checks (half from data, half random).")
-@click.option("--gibbs-steps", type=count(0), default=1000, show_default=True,
+@click.option("--gibbs-steps", type=count(0), default=default_of(AnalysisOptions, "gibbs_steps"),
+              show_default=True,
               help="Step budget of those chains (they stop once split R-hat < 1.05).")
-@click.option("--likelihood/--no-likelihood", default=True, show_default=True,
+@click.option("--likelihood/--no-likelihood", default=default_of(AnalysisOptions, "likelihood"),
+              show_default=True,
               help="Log-likelihoods by AIS where log Z cannot be enumerated (minutes at L = 40).")
 @click.option("--overwrite", is_flag=True, help="Replace existing results.")
 @click.option("--quiet", is_flag=True, help="No stage lines (the summary table is printed).")
-def analyze(model_path, data_path, out_dir, seed, generative_samples, gibbs_steps, likelihood,
-            overwrite, quiet):
+def analyze(model_path, data_path, out_dir, overwrite, quiet, **settings):
     """Measure the RG claim: receptive fields vs block spins, generative checks, controls.
 
     Prints a summary table per layer (on stderr). The sampler's validation and the 1D
@@ -365,11 +309,11 @@ def analyze(model_path, data_path, out_dir, seed, generative_samples, gibbs_step
     """
     from ising_rg.pipeline import run_analyze
 
+    options = AnalysisOptions(**settings)
     progress = StageLines(quiet)
     try:
-        metrics = run_analyze(model_path, data_path, out_dir, seed=seed,
-                              n_generative=generative_samples, n_gibbs=gibbs_steps,
-                              overwrite=overwrite, progress=progress, likelihood=likelihood)
+        metrics = run_analyze(model_path, data_path, out_dir, options, overwrite=overwrite,
+                              progress=progress)
     finally:
         progress.close()
     for line in layer_table(metrics):

@@ -96,7 +96,7 @@ def bench_table(results: dict) -> list[str]:
 def data_set_line(done: int, total: int, options: dict, result: dict) -> None:
     """The experiment's ``data_progress``: a line on stderr per data set sampled."""
     click.echo(f"[data {done}/{total}] sampled L={options['size']} "
-               f"K={options['coupling']:g}, {options['n_samples']} samples, seed "
+               f"K={options['coupling']:g}, {options['samples']} samples, seed "
                f"{options['seed']} ({result['seconds']:.0f} s)", err=True)
 
 

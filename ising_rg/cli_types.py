@@ -8,11 +8,13 @@ defaults in the help). Nothing here imports numba: the CLI starts without it.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import click
 
 from ising_rg import paper
+from ising_rg.settings import RECIPE_NAMES, RECIPES, Recipe, setting_help
 
 __all__ = [
     "INPUT_FILE",
@@ -32,10 +34,11 @@ __all__ = [
     "SweepsOrAuto",
     "command_coupling",
     "count",
+    "default_of",
     "coupling_options",
     "joined",
     "positive",
-    "recipe_default",
+    "recipe_help",
 ]
 
 
@@ -177,16 +180,22 @@ def command_coupling(coupling: float | None, temperature: float | None) -> float
     return resolve_coupling(coupling, temperature)
 
 
-#: ``ising_rg.rbm.recipes.RECIPES``' names (not imported here: the CLI starts without numba).
-RECIPE_NAMES = ("paper", "density")
+def default_of(settings_class: type, name: str):
+    """The default of a setting (``ising_rg.settings``), for an option's ``default``."""
+    return next(f.default for f in dataclasses.fields(settings_class) if f.name == name)
 
 
-def recipe_default(value) -> str:
-    """The help text's note on an option whose default comes from the recipe."""
+def recipe_help(name: str) -> str:
+    """The help of a recipe option: the setting's help, and its value in the paper's recipe
+    (an option not given keeps the chosen recipe's value)."""
+    value = getattr(RECIPES["paper"], name)
     if isinstance(value, tuple):
         shown = joined(value)
     elif isinstance(value, float):
         shown = f"{value:g}"
+    elif value is None:
+        shown = "none"
     else:
         shown = str(value)
-    return f" [default: the recipe's; paper: {shown}]"
+    text = setting_help(Recipe, name)
+    return f"{text[0].upper()}{text[1:]}. [default: the recipe's; paper: {shown}]"

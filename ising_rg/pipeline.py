@@ -26,9 +26,11 @@ from typing import Any
 import numpy as np
 
 from ising_rg import exact, paper
+from ising_rg.diagnostics.generative import generative_quality, reconstruction_quality
 from ising_rg.diagnostics.quality import quality_block, training_health
 from ising_rg.errors import IsingRGError
 from ising_rg.io.atomic import check_output_path
+from ising_rg.io.jsonfile import to_json
 from ising_rg.io.models import file_sha256, load_dbn, read_model_metadata, save_dbn
 from ising_rg.io.results import (
     ARRAYS_NAME,
@@ -40,20 +42,24 @@ from ising_rg.io.results import (
 )
 from ising_rg.io.samples import read_samples, write_samples
 from ising_rg.rbm.dbn import DBN
-from ising_rg.rbm.recipes import resolve_recipe
-from ising_rg.rg.analysis import (
-    FIELD_KINDS,
-    N_ANALYSIS,
-    analyze,
-    receptive_field_arrays,
-    untrained_counterpart,
-)
+from ising_rg.rg.analysis import FIELD_KINDS, analyze, receptive_field_arrays
+from ising_rg.rg.baselines import untrained_counterpart
 from ising_rg.rg.decimation1d import decimation_summary
 from ising_rg.rg.kadanoff import majority_block_spins
+from ising_rg.rg.unit_metrics import (
+    STREAM_BINARIZE_RECON,
+    STREAM_BINARIZE_SAMPLES,
+    STREAM_DBN_SAMPLE,
+)
 from ising_rg.sampling.observables import thermodynamics
-from ising_rg.sampling.sampler import SampleOptions, SampleSet, check_options, sample
+from ising_rg.sampling.sampler import SampleSet, sample
 from ising_rg.sampling.validation import temperature_scan
-from ising_rg.spins import spins_to_visible
+from ising_rg.seeding import seed_stream
+from ising_rg.settings import AnalysisOptions, Recipe, SampleOptions
+from ising_rg.spins import analysis_subset, spins_to_visible
+
+#: The analysis' defaults (``AnalysisOptions()``), what every entry point measures unless told.
+DEFAULT_ANALYSIS = AnalysisOptions()
 
 # progress(layer, widths, epoch, n_epochs, metrics): widths are the layer sizes, visible first.
 TrainProgress = Callable[[int, tuple[int, ...], int, int, dict], None]
@@ -86,20 +92,13 @@ def stage(progress: Progress | None, name: str, total: int = 1) -> Iterator[Call
 
 
 # ----------------------------------------------------------------------------------- sample
-def check_sampling(options: SampleOptions, out_path: str | os.PathLike | None = None,
-                   overwrite: bool = False) -> None:
-    """Raise IsingRGError for impossible options or an output file in the way, before any work
-    (the options first)."""
-    check_options(options)
-    if out_path is not None:
-        check_output_path(out_path, overwrite)
-
-
 def sample_data(options: SampleOptions, out_path: str | os.PathLike | None = None, *,
                 overwrite: bool = False,
                 progress: Callable[[int, int], None] | None = None) -> SampleSet:
-    """Draw the samples (and write them to ``out_path`` if given; checked before sampling)."""
-    check_sampling(options, out_path, overwrite)
+    """Draw the samples (and write them to ``out_path`` if given; the output path is checked
+    before sampling, the options when they were made)."""
+    if out_path is not None:
+        check_output_path(out_path, overwrite)
     samples = sample(options, progress)
     if out_path is not None:
         write_samples(samples, out_path, overwrite=overwrite)
@@ -117,20 +116,13 @@ def energy_check(samples: SampleSet) -> dict[str, float]:
 
 
 # ------------------------------------------------------------------------------------ train
-def train_dbn(visible: np.ndarray, hidden: Sequence[int] = paper.HIDDEN, *, seed: int = 0,
-              propagate: str = paper.PROPAGATE, validation_fraction: float = 0.1,
-              callback: Callable[[int, int, int, dict], None] | None = None,
-              **rbm_kwargs: Any) -> DBN:
-    """A DBN with layers ``hidden`` fitted greedily to ``visible`` (n_samples, n_visible).
-
-    ``rbm_kwargs`` are the RBM hyper-parameters (``n_epochs``, ``learning_rate``, ``l1``, ...);
-    only those given are recorded in the model (the others keep the library defaults, the
-    paper's recipe).
-    ``callback`` is ``DBN.fit``'s.
-    """
-    dbn = DBN(hidden, propagate=propagate, random_state=seed, **rbm_kwargs)
-    dbn.fit(visible, validation_fraction=validation_fraction, callback=callback)
-    return dbn
+def train_dbn(visible: np.ndarray, hidden: Sequence[int] = paper.HIDDEN,
+              recipe: Recipe | str = "paper", *, seed: int = 0,
+              callback: Callable[[int, int, int, dict], None] | None = None) -> DBN:
+    """A DBN with layers ``hidden`` fitted greedily to ``visible`` (n_samples, n_visible) with
+    ``recipe`` (a :class:`~ising_rg.settings.Recipe` or a built-in recipe's name) and master
+    seed ``seed``; ``callback`` is ``DBN.fit``'s."""
+    return DBN(hidden, recipe=recipe, random_state=seed).fit(visible, callback=callback)
 
 
 def save_model(dbn: DBN, out_path: str | os.PathLike, *, data_path: str | os.PathLike,
@@ -140,21 +132,34 @@ def save_model(dbn: DBN, out_path: str | os.PathLike, *, data_path: str | os.Pat
              seed=seed, overwrite=overwrite)
 
 
+def stored_or_trained(path: str | os.PathLike, visible: np.ndarray, hidden: Sequence[int],
+                      recipe: Recipe, *, seed: int, data_path: str | os.PathLike,
+                      hyperparameters: dict[str, Any]) -> DBN:
+    """The network stored at ``path`` if it is there, else trained on ``visible`` and stored
+    there (atomically, recording ``data_path``'s SHA-256 and ``hyperparameters``): a store of
+    trained networks keyed by the file name, as the experiment jobs keep them. A second writer
+    of the same path (the same settings listed twice) writes the same bytes."""
+    if Path(path).is_file():
+        return load_dbn(path)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    dbn = train_dbn(visible, hidden, recipe, seed=seed)
+    save_model(dbn, path, data_path=data_path, hyperparameters=hyperparameters, seed=seed,
+               overwrite=True)
+    return dbn
+
+
 def run_train(data_path: str | os.PathLike, out_path: str | os.PathLike,
-              hidden: Sequence[int] = paper.HIDDEN, *, seed: int = 0, recipe: str = "paper",
-              overwrite: bool = False, progress: TrainProgress | None = None,
-              **overrides: Any) -> DBN:
+              hidden: Sequence[int] = paper.HIDDEN, recipe: Recipe | str = "paper", *,
+              seed: int = 0, overwrite: bool = False,
+              progress: TrainProgress | None = None) -> DBN:
     """Train on a sample file and write the model file (``ising-rg train``).
 
-    The training settings are the named ``recipe`` (``ising_rg.rbm.recipes``) with the
-    ``overrides`` given (``n_epochs``, ``learning_rate``, ``propagate``, ...; None = not
-    given); the model file records them all, with the recipe's name, in its
-    ``hyperparameters``. The recipe is resolved first, then the sample file is read and
-    checked, then the output path, then the hyper-parameters (``DBN.fit`` checks them before
-    its first epoch). ``progress`` gets the layer sizes beside ``DBN.fit``'s callback
-    arguments (``TrainProgress``).
+    ``recipe`` is a :class:`~ising_rg.settings.Recipe` or a built-in recipe's name; the model
+    file records all its settings in ``hyperparameters["recipe"]`` (and in ``dbn_params``).
+    The sample file is read and checked first, then the output path; ``progress`` gets the
+    layer sizes beside ``DBN.fit``'s callback arguments (``TrainProgress``).
     """
-    settings = resolve_recipe(recipe, **overrides)
+    recipe = recipe if isinstance(recipe, Recipe) else Recipe.named(recipe)
     visible = spins_to_visible(read_samples(data_path).spins)
     check_output_path(out_path, overwrite)
     widths = (int(visible.shape[1]), *hidden)
@@ -162,9 +167,8 @@ def run_train(data_path: str | os.PathLike, out_path: str | os.PathLike,
     if progress is not None:
         def callback(layer, epoch, n_epochs, metrics):
             progress(layer, widths, epoch, n_epochs, metrics)
-    train_settings = {key: value for key, value in settings.items() if key != "recipe"}
-    dbn = train_dbn(visible, hidden, seed=seed, callback=callback, **train_settings)
-    hyperparameters = {"recipe": settings["recipe"], "hidden": list(hidden), **train_settings,
+    dbn = train_dbn(visible, hidden, recipe, seed=seed, callback=callback)
+    hyperparameters = {"recipe": recipe.to_dict(), "hidden": list(hidden),
                        "data": str(data_path), "n_visible": widths[0]}
     save_model(dbn, out_path, data_path=data_path, hyperparameters=hyperparameters, seed=seed,
                overwrite=overwrite)
@@ -172,9 +176,27 @@ def run_train(data_path: str | os.PathLike, out_path: str | os.PathLike,
 
 
 # ---------------------------------------------------------------------------------- analyze
-def measure_network(network, spins: np.ndarray, coupling: float, *, seed: int = 0,
-                    n_generative: int = 2000, n_gibbs: int = 1000,
-                    n_analysis: int | None = N_ANALYSIS, likelihood: bool = False,
+def generative_block(network, spins: np.ndarray, coupling: float,
+                     options: AnalysisOptions) -> dict[str, Any]:
+    """What the network generates (ancestral samples from its top RBM's chains) and
+    reconstructs (data up to each depth and back), against the Monte Carlo data and Kaufman's
+    exact values (``ising_rg.diagnostics.generative``)."""
+    seed, size = options.seed, np.shape(spins)[-1]
+    generative = generative_quality(
+        network, spins, coupling, n_generative=options.generative_samples,
+        n_gibbs=options.gibbs_steps, exact=exact.exact_reference(coupling, size),
+        sample_seed=seed_stream(seed, STREAM_DBN_SAMPLE),
+        binarize_seed=seed_stream(seed, STREAM_BINARIZE_SAMPLES))
+    # Reconstructions: data -> layer depth -> back down, from evenly spaced data configurations.
+    depths = range(1, len(network.rbms_) + 1)
+    generative["reconstructions"] = reconstruction_quality(
+        network, spins[analysis_subset(len(spins), options.generative_samples)], coupling,
+        [seed_stream(seed, STREAM_BINARIZE_RECON, depth) for depth in depths])
+    return generative
+
+
+def measure_network(network, spins: np.ndarray, coupling: float,
+                    options: AnalysisOptions = DEFAULT_ANALYSIS, *,
                     held_out: np.ndarray | None = None,
                     progress: Progress | None = None) -> tuple[dict, dict[str, Any]]:
     """The RG metrics of a network on spin data, and the receptive-field arrays behind them.
@@ -184,32 +206,32 @@ def measure_network(network, spins: np.ndarray, coupling: float, *, seed: int = 
     network : fitted DBN whose visible layer is the L x L lattice of ``spins``
     spins : ndarray, shape (n, L, L), {-1, +1}, in sampling order
     coupling : float, K of the data
-    seed, n_generative, n_gibbs, n_analysis : as in ``ising_rg.rg.analysis.analyze``
-    likelihood : bool, estimate the first RBM's log Z by AIS for the quality block when it
-        cannot be enumerated (minutes at L = 40; ``ising_rg.diagnostics.quality.quality_block``)
+    options : :class:`~ising_rg.settings.AnalysisOptions` (seed, budgets, likelihood by AIS)
     held_out : rows of ``spins`` training did not see, for the quality block (default the
         network's ``validation_indices_``: right when ``spins`` are its training data)
     progress : ``Progress``, optional; told about each stage (``stage``)
 
     Returns
     -------
-    (metrics, fields): ``analyze``'s JSON-ready dict with exact references at (K, L), its noise
-    levels from the network's untrained counterpart (``untrained_counterpart``: the same
-    architecture, recipe and seed at zero epochs) and the ``quality`` block, and
-    ``receptive_field_arrays(network, spins)``.
+    (metrics, fields): ``analyze``'s layers, the ``generative`` block (``generative_block``),
+    ``analyze``'s data and settings, with noise levels from the network's untrained
+    counterpart (``untrained_counterpart``: the same architecture, recipe and seed at zero
+    epochs), and the ``quality`` block; and ``receptive_field_arrays(network, spins)``.
     """
     with stage(progress, "receptive fields"):
-        fields = receptive_field_arrays(network, spins, n_analysis=n_analysis)
+        fields = receptive_field_arrays(network, spins, n_analysis=options.analysis_samples)
         untrained = untrained_counterpart(network, spins_to_visible(fields["spins"]))
-    with stage(progress, "layer metrics and generative sampling"):
-        metrics = analyze(network, spins, coupling, seed=seed, n_generative=n_generative,
-                          exact=exact.exact_reference(coupling, np.shape(spins)[-1]),
-                          n_gibbs=n_gibbs,
-                          n_analysis=n_analysis, fields=fields, untrained=untrained)
+    with stage(progress, "layer metrics"):
+        rg_metrics = analyze(network, spins, coupling, options, fields=fields,
+                             untrained=untrained)
+    with stage(progress, "generative sampling"):
+        generative = generative_block(network, spins, coupling, options)
+    metrics = to_json({"layers": rg_metrics["layers"], "generative": generative,
+                       "data": rg_metrics["data"], "settings": rg_metrics["settings"]})
     with stage(progress, "quality (log-likelihood, couplings)"):
         metrics["quality"] = quality_block(network, spins, coupling,
-                                           generative=metrics["generative"], seed=seed,
-                                           likelihood=likelihood, held_out=held_out)
+                                           generative=metrics["generative"], seed=options.seed,
+                                           likelihood=options.likelihood, held_out=held_out)
     return metrics, fields
 
 
@@ -242,27 +264,23 @@ def figure_arrays(dbn, samples: SampleSet, fields: dict[str, Any],
     return arrays
 
 
-def analyze_model(dbn, samples: SampleSet, *, seed: int = 0, n_generative: int = 2000,
-                  n_gibbs: int = 1000,
-                  likelihood: bool = True,
+def analyze_model(dbn, samples: SampleSet, options: AnalysisOptions = DEFAULT_ANALYSIS, *,
                   progress: Progress | None = None) -> tuple[dict, dict[str, np.ndarray]]:
     """Metrics (JSON-ready) and arrays (for arrays.h5) of a trained DBN on its data.
 
     ``measure_network``'s metrics plus ``training`` (per-layer training health and the Ising
     model's own log-likelihood, layer 1's ceiling) and ``exact`` (``exact.exact_summary``);
-    the arrays are ``figure_arrays``. Parameters as in ``measure_network``; ``likelihood``
-    also runs AIS for every layer whose log Z cannot be enumerated (layer 1's is shared
-    with the quality block); ``progress`` is told about each stage.
+    the arrays are ``figure_arrays``. Parameters as in ``measure_network``; the options'
+    ``likelihood`` also runs AIS for every layer whose log Z cannot be enumerated (layer 1's is
+    shared with the quality block); ``progress`` is told about each stage.
     """
     size, coupling = samples.size, samples.coupling
-    metrics, fields = measure_network(dbn, samples.spins, coupling, seed=seed,
-                                      n_generative=n_generative, n_gibbs=n_gibbs,
-                                      likelihood=likelihood, progress=progress)
+    metrics, fields = measure_network(dbn, samples.spins, coupling, options, progress=progress)
     with stage(progress, "figure arrays"):
-        arrays = figure_arrays(dbn, samples, fields, seed)
+        arrays = figure_arrays(dbn, samples, fields, options.seed)
     with stage(progress, "training health (log Z)"):
-        health = training_health(dbn, spins_to_visible(samples.spins), seed=seed,
-                                 likelihood=likelihood,
+        health = training_health(dbn, spins_to_visible(samples.spins), seed=options.seed,
+                                 likelihood=options.likelihood,
                                  log_partitions={1: metrics["quality"]["log_z"]})
     metrics["training"] = {
         "layers": health,
@@ -277,9 +295,8 @@ def analyze_model(dbn, samples: SampleSet, *, seed: int = 0, n_generative: int =
 
 
 def run_analyze(model_path: str | os.PathLike, data_path: str | os.PathLike,
-                out_dir: str | os.PathLike, *, seed: int = 0, n_generative: int = 2000,
-                n_gibbs: int = 1000, overwrite: bool = False, likelihood: bool = True,
-                progress: Progress | None = None) -> dict:
+                out_dir: str | os.PathLike, options: AnalysisOptions = DEFAULT_ANALYSIS, *,
+                overwrite: bool = False, progress: Progress | None = None) -> dict:
     """Analyze a model file on a sample file; write metrics.json and arrays.h5 into ``out_dir``
     (``ising-rg analyze``). Returns the metrics, with their ``provenance``.
 
@@ -300,13 +317,12 @@ def run_analyze(model_path: str | os.PathLike, data_path: str | os.PathLike,
             "was trained on (or a larger one)")
     metadata = read_model_metadata(model_path)
     check_results_output(out_dir, (METRICS_NAME, ARRAYS_NAME), overwrite)
-    metrics, arrays = analyze_model(dbn, samples, seed=seed, n_generative=n_generative,
-                                    n_gibbs=n_gibbs, likelihood=likelihood, progress=progress)
+    metrics, arrays = analyze_model(dbn, samples, options, progress=progress)
     data_sha = file_sha256(data_path)
     metrics["provenance"] = {
         "model": str(model_path), "data": str(data_path), "data_sha256": data_sha,
         "trained_on_this_data": metadata.get("data_sha256") == data_sha,
-        "hyperparameters": metadata.get("hyperparameters"), "seed": seed,
+        "hyperparameters": metadata.get("hyperparameters"), "seed": options.seed,
     }
     write_results(out_dir, metrics, arrays, overwrite=overwrite)
     return metrics
@@ -334,6 +350,6 @@ def run_validate(out_dir: str | os.PathLike, *, size: int = paper.SIZE, n_sample
                  seed: int = 0, overwrite: bool = False) -> Path:
     """Write ``validation_summary`` to ``out_dir/validation.json`` (``ising-rg validate``);
     options and output are checked before the scan runs. Returns the file's path."""
-    check_options(SampleOptions(size, 1.0, n_samples, seed=seed))
+    SampleOptions(size, 1.0, n_samples, seed=seed)  # checks the options
     check_validation_output(out_dir, overwrite)
     return write_validation(out_dir, validation_summary(size, n_samples, seed), overwrite)

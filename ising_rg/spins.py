@@ -12,7 +12,7 @@ import numpy as np
 
 from ising_rg.errors import IsingRGError
 
-__all__ = ["as_spin_batch", "lattice_size", "spins_to_visible"]
+__all__ = ["analysis_subset", "as_spin_batch", "lattice_size", "spins_to_visible"]
 
 
 def as_spin_batch(spins: np.ndarray) -> tuple[np.ndarray, bool]:
@@ -49,3 +49,15 @@ def spins_to_visible(spins: np.ndarray, dtype=np.float32) -> np.ndarray:
     if s.ndim != 3:
         raise IsingRGError(f"spins must be shaped (n, L, L), got {s.shape}")
     return ((s.reshape(s.shape[0], -1).astype(dtype) + 1) * 0.5).astype(dtype, copy=False)
+
+
+def analysis_subset(n_samples: int, n_analysis: int | None) -> np.ndarray:
+    """Indices of ``min(n_analysis, n_samples)`` samples evenly spaced over the whole run.
+
+    Evenly spaced (not random) so the subset keeps sampling order and spans the whole chain.
+    """
+    if n_analysis is None or n_analysis >= n_samples:
+        return np.arange(n_samples)
+    if n_analysis < 2:
+        raise IsingRGError(f"need at least 2 samples for the analysis, got {n_analysis}")
+    return np.unique(np.round(np.linspace(0, n_samples - 1, n_analysis)).astype(np.int64))

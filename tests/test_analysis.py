@@ -6,8 +6,12 @@ import json
 import numpy as np
 import pytest
 
+from ising_rg import exact
 from ising_rg.errors import IsingRGError
-from ising_rg.rg.analysis import FIELD_KINDS, analysis_subset, analyze, receptive_field_arrays
+from ising_rg.pipeline import generative_block
+from ising_rg.rg.analysis import FIELD_KINDS, analyze, receptive_field_arrays
+from ising_rg.settings import AnalysisOptions
+from ising_rg.spins import analysis_subset
 
 L = 8
 
@@ -109,10 +113,15 @@ def spins():
     return np.where(flip, -s, s).astype(np.int8)
 
 
+OPTIONS = AnalysisOptions(seed=3, generative_samples=200, analysis_samples=400, gibbs_steps=40)
+
+
 def _analyze(spins):
-    return analyze(FakeDBN(), spins, 0.4, seed=3, n_generative=200, n_analysis=400, n_gibbs=40,
-                   exact={"energy_per_spin": -1.2, "specific_heat": 1.1},
-                   untrained=UntrainedDBN())
+    """The RG metrics (``analyze``) with the generative block beside them, as
+    ``pipeline.measure_network`` puts them together."""
+    result = analyze(FakeDBN(), spins, 0.4, OPTIONS, untrained=UntrainedDBN())
+    result["generative"] = generative_block(FakeDBN(), spins, 0.4, OPTIONS)
+    return result
 
 
 @pytest.fixture(scope="module")
@@ -167,8 +176,8 @@ def test_schema_is_complete_and_json_clean(result):
     for name in ("energy_per_spin", "abs_magnetization", "specific_heat", "susceptibility"):
         assert set(generative[name]) == {"dbn", "monte_carlo", "exact"}
         assert set(generative[name]["dbn"]) == {"mean", "error"}
-    assert generative["energy_per_spin"]["exact"] == -1.2
-    assert generative["specific_heat"]["exact"] == 1.1
+    assert generative["energy_per_spin"]["exact"] == exact.energy_per_spin(0.4, L)
+    assert generative["specific_heat"]["exact"] == exact.specific_heat_per_spin(0.4, L)
     assert generative["susceptibility"]["exact"] is None
     assert set(generative["reconstructions"]) == {"1", "2"}
     for recon in generative["reconstructions"].values():

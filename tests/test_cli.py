@@ -1,7 +1,7 @@
 """The command line as a user meets it: help in pipeline order, option types, one rule for
 output folders, inputs checked before outputs and before long work, the bench output, the
-deprecated train --chains, and one real subprocess run of every command from an empty
-folder."""
+recipe options as the recipe's settings, and one real subprocess run of every command from an
+empty folder."""
 
 from __future__ import annotations
 
@@ -16,10 +16,11 @@ import pytest
 from click.testing import CliRunner
 
 from ising_rg import cli
-from ising_rg.cli import COMMAND_ORDER, main, option_names
+from ising_rg.cli import COMMAND_ORDER, main
 from ising_rg.io.samples import write_samples
 from ising_rg.pipeline import run_train, stage
-from ising_rg.sampling.sampler import SampleOptions, sample
+from ising_rg.sampling.sampler import sample
+from ising_rg.settings import Recipe, SampleOptions
 from tests.conftest import assert_one_line_error
 
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -30,7 +31,7 @@ def files(tmp_path_factory):
     root = tmp_path_factory.mktemp("cli")
     data = write_samples(sample(SampleOptions(8, 0.4, 200, seed=1)), root / "data.h5")
     model = root / "model.h5"
-    run_train(data, model, (16, 4), n_epochs=2, batch_size=20)
+    run_train(data, model, (16, 4), Recipe(epochs=2, batch_size=20))
     return {"data": data, "model": model}
 
 
@@ -56,14 +57,6 @@ def test_every_option_of_every_command_has_help():
         for param in command.params:
             if isinstance(param, click.Option) and "--help" not in param.opts:
                 assert param.help, f"{name} {param.opts[0]} has no help"
-
-
-def test_option_names_replace_library_names_outside_quotes():
-    message = "batch_size 500 is larger than the 400 training samples; n_batch_size 'batch_size'"
-    assert option_names(message, "train") == (
-        "--batch-size 500 is larger than the 400 training samples; n_batch_size 'batch_size'")
-    assert option_names("n_gibbs must be >= 0", "analyze") == "--gibbs-steps must be >= 0"
-    assert option_names("n_gibbs must be >= 0", "train") == "n_gibbs must be >= 0"
 
 
 def test_usage_errors_are_one_line_with_a_pointer_to_help():
@@ -156,29 +149,24 @@ def test_data_dependent_training_errors_come_before_the_first_epoch(files, tmp_p
                                                                      monkeypatch):
     result = _invoke("train", "--data", files["data"], "--validation-fraction", "0.5",
                      "--batch-size", "150", "--quiet", "--out", tmp_path / "m.h5")
-    assert_one_line_error(result, "--batch-size 150 is larger than the 100 training samples")
+    assert_one_line_error(result, "batch_size 150 is larger than the 100 training samples")
     assert not (tmp_path / "m.h5").exists()
 
 
 # ------------------------------------------------------------------- chains and bench
-def test_train_chains_is_a_deprecated_name_of_persistent_chains(files, tmp_path):
-    common = ["train", "--data", files["data"], "--hidden", "4", "--epochs", "1", "--pcd",
+def test_persistent_chains_need_persistent_cd(files, tmp_path):
+    common = ["train", "--data", files["data"], "--hidden", "4", "--epochs", "1",
               "--batch-size", "20", "--quiet"]
-    old = _invoke(*common, "--chains", "7", "--out", tmp_path / "old.h5")
-    assert old.exit_code == 0
-    assert "Warning: train --chains is deprecated" in old.stderr
-    new = _invoke(*common, "--persistent-chains", "7", "--out", tmp_path / "new.h5")
-    assert new.exit_code == 0 and "deprecated" not in new.output
+    pcd = _invoke(*common, "--persistent", "--persistent-chains", "7", "--out",
+                  tmp_path / "pcd.h5")
+    assert pcd.exit_code == 0, pcd.output
     from ising_rg.io.models import load_dbn
 
-    params = [load_dbn(tmp_path / f"{name}.h5").get_params() for name in ("old", "new")]
-    assert params[0] == params[1] and params[0]["n_persistent_chains"] == 7
-    both = _invoke(*common, "--chains", "7", "--persistent-chains", "7",
-                   "--out", tmp_path / "both.h5")
-    assert both.exit_code == 2 and "give --persistent-chains only" in both.output
-    without_pcd = _invoke(*[a for a in common if a != "--pcd"], "--persistent-chains", "7",
-                          "--out", tmp_path / "cd.h5")
-    assert_one_line_error(without_pcd, "--persistent-chains needs --pcd", exit_code=2)
+    recipe = load_dbn(tmp_path / "pcd.h5").get_params()["recipe"]
+    assert (recipe.persistent, recipe.persistent_chains) == (True, 7)
+    without_pcd = _invoke(*common, "--persistent-chains", "7", "--out", tmp_path / "cd.h5")
+    assert_one_line_error(without_pcd, "persistent_chains needs persistent")
+    assert not (tmp_path / "cd.h5").exists()
 
 
 def test_bench_prints_a_table_or_json(monkeypatch):

@@ -16,6 +16,7 @@ from ising_rg.rg.controls import (
 )
 from ising_rg.rg.receptive_fields import receptive_fields
 from ising_rg.rg.shape import locality
+from ising_rg.settings import AnalysisOptions, Recipe
 
 L = 8
 
@@ -136,9 +137,9 @@ def test_untrained_dbn_follows_the_documented_seed_rule():
     seed, hidden = 21, (9, 5, 3)
     layer_streams = np.random.SeedSequence(seed).spawn(2 + len(hidden))[2:]
     layer_seeds = [int(s.generate_state(1, dtype=np.uint64)[0] >> 1) for s in layer_streams]
-    dbn = untrained_dbn(L * L, hidden=hidden, seed=seed, l1=2e-4)
+    dbn = untrained_dbn(L * L, hidden=hidden, seed=seed)
     assert dbn.layer_seeds_ == layer_seeds
-    assert dbn.get_params()["l1"] == 2e-4 and dbn.get_params()["hidden"] == list(hidden)
+    assert dbn.get_params()["hidden"] == list(hidden)
     for n_in, n_out, layer_seed, rbm in zip((L * L, 9, 5), hidden, layer_seeds, dbn.rbms_,
                                            strict=True):
         stream = np.random.SeedSequence(layer_seed).spawn(4)[0]
@@ -164,7 +165,8 @@ def test_untrained_dbn_is_where_training_starts():
     """A DBN 'trained' for one epoch at a negligible learning rate keeps its initial weights:
     they must be exactly the untrained network's."""
     X = (np.random.default_rng(1).random((40, L * L)) < 0.5).astype(np.float32)
-    trained = DBN((6, 3), random_state=11, n_epochs=1, learning_rate=1e-30, batch_size=10)
+    trained = DBN((6, 3), random_state=11,
+                  recipe=Recipe(epochs=1, learning_rate=1e-30, batch_size=10))
     trained.fit(X)
     start = untrained_dbn(L * L, hidden=(6, 3), seed=11)
     for a, b in zip(trained.rbms_, start.rbms_, strict=True):
@@ -178,5 +180,5 @@ def test_analyze_runs_on_untrained_and_permuted_networks():
     spins = np.where(np.random.default_rng(0).random((40, L, L)) < 0.5, 1, -1).astype(np.int8)
     dbn = untrained_dbn(L * L, hidden=(16, 4), seed=0)
     for model in (dbn, permuted_dbn_in_original_coordinates(dbn, site_permutation(L * L, 1))):
-        result = analyze(model, spins, 0.4, n_generative=10, n_gibbs=5)
+        result = analyze(model, spins, 0.4, AnalysisOptions(generative_samples=10, gibbs_steps=5))
         assert [layer["n_units"] for layer in result["layers"]] == [16, 4]

@@ -24,7 +24,8 @@ from ising_rg.estimators.correlation_length import (
 )
 from ising_rg.rg.hidden_correlation import field_polarity, hidden_correlation_length
 from ising_rg.rg.kadanoff import kadanoff_units
-from ising_rg.sampling.sampler import SampleOptions, sample
+from ising_rg.sampling.sampler import sample
+from ising_rg.settings import SampleOptions
 
 KC = ex.critical_coupling()
 SIZE = 40

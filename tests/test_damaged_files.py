@@ -20,7 +20,8 @@ from ising_rg.io.models import load_dbn, read_model_metadata
 from ising_rg.io.results import read_available
 from ising_rg.io.samples import read_samples, write_samples
 from ising_rg.pipeline import run_analyze, run_train, run_validate
-from ising_rg.sampling.sampler import SampleOptions, sample
+from ising_rg.sampling.sampler import sample
+from ising_rg.settings import AnalysisOptions, Recipe, SampleOptions
 from tests.conftest import assert_one_line_error
 
 N_SAMPLES, SIZE = 200, 8
@@ -33,9 +34,9 @@ def good(tmp_path_factory):
     data = write_samples(sample(SampleOptions(SIZE, 0.4, N_SAMPLES, "wolff", seed=3)),
                          root / "data.h5")
     model = root / "model.h5"
-    run_train(data, model, (16, 4), seed=1, n_epochs=2, batch_size=20)
+    run_train(data, model, (16, 4), Recipe(epochs=2, batch_size=20), seed=1)
     results = root / "results"
-    run_analyze(model, data, results, n_generative=20, n_gibbs=2)
+    run_analyze(model, data, results, AnalysisOptions(generative_samples=20, gibbs_steps=2))
     run_validate(results, size=4, n_samples=40)
     return {"data": data, "model": model, "results": results}
 
@@ -148,10 +149,17 @@ MODEL_ATTRIBUTES = {
 
 
 def _params(**change):
+    """Change keys of ``dbn_params`` (those of its recipe under ``recipe_<key>``); "DROP"
+    removes one."""
     def edit(f):
         params = json.loads(f.attrs["dbn_params"])
-        params.update(change)
-        f.attrs["dbn_params"] = json.dumps({k: v for k, v in params.items() if v != "DROP"})
+        for key, value in change.items():
+            table, key = ((params["recipe"], key[7:]) if key.startswith("recipe_")
+                          else (params, key))
+            table[key] = value
+            if value == "DROP":
+                del table[key]
+        f.attrs["dbn_params"] = json.dumps(params)
     return edit
 
 
@@ -162,12 +170,14 @@ MODEL_DAMAGE = _attribute_damage(MODEL_ATTRIBUTES) + [
     ("n_layers-1", _set("n_layers", 1), "'n_layers'"),
     ("layer_sizes-mismatch", _set("layer_sizes", "[64, 17, 4]"), "/layers/1/weights"),
     ("layer_sizes-text", _set("layer_sizes", '[64, "16", 4]'), "'layer_sizes'"),
-    ("dbn_params-no-propagate", _params(propagate="DROP"), "'dbn_params'"),
+    ("dbn_params-no-recipe", _params(recipe="DROP"), "'dbn_params'"),
+    ("dbn_params-recipe-not-table", _params(recipe=3), "'dbn_params'"),
     ("dbn_params-hidden", _params(hidden=[16, 5]), "'dbn_params'"),
-    ("dbn_params-learning-rate", _params(learning_rate=-1), "'dbn_params'"),
-    ("dbn_params-momentum", _params(momentum_schedule=[0.5]), "'dbn_params'"),
+    ("dbn_params-learning-rate", _params(recipe_learning_rate=-1), "'dbn_params'"),
+    ("dbn_params-momentum", _params(recipe_momentum=[0.5]), "'dbn_params'"),
     ("dbn_params-unknown", _params(temperature=1), "'dbn_params'"),
-    ("dbn_params-propagate", _params(propagate="mean"), "'dbn_params'"),
+    ("dbn_params-unknown-setting", _params(recipe_temperature=1), "'dbn_params'"),
+    ("dbn_params-propagate", _params(recipe_propagate="mean"), "'dbn_params'"),
     ("dbn_params-seed", _params(random_state=-4), "'dbn_params'"),
     ("layers-removed", _delete("layers"), "/layers"),
     ("layers-dataset", _replace("layers", np.zeros(3)), "/layers"),

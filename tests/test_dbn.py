@@ -9,9 +9,10 @@ import pytest
 
 from ising_rg.errors import IsingRGError, NotFittedError
 from ising_rg.rbm import DBN, BernoulliRBM
+from ising_rg.settings import RECIPES, Recipe
 from tests.conftest import chi_square_z
 
-RBM_KW = {"n_epochs": 3, "batch_size": 20}
+RECIPE = Recipe(epochs=3, batch_size=20)
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +26,7 @@ def data():
 
 @pytest.fixture(scope="module")
 def dbn(data):
-    return DBN((16, 8, 4), random_state=11, **RBM_KW).fit(data)
+    return DBN((16, 8, 4), random_state=11, recipe=RECIPE).fit(data)
 
 
 def test_fit_builds_the_stack_and_records_the_split(dbn, data):
@@ -46,15 +47,15 @@ def test_each_layer_is_trained_on_the_probabilities_of_the_layer_below(dbn, data
     train = data[dbn.train_indices_]
     val = data[dbn.validation_indices_]
     layer1 = dbn.rbms_[0]
-    layer2 = BernoulliRBM(8, random_state=dbn.layer_seeds_[1], **RBM_KW)
+    layer2 = BernoulliRBM(8, random_state=dbn.layer_seeds_[1], **RECIPE.layer_settings())
     layer2.fit(layer1.transform(train), X_val=layer1.transform(val))
     assert np.array_equal(layer2.weights_, dbn.rbms_[1].weights_)
     assert np.array_equal(layer2.hidden_bias_, dbn.rbms_[1].hidden_bias_)
 
 
 def test_same_seed_gives_bit_identical_weights(dbn, data):
-    again = DBN((16, 8, 4), random_state=11, **RBM_KW).fit(data)
-    other = DBN((16, 8, 4), random_state=12, **RBM_KW).fit(data)
+    again = DBN((16, 8, 4), random_state=11, recipe=RECIPE).fit(data)
+    other = DBN((16, 8, 4), random_state=12, recipe=RECIPE).fit(data)
     for a, b in zip(dbn.rbms_, again.rbms_, strict=True):
         assert np.array_equal(a.weights_, b.weights_)
         assert np.array_equal(a.visible_bias_, b.visible_bias_)
@@ -62,7 +63,7 @@ def test_same_seed_gives_bit_identical_weights(dbn, data):
 
 
 def test_propagating_samples_changes_the_upper_layers_only(dbn, data):
-    sampled = DBN((16, 8, 4), random_state=11, propagate="samples", **RBM_KW).fit(data)
+    sampled = DBN((16, 8, 4), random_state=11, recipe=RECIPE.replace(propagate="samples")).fit(data)
     assert np.array_equal(sampled.rbms_[0].weights_, dbn.rbms_[0].weights_)
     assert not np.array_equal(sampled.rbms_[1].weights_, dbn.rbms_[1].weights_)
 
@@ -164,21 +165,21 @@ def test_sample_up_and_down_are_binary_between_layers(dbn, data):
 
 def test_callback_sees_every_layer_and_epoch_and_interrupt_propagates(data):
     calls = []
-    DBN((8, 4), random_state=0, **RBM_KW).fit(data, callback=lambda *a: calls.append(a[:3]))
+    DBN((8, 4), random_state=0, recipe=RECIPE).fit(data, callback=lambda *a: calls.append(a[:3]))
     assert calls == [(layer, epoch, 3) for layer in (1, 2) for epoch in (1, 2, 3)]
 
     def stop(layer, epoch, n_epochs, metrics):
         if layer == 2:
             raise KeyboardInterrupt
 
-    model = DBN((8, 4), random_state=0, **RBM_KW)
+    model = DBN((8, 4), random_state=0, recipe=RECIPE)
     with pytest.raises(KeyboardInterrupt):
         model.fit(data, callback=stop)
     assert not hasattr(model, "rbms_")
 
 
 def test_no_validation_split(data):
-    model = DBN((6,), random_state=0, **RBM_KW).fit(data, validation_fraction=0.0)
+    model = DBN((6,), random_state=0, recipe=RECIPE.replace(validation_fraction=0.0)).fit(data)
     assert model.validation_indices_.size == 0 and model.train_indices_.size == 400
     assert np.isnan(model.rbms_[0].history_["free_energy_gap"]).all()
 
@@ -191,21 +192,32 @@ def test_no_validation_split(data):
         ((8,), {"propagate": "means"}, "propagate"),
         ((8,), {"learning_rate": -0.1}, "learning_rate"),
         ((8,), {"batch_size": 10_000}, "batch_size"),
+        ((8,), {"validation_fraction": 1.0}, "validation_fraction"),
     ],
 )
 def test_bad_parameters_raise_one_line_errors(data, hidden, kwargs, words):
     with pytest.raises(IsingRGError) as info:
-        DBN(hidden, **kwargs).fit(data)
+        DBN(hidden, recipe=Recipe().replace(**kwargs)).fit(data)
     assert words in str(info.value) and "\n" not in str(info.value)
 
 
-def test_unknown_rbm_keyword_and_bad_validation_fraction(data):
-    with pytest.raises(IsingRGError, match="unknown"):
-        DBN((8,), epochs=3)
-    with pytest.raises(IsingRGError, match="validation_fraction"):
-        DBN((8,), **RBM_KW).fit(data, validation_fraction=1.0)
+def test_unknown_recipe_setting_or_name_and_unfitted_use(data):
+    with pytest.raises(TypeError):
+        DBN((8,), epochs=3)  # a setting belongs to the recipe
+    with pytest.raises(IsingRGError, match="unknown Recipe setting"):
+        Recipe().replace(n_epochs=3)
+    with pytest.raises(IsingRGError, match="unknown recipe 'fast'"):
+        DBN((8,), recipe="fast").fit(data)
     with pytest.raises(NotFittedError, match="not fitted"):
         DBN((8,)).transform(data)
+
+
+def test_a_named_recipe_in_one_line(data):
+    """The documented recipes are usable from Python as they are named."""
+    model = DBN((6,), recipe="density", random_state=0)
+    assert model._recipe() == RECIPES["density"]
+    rbm = BernoulliRBM(6, **RECIPES["density"].layer_settings())
+    assert (rbm.learning_rate, rbm.learning_rate_decay, rbm.l1) == (0.03, "linear", 2e-3)
 
 
 def test_from_rbms_rebuilds_the_fitted_dbn_bit_for_bit(dbn, data):
@@ -246,8 +258,8 @@ def test_initialize_gives_the_layers_fit_starts_from(data):
     are the weights a fit at a negligible learning rate keeps."""
     untrained = DBN((16, 8), random_state=5).initialize(36)
     assert untrained.n_layers_ == 2 and untrained.n_features_in_ == 36
-    trained = DBN((16, 8), random_state=5, n_epochs=1, batch_size=20,
-                  learning_rate=1e-30).fit(data)
+    trained = DBN((16, 8), random_state=5,
+                  recipe=Recipe(epochs=1, batch_size=20, learning_rate=1e-30)).fit(data)
     assert untrained.layer_seeds_ == trained.layer_seeds_
     for n_in, layer, still, seed in zip((36, 16), untrained.rbms_, trained.rbms_,
                                         trained.layer_seeds_, strict=True):

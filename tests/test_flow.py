@@ -19,7 +19,8 @@ from ising_rg.estimators.convergence import split_rhat
 from ising_rg.exact import enumeration as exact_enumeration
 from ising_rg.rbm.rbm import BernoulliRBM
 from ising_rg.sampling.observables import energy_per_spin
-from ising_rg.sampling.sampler import SampleOptions, sample
+from ising_rg.sampling.sampler import sample
+from ising_rg.settings import SampleOptions
 
 
 def make_rbm(weights, visible_bias, hidden_bias):

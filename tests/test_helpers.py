@@ -13,9 +13,8 @@ from ising_rg.checks import check_choice, check_integer, check_number
 from ising_rg.cli import main
 from ising_rg.errors import IsingRGError
 from ising_rg.rbm import DBN, BernoulliRBM
-from ising_rg.rbm.recipes import resolve_recipe
-from ising_rg.sampling.sampler import SampleOptions
 from ising_rg.seeding import as_generator, bernoulli, seed_sequence
+from ising_rg.settings import Recipe, SampleOptions
 
 
 @pytest.mark.parametrize("uniform_dtype", [np.float32, np.float64])
@@ -72,19 +71,19 @@ def test_checks_accept_good_values_and_name_the_bad_ones():
 
 def test_library_and_cli_defaults_are_the_papers():
     rbm = BernoulliRBM(10).get_params()
-    recipe = {"learning_rate": paper.LEARNING_RATE, "momentum_schedule": paper.MOMENTUM_SCHEDULE,
-              "batch_size": paper.BATCH_SIZE, "n_epochs": paper.N_EPOCHS, "cd_k": paper.CD_K,
+    recipe = {"learning_rate": paper.LEARNING_RATE, "momentum": paper.MOMENTUM_SCHEDULE,
+              "batch_size": paper.BATCH_SIZE, "epochs": paper.N_EPOCHS, "cd_k": paper.CD_K,
               "negative_visible": paper.NEGATIVE_VISIBLE, "l1": paper.L1, "l2": paper.L2,
               "init": paper.INIT}
     assert {key: rbm[key] for key in recipe} == recipe
-    assert recipe == {"learning_rate": 0.1, "momentum_schedule": (0.5, 0.9, 5),
-                      "batch_size": 100, "n_epochs": 200, "cd_k": 1,
+    assert recipe == {"learning_rate": 0.1, "momentum": (0.5, 0.9, 5),
+                      "batch_size": 100, "epochs": 200, "cd_k": 1,
                       "negative_visible": "probabilities", "l1": 2e-4, "l2": 0.0,
                       "init": "paper"}
     dbn = DBN().get_params()
-    assert dbn["hidden"] == [400, 100, 25] and dbn["propagate"] == "probabilities"
+    assert dbn["hidden"] == [400, 100, 25] and DBN()._recipe().propagate == "probabilities"
     options = SampleOptions()
-    assert (options.size, options.coupling, options.n_samples) == (40, 0.408, 20000)
+    assert (options.size, options.coupling, options.samples) == (40, 0.408, 20000)
     # train's recipe options default to "not given": the values of --recipe, default paper,
     # whose values are the library's defaults (tests/test_recipes.py)
     train = {p.name: p.default for p in main.commands["train"].params}
@@ -93,8 +92,7 @@ def test_library_and_cli_defaults_are_the_papers():
                       "cd_k", "negative_visible", "l1", "l2", "init", "propagate",
                       "validation_fraction")
     assert {name: train[name] for name in recipe_options} == dict.fromkeys(recipe_options)
-    paper_recipe = resolve_recipe("paper")
+    paper_recipe = Recipe.named("paper").to_dict()
     assert {key: paper_recipe[key] for key in recipe} == recipe
-    assert paper_recipe["propagate"] == dbn["propagate"]
     sample = {p.name: p.default for p in main.commands["sample"].params}
-    assert (sample["size"], sample["n_samples"]) == (options.size, options.n_samples)
+    assert (sample["size"], sample["samples"]) == (options.size, options.samples)

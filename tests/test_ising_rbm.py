@@ -33,7 +33,8 @@ from ising_rg.rbm import (
 )
 from ising_rg.rbm.ising import ising_bond_sites, ising_rbm_weight
 from ising_rg.sampling.observables import energy_per_spin, jackknife, magnetization_per_spin
-from ising_rg.sampling.sampler import SampleOptions, draw
+from ising_rg.sampling.sampler import draw
+from ising_rg.settings import SampleOptions
 
 K_PAPER = 0.408
 K_C = exact.critical_coupling()

@@ -13,6 +13,7 @@ from ising_rg import __version__
 from ising_rg.errors import IsingRGError, NotFittedError
 from ising_rg.io.models import FORMAT, file_sha256, load_dbn, read_model_metadata, save_dbn
 from ising_rg.rbm import DBN, BernoulliRBM
+from ising_rg.settings import Recipe
 from tests.conftest import assert_refuses_missing_and_foreign
 
 
@@ -23,7 +24,7 @@ def data():
 
 @pytest.fixture(scope="module")
 def dbn(data):
-    return DBN((12, 6, 3), random_state=4, n_epochs=2, batch_size=30).fit(data)
+    return DBN((12, 6, 3), random_state=4, recipe=Recipe(epochs=2, batch_size=30)).fit(data)
 
 
 @pytest.fixture
@@ -50,7 +51,7 @@ def test_round_trip_reproduces_transform_bit_for_bit(dbn, data, saved):
 
 def test_layout_and_metadata_follow_the_spec(saved):
     with h5py.File(saved, "r") as f:
-        assert f.attrs["format"] == FORMAT and int(f.attrs["format_version"]) == 1
+        assert f.attrs["format"] == FORMAT and int(f.attrs["format_version"]) == 2
         assert sorted(f["layers"].keys()) == ["1", "2", "3"]
         assert f["layers/1/weights"].shape == (25, 12) and f["layers/1/weights"].dtype == "f4"
         assert f["layers/2/visible_bias"].shape == (12,)
@@ -130,7 +131,7 @@ def _replace(f, name, data):
 
 BAD_FILES = {
     "missing layer": lambda f: f.__delitem__("layers/2"),
-    "wrong version": lambda f: f.attrs.__setitem__("format_version", 2),
+    "wrong version": lambda f: f.attrs.__setitem__("format_version", 3),
     "foreign format": lambda f: f.attrs.__setitem__("format", "something.else"),
     "shape chain": lambda f: _replace(f, "layers/2/weights", np.zeros((5, 6), np.float32)),
     "bias shape": lambda f: _replace(f, "layers/1/hidden_bias", np.zeros(7, np.float32)),

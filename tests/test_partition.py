@@ -76,7 +76,7 @@ def test_exact_log_z_is_identical_for_any_thread_count():
 
 def test_exact_log_z_accepts_a_fitted_rbm_and_refuses_huge_layers():
     X = (np.random.default_rng(0).random((100, 12)) < 0.5).astype(np.float32)
-    rbm = BernoulliRBM(5, n_epochs=2, batch_size=10).fit(X)
+    rbm = BernoulliRBM(5, epochs=2, batch_size=10).fit(X)
     W, b, c = (a.astype(np.float64) for a in (rbm.weights_, rbm.visible_bias_, rbm.hidden_bias_))
     assert exact_log_partition(rbm) == pytest.approx(brute_force_log_z(W, b, c), abs=1e-10)
     with pytest.raises(IsingRGError, match="max_units"):

@@ -72,7 +72,7 @@ def test_metrics_schema(pipeline):
 def test_analyze_shows_its_stages_and_a_formatted_table(pipeline):
     """Stage lines while it works, then one row per layer with rounded numbers."""
     log = pipeline["analyze_log"].splitlines()
-    for stage in ("receptive fields", "layer metrics and generative sampling",
+    for stage in ("receptive fields", "layer metrics", "generative sampling",
                   "training health (log Z)"):
         assert f"analyze: {stage} ..." in log
         assert any(line.startswith(f"analyze: {stage} done (") for line in log)
@@ -219,7 +219,7 @@ def test_train_data_dependent_errors_name_the_options(pipeline, tmp_path):
                                        "--epochs", "1", "--batch-size", "5000", "--out",
                                        str(out)])
     assert result.exit_code == 1
-    assert result.output == ("Error: --batch-size 5000 is larger than the 1080 training "
+    assert result.output == ("Error: batch_size 5000 is larger than the 1080 training "
                              "samples\n")
     assert not out.exists()
 

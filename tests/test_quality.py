@@ -24,8 +24,9 @@ from ising_rg.diagnostics.quality import exact_kl_divergence, quality_block
 from ising_rg.errors import IsingRGError
 from ising_rg.rbm import DBN, BernoulliRBM, ais_estimate, ising_rbm, ising_rbm_log_partition
 from ising_rg.rbm.ising import ising_rbm_weight
-from ising_rg.sampling.sampler import SampleOptions, draw
+from ising_rg.sampling.sampler import draw
 from ising_rg.seeding import seed_stream
+from ising_rg.settings import SampleOptions
 from ising_rg.spins import spins_to_visible
 
 K = 0.408

@@ -103,7 +103,7 @@ def test_cd_gradient_approaches_exact_gradient_for_long_chains(tiny_rbm):
     std_err = 0.5 / np.sqrt(n_chains)
     cd_long = max_error(cd_k=500, negative_visible="samples")
     cd_1 = max_error(cd_k=1, negative_visible="samples")
-    pcd_long = max_error(cd_k=500, persistent=True, n_persistent_chains=n_chains)
+    pcd_long = max_error(cd_k=500, persistent=True, persistent_chains=n_chains)
     assert cd_long < 5 * std_err  # 34 components, conservative standard error
     assert pcd_long < 5 * std_err
     assert cd_1 > 20 * std_err and cd_1 > 5 * cd_long
@@ -135,7 +135,7 @@ def ising_data():
 
 def test_training_on_exact_ising_samples_learns_the_distribution(ising_data):
     visible, p, X = ising_data
-    rbm = BernoulliRBM(16, n_epochs=60, random_state=0).fit(X)  # the paper's recipe
+    rbm = BernoulliRBM(16, epochs=60, random_state=0).fit(X)  # the paper's recipe
     log_q = rbm.log_likelihood(visible, exact_log_partition(rbm))
     assert abs(np.exp(log_q).sum() - 1.0) < 1e-9  # exact normalisation
     kl_model = float(np.sum(p * (np.log(p) - log_q)))
@@ -151,7 +151,7 @@ def test_training_on_exact_ising_samples_learns_the_distribution(ising_data):
     assert kl_model < 0.15 * kl_product
 
     # training raises the exact log-likelihood of the data
-    early = BernoulliRBM(16, n_epochs=1, random_state=0).fit(X)
+    early = BernoulliRBM(16, epochs=1, random_state=0).fit(X)
     ll_early = early.log_likelihood(X, exact_log_partition(early)).mean()
     ll_final = rbm.log_likelihood(X, exact_log_partition(rbm)).mean()
     ll_product = float((X * np.log(mean) + (1 - X) * np.log(1 - mean)).sum(axis=1).mean())
@@ -168,14 +168,14 @@ def test_linear_learning_rate_decay_is_applied_and_recorded():
     X = (np.random.default_rng(1).random((200, 10)) < 0.5).astype(np.float32)
 
     def fit(**kw):
-        return BernoulliRBM(4, n_epochs=5, batch_size=20, learning_rate=0.2, random_state=0,
+        return BernoulliRBM(4, epochs=5, batch_size=20, learning_rate=0.2, random_state=0,
                             **kw).fit(X)
 
     decayed, constant = fit(learning_rate_decay="linear"), fit()
     np.testing.assert_allclose(decayed.history_["learning_rate"], [0.2, 0.16, 0.12, 0.08, 0.04])
     np.testing.assert_array_equal(constant.history_["learning_rate"], [0.2] * 5)
     # Epoch 1 takes the same steps; later ones smaller: the parameters differ.
-    one = [BernoulliRBM(4, n_epochs=1, batch_size=20, learning_rate=0.2, random_state=0,
+    one = [BernoulliRBM(4, epochs=1, batch_size=20, learning_rate=0.2, random_state=0,
                         learning_rate_decay=d).fit(X) for d in ("linear", "none")]
     assert np.array_equal(one[0].weights_, one[1].weights_)
     assert not np.array_equal(decayed.weights_, constant.weights_)
@@ -191,7 +191,7 @@ def test_sampled_negatives_with_a_decaying_rate_learn_the_distribution_closely(i
     for seed in (0, 1):
         kls = []
         for extra in ({}, {"negative_visible": "samples", "learning_rate_decay": "linear"}):
-            rbm = BernoulliRBM(16, n_epochs=60, random_state=seed, **extra).fit(X)
+            rbm = BernoulliRBM(16, epochs=60, random_state=seed, **extra).fit(X)
             log_q = rbm.log_likelihood(visible, exact_log_partition(rbm))
             kls.append(float(np.sum(p * (np.log(p) - log_q))))
         paper, decayed = kls
@@ -200,8 +200,8 @@ def test_sampled_negatives_with_a_decaying_rate_learn_the_distribution_closely(i
 
 def test_l1_penalty_drives_weights_to_zero(ising_data):
     _, _, X = ising_data
-    plain = BernoulliRBM(16, n_epochs=30, random_state=3, l1=0.0).fit(X)
-    sparse = BernoulliRBM(16, n_epochs=30, random_state=3, l1=3e-3).fit(X)
+    plain = BernoulliRBM(16, epochs=30, random_state=3, l1=0.0).fit(X)
+    sparse = BernoulliRBM(16, epochs=30, random_state=3, l1=3e-3).fit(X)
     near_zero = [float(np.mean(np.abs(r.weights_) < 0.01)) for r in (plain, sparse)]
     assert near_zero[1] > near_zero[0] + 0.1
     assert np.abs(sparse.weights_).mean() < 0.7 * np.abs(plain.weights_).mean()
@@ -211,7 +211,7 @@ def test_same_seed_gives_identical_parameters_and_other_seeds_differ(ising_data)
     _, _, X = ising_data
 
     def fit(seed, **kw):
-        return BernoulliRBM(8, n_epochs=3, random_state=seed, **kw).fit(X[:1000])
+        return BernoulliRBM(8, epochs=3, random_state=seed, **kw).fit(X[:1000])
 
     for kw in ({}, {"persistent": True, "cd_k": 2}, {"cd_k": 3, "negative_visible": "samples"}):
         a, b, other = fit(7, **kw), fit(7, **kw), fit(8, **kw)
@@ -222,16 +222,16 @@ def test_same_seed_gives_identical_parameters_and_other_seeds_differ(ising_data)
 
 def test_paper_defaults_and_init_options():
     rbm = BernoulliRBM(400)
-    assert (rbm.learning_rate, rbm.batch_size, rbm.cd_k, rbm.momentum_schedule) == (
+    assert (rbm.learning_rate, rbm.batch_size, rbm.cd_k, rbm.momentum) == (
         0.1,
         100,
         1,
         (0.5, 0.9, 5),
     )
     X = (np.random.default_rng(0).random((400, 50)) < 0.2).astype(np.float32)
-    paper = BernoulliRBM(20, n_epochs=1, learning_rate=1e-9, random_state=0).fit(X)
+    paper = BernoulliRBM(20, epochs=1, learning_rate=1e-9, random_state=0).fit(X)
     assert abs(paper.weights_.std() - 0.1) < 0.01 and np.all(np.abs(paper.hidden_bias_) < 1e-6)
-    guide = BernoulliRBM(20, n_epochs=1, learning_rate=1e-9, init="guide", random_state=0).fit(X)
+    guide = BernoulliRBM(20, epochs=1, learning_rate=1e-9, init="guide", random_state=0).fit(X)
     mean = np.clip(X.mean(axis=0), 1e-3, 1 - 1e-3)
     np.testing.assert_allclose(guide.visible_bias_, np.log(mean / (1 - mean)), atol=1e-4)
     assert abs(guide.weights_.std() - 0.01) < 0.002
@@ -240,7 +240,7 @@ def test_paper_defaults_and_init_options():
 
 def test_momentum_schedule_is_recorded():
     X = (np.random.default_rng(1).random((200, 10)) < 0.5).astype(np.float32)
-    rbm = BernoulliRBM(4, n_epochs=7, batch_size=20, random_state=0).fit(X, X_val=X[:50])
+    rbm = BernoulliRBM(4, epochs=7, batch_size=20, random_state=0).fit(X, X_val=X[:50])
     np.testing.assert_array_equal(rbm.history_["momentum"], [0.5] * 5 + [0.9] * 2)
     gap = rbm.history_["free_energy_gap"]
     assert np.isfinite(gap).all()
@@ -249,13 +249,13 @@ def test_momentum_schedule_is_recorded():
 def test_callback_gets_each_epoch_and_interrupt_propagates():
     X = (np.random.default_rng(2).random((100, 8)) < 0.5).astype(np.float32)
     seen = []
-    BernoulliRBM(3, n_epochs=4, batch_size=10).fit(X, callback=lambda *a: seen.append(a[:2]))
+    BernoulliRBM(3, epochs=4, batch_size=10).fit(X, callback=lambda *a: seen.append(a[:2]))
     assert seen == [(1, 4), (2, 4), (3, 4), (4, 4)]
 
     def interrupt(epoch, n_epochs, metrics):
         raise KeyboardInterrupt
 
-    rbm = BernoulliRBM(3, n_epochs=4, batch_size=10)
+    rbm = BernoulliRBM(3, epochs=4, batch_size=10)
     with pytest.raises(KeyboardInterrupt):
         rbm.fit(X, callback=interrupt)
     assert not hasattr(rbm, "weights_")
@@ -292,14 +292,14 @@ BAD_FITS = [
     (np.zeros((20, 4)), {"n_hidden": 0}, "n_hidden"),
     (np.zeros((20, 4)), {"init": "zeros"}, "init"),
     (np.zeros((20, 4)), {"learning_rate_decay": "cosine"}, "learning_rate_decay"),
-    (np.zeros((20, 4)), {"momentum_schedule": (0.5, 1.5, 5)}, "momentum"),
+    (np.zeros((20, 4)), {"momentum": (0.5, 1.5, 5)}, "momentum"),
     (np.zeros((0, 4)), {}, "empty"),
 ]
 
 
 @pytest.mark.parametrize(("X", "params", "words"), BAD_FITS)
 def test_bad_input_raises_one_line_error(X, params, words):
-    rbm = BernoulliRBM(3, n_epochs=1, batch_size=10).set_params(**params)
+    rbm = BernoulliRBM(3, epochs=1, batch_size=10).set_params(**params)
     with pytest.raises(IsingRGError) as info:
         rbm.fit(X)
     message = str(info.value)
@@ -333,7 +333,7 @@ def test_error_classes_separate_bad_input_from_unfitted_models():
 
 def test_from_parameters_is_the_trained_model_bit_for_bit(ising_data):
     visible, _, X = ising_data
-    trained = BernoulliRBM(8, n_epochs=3, random_state=2, l1=1e-3).fit(X[:500])
+    trained = BernoulliRBM(8, epochs=3, random_state=2, l1=1e-3).fit(X[:500])
     rebuilt = BernoulliRBM.from_parameters(
         trained.weights_, trained.visible_bias_, trained.hidden_bias_,
         history=trained.history_, **trained.get_params(),
@@ -358,7 +358,7 @@ def test_from_parameters_is_the_trained_model_bit_for_bit(ising_data):
         ((np.zeros(4), np.zeros(4), np.zeros(1)), {}, "shapes"),
         ((np.full((4, 3), np.nan), np.zeros(4), np.zeros(3)), {}, "NaN"),
         ((np.zeros((4, 3)), np.zeros(4), np.zeros(3)), {"n_hidden": 5}, "n_hidden"),
-        ((np.zeros((4, 3)), np.zeros(4), np.zeros(3)), {"epochs": 5}, "unknown"),
+        ((np.zeros((4, 3)), np.zeros(4), np.zeros(3)), {"n_epochs": 5}, "unknown"),
         ((np.zeros((4, 3)), np.zeros(4), np.zeros(3)), {"cd_k": 0}, "cd_k"),
         ((np.zeros((4, 3)), np.zeros(4), np.zeros(3)), {"history": {"a": [1.0], "b": []}},
          "history"),
@@ -384,7 +384,7 @@ def test_initialize_is_where_fit_starts_by_the_documented_seed_rule():
     assert rbm.n_iter_ == 0 and set(rbm.history_) == set(HISTORY_KEYS)
     assert all(values.shape == (0,) for values in rbm.history_.values())
     X = (np.random.default_rng(0).random((20, n_visible)) < 0.5).astype(np.float32)
-    still = BernoulliRBM(n_hidden, random_state=seed, n_epochs=1, batch_size=10,
+    still = BernoulliRBM(n_hidden, random_state=seed, epochs=1, batch_size=10,
                          learning_rate=1e-30).fit(X)
     assert np.array_equal(still.weights_, rbm.weights_)
     guide = BernoulliRBM(n_hidden, random_state=seed, init="guide").initialize(n_visible, X)

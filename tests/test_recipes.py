@@ -17,48 +17,49 @@ from ising_rg.experiments.jobs import Job
 from ising_rg.io.models import load_dbn, read_model_metadata
 from ising_rg.io.samples import write_samples
 from ising_rg.pipeline import run_train
-from ising_rg.rbm import BernoulliRBM
-from ising_rg.rbm.recipes import RECIPE_KEYS, RECIPES, resolve_recipe
-from ising_rg.sampling.sampler import SampleOptions, sample
+from ising_rg.rbm import DBN, BernoulliRBM
+from ising_rg.sampling.sampler import sample
+from ising_rg.settings import RECIPES, Recipe, SampleOptions
 from tests.conftest import assert_one_line_error
 
-DENSITY_CHANGES = {"negative_visible": "samples", "learning_rate": 0.03,
+DENSITY_CHANGES = {"name": "density", "negative_visible": "samples", "learning_rate": 0.03,
                    "learning_rate_decay": "linear", "l1": 2e-3}
 
 
 def test_paper_recipe_is_the_library_defaults():
     defaults = BernoulliRBM(7).get_params()
-    paper_recipe = resolve_recipe("paper")
-    assert paper_recipe.pop("recipe") == "paper"
-    assert paper_recipe.pop("propagate") == paper.PROPAGATE
-    assert paper_recipe.pop("validation_fraction") == 0.1  # train_dbn's default
-    assert paper_recipe == {key: defaults[key] for key in paper_recipe}
-    assert set(RECIPE_KEYS) == set(RECIPES["paper"])
+    paper_recipe = Recipe.named("paper")
+    assert paper_recipe == Recipe() == RECIPES["paper"]
+    assert (paper_recipe.propagate, paper_recipe.validation_fraction) == (paper.PROPAGATE, 0.1)
+    assert paper_recipe.layer_settings() == {key: defaults[key] for key in Recipe.LAYER_SETTINGS}
+    assert DBN().get_params()["recipe"] == "paper"
 
 
 def test_density_recipe_is_the_paper_recipe_with_four_changes():
-    density = resolve_recipe("density")
-    changed = {key: value for key, value in density.items()
-               if key != "recipe" and value != RECIPES["paper"][key]}
+    density, base = RECIPES["density"].to_dict(), RECIPES["paper"].to_dict()
+    changed = {key: value for key, value in density.items() if value != base[key]}
     assert changed == DENSITY_CHANGES
 
 
 def test_an_override_wins_and_none_means_not_given():
-    settings = resolve_recipe("density", learning_rate=0.5, n_epochs=7, l1=None, cd_k=None)
-    assert (settings["learning_rate"], settings["n_epochs"]) == (0.5, 7)
-    assert (settings["l1"], settings["cd_k"]) == (2e-3, paper.CD_K)
-    assert settings["recipe"] == "density"
-    assert RECIPES["density"]["learning_rate"] == 0.03  # the table itself is not touched
+    recipe = Recipe.named("density", learning_rate=0.5, epochs=7, l1=None, cd_k=None)
+    assert (recipe.learning_rate, recipe.epochs) == (0.5, 7)
+    assert (recipe.l1, recipe.cd_k) == (2e-3, paper.CD_K)
+    assert recipe.name == "density"
+    assert RECIPES["density"].learning_rate == 0.03  # the table itself is not touched
 
 
 @pytest.mark.parametrize("name, overrides, message", [
     ("fast", {}, "unknown recipe 'fast'; known: paper, density"),
     (None, {}, "unknown recipe None"),
-    ("paper", {"epochs": 3}, "unknown recipe option(s) epochs; known: n_epochs"),
+    ("paper", {"n_epochs": 3}, "unknown Recipe setting(s): n_epochs; known: name, epochs"),
+    ("paper", {"epochs": 0}, "epochs must be an integer >= 1, got 0"),
+    ("paper", {"momentum": (0.5, 1.5, 5)}, "momentum must be a number >= 0 and < 1"),
+    ("paper", {"persistent_chains": 4}, "persistent_chains needs persistent"),
 ])
-def test_unknown_names_are_one_line_errors(name, overrides, message):
+def test_unknown_names_and_bad_values_are_one_line_errors(name, overrides, message):
     with pytest.raises(IsingRGError) as error:
-        resolve_recipe(name, **overrides)
+        Recipe.named(name, **overrides)
     assert message in str(error.value) and "\n" not in str(error.value)
 
 
@@ -67,7 +68,7 @@ def test_the_cli_and_the_studies_know_the_same_recipes():
     for name in RECIPES:
         study = spec.study_recipe(name)
         assert set(study) == set(spec.RECIPE) - {"name"}
-        assert study["epochs"] == RECIPES[name]["n_epochs"]
+        assert study["epochs"] == RECIPES[name].epochs
     # The study table's defaults are the paper recipe's.
     assert {key: option.default for key, option in spec.RECIPE.items() if key != "name"} == (
         spec.study_recipe("paper"))
@@ -77,11 +78,11 @@ def test_a_study_names_the_density_recipe_and_its_own_values_override_it():
     text = ('[[groups]]\nname = "a"\ndata = { size = 8, samples = 200 }\n'
             'recipe = { name = "density", epochs = 3, l1 = 1e-3 }\n')
     (job,) = spec.build_study_jobs(spec.parse_study(spec.tomllib.loads(text), "study.toml"))
-    kwargs = job.train_kwargs()
-    assert job.settings["recipe"] == "density"
-    assert (kwargs["n_epochs"], kwargs["l1"]) == (3, 1e-3)
+    recipe = job.recipe
+    assert job.settings["recipe"] == recipe.name == "density"
+    assert (recipe.epochs, recipe.l1) == (3, 1e-3)
     for key in ("negative_visible", "learning_rate", "learning_rate_decay"):
-        assert kwargs[key] == DENSITY_CHANGES[key], key
+        assert getattr(recipe, key) == DENSITY_CHANGES[key], key
     bad = text.replace('"density"', '"fast"')
     with pytest.raises(IsingRGError, match="recipe.name must be 'paper' or 'density'"):
         spec.parse_study(spec.tomllib.loads(bad), "study.toml")
@@ -105,13 +106,11 @@ def data_file(tmp_path_factory):
 
 def test_the_resolved_recipe_is_recorded_in_the_model_file_and_read_back(data_file, tmp_path):
     model = tmp_path / "model.h5"
-    run_train(data_file, model, (6,), recipe="density", n_epochs=4, batch_size=20, l2=1e-4)
+    run_train(data_file, model, (6,), Recipe.named("density", epochs=4, batch_size=20, l2=1e-4))
     hyper = read_model_metadata(model)["hyperparameters"]
-    expected = resolve_recipe("density", n_epochs=4, batch_size=20, l2=1e-4)
-    assert hyper["recipe"] == "density"
-    for key in RECIPE_KEYS:
-        value = hyper[key]
-        assert (tuple(value) if isinstance(value, list) else value) == expected[key], key
+    expected = Recipe.named("density", epochs=4, batch_size=20, l2=1e-4)
+    assert Recipe.from_dict(hyper["recipe"]) == expected
+    assert load_dbn(model).get_params()["recipe"] == expected
     (rbm,) = load_dbn(model).rbms_
     assert (rbm.learning_rate_decay, rbm.negative_visible, rbm.l1, rbm.l2) == (
         "linear", "samples", 2e-3, 1e-4)
@@ -125,10 +124,10 @@ def test_train_recipe_density_round_trip_on_the_command_line(data_file, tmp_path
     result = CliRunner().invoke(cli.main, [*args, "--recipe", "density", "--l1", "0"])
     assert result.exit_code == 0, result.output
     assert "recipe density" in result.output
-    hyper = json.loads(json.dumps(read_model_metadata(model)["hyperparameters"]))
-    assert (hyper["recipe"], hyper["learning_rate"], hyper["learning_rate_decay"]) == (
+    hyper = json.loads(json.dumps(read_model_metadata(model)["hyperparameters"]))["recipe"]
+    assert (hyper["name"], hyper["learning_rate"], hyper["learning_rate_decay"]) == (
         "density", 0.03, "linear")
-    assert (hyper["negative_visible"], hyper["l1"], hyper["n_epochs"]) == ("samples", 0.0, 2)
+    assert (hyper["negative_visible"], hyper["l1"], hyper["epochs"]) == ("samples", 0.0, 2)
     (rbm,) = load_dbn(model).rbms_
     np.testing.assert_allclose(rbm.history_["learning_rate"], [0.03, 0.015])
 
@@ -136,8 +135,8 @@ def test_train_recipe_density_round_trip_on_the_command_line(data_file, tmp_path
     paper_model = tmp_path / "paper.h5"
     result = CliRunner().invoke(cli.main, [*args[:-1], str(paper_model)])
     assert result.exit_code == 0, result.output
-    hyper = read_model_metadata(paper_model)["hyperparameters"]
-    assert hyper["recipe"] == "paper" and set(RECIPE_KEYS) <= set(hyper)
+    hyper = read_model_metadata(paper_model)["hyperparameters"]["recipe"]
+    assert hyper["name"] == "paper" and set(Recipe.names()) == set(hyper)
     assert (hyper["learning_rate"], hyper["learning_rate_decay"], hyper["l1"]) == (
         paper.LEARNING_RATE, "none", paper.L1)
 

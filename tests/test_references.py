@@ -12,7 +12,8 @@ from ising_rg.errors import IsingRGError
 from ising_rg.estimators.correlation_length import wall_correlation_length
 from ising_rg.rg.analysis import FIELD_KINDS, kadanoff_reference
 from ising_rg.rg.kadanoff import block_fields, kadanoff_units, window_block_spins
-from ising_rg.sampling.sampler import SampleOptions, sample
+from ising_rg.sampling.sampler import sample
+from ising_rg.settings import SampleOptions
 from tests.conftest import random_spins
 
 HALF_WEIGHT_RADIUS = {2: math.sqrt(2) / 2, 4: math.sqrt(10) / 2,

@@ -13,7 +13,8 @@ from ising_rg import exact
 from ising_rg.cli import main
 from ising_rg.errors import IsingRGError
 from ising_rg.io.samples import read_samples, write_samples
-from ising_rg.sampling.sampler import SampleOptions, sample
+from ising_rg.sampling.sampler import sample
+from ising_rg.settings import SampleOptions
 from tests.conftest import assert_refuses_missing_and_foreign
 
 

@@ -21,9 +21,10 @@ from ising_rg import paper
 from ising_rg.cli import main
 from ising_rg.errors import IsingRGError
 from ising_rg.experiments import spec, table
-from ising_rg.experiments.jobs import TRAIN_KEYWORDS, Job
+from ising_rg.experiments.jobs import Job
 from ising_rg.experiments.runner import build_jobs
 from ising_rg.formatting import format_measurement
+from ising_rg.settings import Recipe
 
 REPO = Path(__file__).resolve().parents[1]
 ALL_EXTRAS = ("couplings", "flow")
@@ -66,15 +67,9 @@ def test_default_preset_is_the_reports_study():
         assert (job.data_seed, job.train_seed) == seeds[job.replicate]
         mixture = (0.286, 0.357, 0.408, 0.455, 0.556) if job.group == "flow" else None
         n_samples = paper.N_SAMPLES // 5 if mixture else paper.N_SAMPLES  # per temperature
-        assert (job.size, job.n_samples, job.hidden) == (paper.SIZE, n_samples, paper.HIDDEN)
-        assert (job.n_generative, job.n_gibbs, job.mixture) == (1000, 200, mixture)
-        assert job.train_kwargs() == {
-            "n_epochs": job.epochs, "learning_rate": paper.LEARNING_RATE,
-            "learning_rate_decay": paper.LEARNING_RATE_DECAY,
-            "momentum_schedule": paper.MOMENTUM_SCHEDULE, "batch_size": paper.BATCH_SIZE,
-            "cd_k": paper.CD_K, "persistent": False, "n_persistent_chains": None,
-            "negative_visible": paper.NEGATIVE_VISIBLE, "l1": job.l1, "l2": paper.L2,
-            "init": paper.INIT, "propagate": paper.PROPAGATE, "validation_fraction": 0.1}
+        assert (job.size, job.samples, job.hidden) == (paper.SIZE, n_samples, paper.HIDDEN)
+        assert (job.generative_samples, job.gibbs_steps, job.mixture) == (1000, 200, mixture)
+        assert job.recipe == Recipe(epochs=job.epochs, l1=job.l1)
     assert len({job.key for job in jobs}) == len(jobs)
 
 
@@ -116,7 +111,7 @@ def test_defaults_fill_what_a_group_leaves_and_the_named_recipe_the_rest():
                    + GROUP + '[[groups]]\nname = "b"\n'
                    'data = { temperature = 2.5 }\nrecipe = { l1 = 0.0 }\n')
     assert (a.size, a.coupling, a.epochs, a.l1) == (8, 0.3, 7, 0.001)
-    assert (b.size, b.coupling, b.epochs, b.l1, b.n_samples) == (8, 0.4, 7, 0.0, 200)
+    assert (b.size, b.coupling, b.epochs, b.l1, b.samples) == (8, 0.4, 7, 0.0, 200)
     assert b.settings["learning_rate"] == paper.LEARNING_RATE
     assert b.settings["recipe"] == "paper"
     assert (a.data_seed, a.train_seed) == spec.replicate_seeds(3, 1)[0]
@@ -130,7 +125,7 @@ def test_a_mixture_of_temperatures_is_one_data_set_measured_at_one():
     assert job.coupling == 0.4 and job.mixture == (1 / 3, 0.4, 0.5)
     options = job.data_options()
     assert [o.coupling for o in options] == [1 / 3, 0.4, 0.5]
-    assert {(o.seed, o.n_samples, o.size) for o in options} == {(job.data_seed, 100, 8)}
+    assert {(o.seed, o.samples, o.size) for o in options} == {(job.data_seed, 100, 8)}
     assert job.point == "flow@0.400"
 
 
@@ -158,11 +153,10 @@ def test_jobs_are_keyed_by_their_settings_not_by_their_group():
 
 def test_every_recipe_option_reaches_training():
     (job,) = jobs_of(GROUP + "recipe = { persistent = true, persistent_chains = 7 }")
-    passed = job.train_kwargs()
-    assert len(passed) == len(spec.RECIPE) - 1  # all but the recipe's name
+    passed = job.recipe.to_dict()
+    assert set(passed) == set(spec.RECIPE)
     for key in spec.RECIPE:
-        if key != "name":
-            assert passed[TRAIN_KEYWORDS.get(key, key)] == job.settings[key], key
+        assert passed[key] == job.settings[spec.RECIPE[key].setting or key], key
 
 
 # -- one-line errors, before anything runs ----------------------------------------------------

@@ -17,7 +17,8 @@ from ising_rg.diagnostics.thermometry import (
 from ising_rg.errors import IsingRGError
 from ising_rg.exact import enumeration as exact_enumeration
 from ising_rg.sampling.observables import thermodynamics
-from ising_rg.sampling.sampler import SampleOptions, sample
+from ising_rg.sampling.sampler import sample
+from ising_rg.settings import SampleOptions
 
 
 def exact_fluctuation(temperature, size):

@@ -20,7 +20,8 @@ from ising_rg import exact
 from ising_rg.checks import check_float_array
 from ising_rg.errors import IsingRGError
 from ising_rg.sampling.observables import thermodynamics
-from ising_rg.sampling.sampler import SampleOptions, sample
+from ising_rg.sampling.sampler import sample
+from ising_rg.settings import SampleOptions
 
 __all__ = [
     "CALIBRATION_TEMPERATURES",

@@ -36,12 +36,11 @@ from typing import Any
 import numpy as np
 
 from ising_rg.io.jsonfile import to_json, write_json
+from ising_rg.settings import AnalysisOptions, Recipe, SampleOptions
 
 VARIANTS = ("paper", "permuted", "untrained", "ising_rbm")
 #: The variants that are not trained (built from their seed or their coupling, never stored).
 UNTRAINED_VARIANTS = ("untrained", "ising_rbm")
-#: The extra measurements a job can run beside the analysis, in their canonical order.
-EXTRAS = ("couplings", "flow", "free_energy")
 #: The RBM flow's chains per start group (Monte Carlo configurations of each training
 #: temperature, and random spins), R-hat check interval and step budget (``rg.flow.rbm_flow``).
 FLOW_CHAINS = 100
@@ -56,22 +55,10 @@ MODEL_FORMAT = 1
 #: Part of every data set's key: raise it when a change of the sampler changes what the same
 #: sampling options sample.
 DATA_FORMAT = 1
-#: Recipe settings whose ``train_dbn`` keyword has another name; every other training option
-#: is passed under its own name.
-TRAIN_KEYWORDS = {"epochs": "n_epochs", "momentum": "momentum_schedule",
-                  "persistent_chains": "n_persistent_chains"}
 #: Settings added after ``JOB_FORMAT`` 1 -> the value that computes what jobs computed
 #: before they existed. A job's key leaves such a setting out at that value, so the jobs that
 #: were finished before it came keep their keys (and are not recomputed).
 LATER_SETTINGS = {"learning_rate_decay": "none"}
-
-
-def _training_options() -> frozenset[str]:
-    """``train_dbn``'s keywords that a setting can fill: the RBM hyper-parameters a DBN passes
-    to its layers, what each layer passes up, and the held-out fraction."""
-    from ising_rg.rbm.dbn import LAYER_HYPERPARAMETERS
-
-    return frozenset((*LAYER_HYPERPARAMETERS, "propagate", "validation_fraction"))
 
 
 def canonical_hash(payload: Any) -> str:
@@ -95,19 +82,19 @@ class Job:
     settings: dict[str, Any]
     label: str = ""
 
-    # The settings the stages read, under the names they had before studies were files.
+    # The settings the stages read.
     variant = property(lambda self: self.settings["variant"])
     size = property(lambda self: self.settings["size"])
     coupling = property(lambda self: self.settings["coupling"])
     mixture = property(lambda self: self.settings["mixture"])
-    n_samples = property(lambda self: self.settings["samples"])
+    samples = property(lambda self: self.settings["samples"])
     hidden = property(lambda self: tuple(self.settings["hidden"]))
     epochs = property(lambda self: self.settings["epochs"])
     l1 = property(lambda self: self.settings["l1"])
     data_seed = property(lambda self: self.settings["data_seed"])
     train_seed = property(lambda self: self.settings["train_seed"])
-    n_generative = property(lambda self: self.settings["generative_samples"])
-    n_gibbs = property(lambda self: self.settings["gibbs_steps"])
+    generative_samples = property(lambda self: self.settings["generative_samples"])
+    gibbs_steps = property(lambda self: self.settings["gibbs_steps"])
     extras = property(lambda self: tuple(self.settings["extras"]))
     likelihood = property(lambda self: self.settings["likelihood"])
 
@@ -127,10 +114,9 @@ class Job:
         if self.variant in UNTRAINED_VARIANTS:
             # the exact Ising RBM reads neither the initialisation nor the layer sizes
             used = {"init"} if self.variant == "untrained" else {"hidden"}
-            unused = set(self.train_kwargs()) - used
+            unused = set(Recipe.names()) - used
             settings = {key: value for key, value in settings.items() if key != "recipe"
-                        and TRAIN_KEYWORDS.get(key, key) not in unused
-                        and not (key == "hidden" and "hidden" in used)}
+                        and key not in unused and not (key == "hidden" and "hidden" in used)}
         return to_json({"format": JOB_FORMAT, **settings})
 
     @property
@@ -147,8 +133,9 @@ class Job:
         return to_json({"format": MODEL_FORMAT, "variant": self.variant,
                         "data": [data_key(options) for options in self.data_options()],
                         "hidden": list(self.hidden), "seed": self.train_seed,
-                        "training": {key: value for key, value in self.train_kwargs().items()
-                                     if LATER_SETTINGS.get(key, object()) != value}})
+                        "training": {key: value for key, value in self.recipe.to_dict().items()
+                                     if key != "name"
+                                     and LATER_SETTINGS.get(key, object()) != value}})
 
     @property
     def model_key(self) -> str | None:
@@ -174,23 +161,28 @@ class Job:
         settings = {k: tuple(v) if isinstance(v, list) else v for k, v in spec.items()}
         return cls(*labels, settings, label)
 
-    def data_options(self) -> list:
+    def data_options(self) -> list[SampleOptions]:
         """The ``SampleOptions`` of the job's data set (one per coupling of a mixture), all
         with the replicate's data seed."""
-        from ising_rg.sampling.sampler import SampleOptions
-
         s = self.settings
-        return [SampleOptions(size=s["size"], coupling=coupling, n_samples=s["samples"],
+        return [SampleOptions(size=s["size"], coupling=coupling, samples=s["samples"],
                               algorithm=s["algorithm"], seed=s["data_seed"],
                               thermalization=s["thermalization"], spacing=s["spacing"],
-                              n_chains=s["chains"])
+                              chains=s["chains"])
                 for coupling in (s["mixture"] or (s["coupling"],))]
 
-    def train_kwargs(self) -> dict[str, Any]:
-        """``train_dbn``'s keywords (but the layers and the seed) from the recipe settings."""
-        names = _training_options()
-        return {TRAIN_KEYWORDS.get(key, key): value for key, value in self.settings.items()
-                if TRAIN_KEYWORDS.get(key, key) in names}
+    @property
+    def recipe(self) -> Recipe:
+        """The training settings (the job's recipe settings; ``recipe`` is the name)."""
+        return Recipe(name=self.settings["recipe"],
+                      **{key: self.settings[key] for key in Recipe.names() if key != "name"})
+
+    @property
+    def analysis_options(self) -> AnalysisOptions:
+        """What the job measures; the analysis seed is the training seed."""
+        return AnalysisOptions(seed=self.train_seed,
+                               **{key: self.settings[key] for key in
+                                  ("generative_samples", "gibbs_steps", "likelihood", "extras")})
 
     def cost(self) -> float:
         """A rough relative cost, to start the longest jobs first: weights times the
@@ -200,10 +192,11 @@ class Job:
 
         widths = (self.size**2, *self.hidden)
         weights = sum(a * b for a, b in zip(widths[:-1], widths[1:], strict=False))
-        n_data = self.n_samples * len(self.data_options())
+        n_data = self.samples * len(self.data_options())
         epochs = 0 if self.variant in UNTRAINED_VARIANTS else self.epochs
         ais = widths[0] * widths[1] * AIS_SEEDS * AIS_RUNS * AIS_BETAS if self.likelihood else 0
-        return float(weights * (n_data * epochs + self.n_generative * (self.n_gibbs + 1)) + ais)
+        return float(weights * (n_data * epochs
+                                + self.generative_samples * (self.gibbs_steps + 1)) + ais)
 
 
 def data_key(options) -> str:
@@ -221,7 +214,7 @@ def sample_data_set(options: dict[str, Any], root: str) -> dict[str, Any]:
     for any executor. Beside it, ``<data key>.json`` records the options and the sampling time.
     Returns ``{"path", "seconds", "computed"}``."""
     from ising_rg.pipeline import sample_data
-    from ising_rg.sampling.sampler import SampleOptions
+    from ising_rg.settings import SampleOptions
 
     options = SampleOptions(**options)
     path = data_path(root, options)
@@ -315,16 +308,15 @@ def run_job(spec: dict[str, Any], root: str) -> dict[str, Any]:
                                                                         n_rows))
     held_out = held_out[(held_out >= 0) & (held_out < n_rows)]
     metrics, fields = measure_network(network, samples.spins, job.coupling,
-                                      seed=job.train_seed, n_generative=job.n_generative,
-                                      n_gibbs=job.n_gibbs, likelihood=job.likelihood,
-                                      held_out=held_out)
+                                      job.analysis_options, held_out=held_out)
     extras: dict[str, Any] = {}
     if permutation is not None:
         # The same network measured naively in the coordinates it was trained in.
         permuted_spins = samples.spins.reshape(len(samples.spins), -1)[:, permutation]
+        naive = job.analysis_options.replace(generative_samples=10, gibbs_steps=1,
+                                             likelihood=False)
         permuted_metrics, _ = measure_network(dbn, permuted_spins.reshape(samples.spins.shape),
-                                              job.coupling, seed=job.train_seed,
-                                              n_generative=10, n_gibbs=1)
+                                              job.coupling, naive)
         extras["permuted_coordinates"] = {"layers": permuted_metrics["layers"]}
     write_json(folder / "metrics.json", metrics, overwrite=True)
     seconds["analyze"] = time.perf_counter() - start
@@ -362,31 +354,24 @@ def _train(job: Job, visible: np.ndarray, root: str,
     saved there (atomically, recording ``data_file``'s SHA-256); the untrained control is
     rebuilt from its seed (cheap).
     """
-    from ising_rg.io.models import load_dbn
-    from ising_rg.pipeline import save_model, train_dbn
+    from ising_rg.pipeline import stored_or_trained
     from ising_rg.rbm import DBN, ising_rbm
     from ising_rg.rg import controls
 
     permutation = None
     training_data = visible
-    kwargs = job.train_kwargs()
     if job.variant == "permuted":
         permutation = controls.site_permutation(job.size**2, seed=job.train_seed)
         training_data = controls.permute_visible(visible, permutation)
     if job.variant == "untrained":
         return controls.untrained_dbn(job.size**2, hidden=job.hidden, seed=job.train_seed,
-                                      init=kwargs["init"]), None
+                                      init=job.recipe.init), None
     if job.variant == "ising_rbm":
         return DBN.from_rbms([ising_rbm(job.size, job.coupling)]), None
-    path = model_path(root, job)
-    if path.is_file():
-        return load_dbn(path), permutation
-    path.parent.mkdir(parents=True, exist_ok=True)
-    dbn = train_dbn(training_data, job.hidden, seed=job.train_seed, **kwargs)
-    # A second writer of the same key (the same settings listed twice) writes the same bytes.
-    save_model(dbn, path, data_path=data_file,
-               hyperparameters={**job.to_dict(), "model_settings": job.model_settings()},
-               seed=job.train_seed, overwrite=True)
+    dbn = stored_or_trained(
+        model_path(root, job), training_data, job.hidden, job.recipe, seed=job.train_seed,
+        data_path=data_file,
+        hyperparameters={**job.to_dict(), "model_settings": job.model_settings()})
     return dbn, permutation
 
 

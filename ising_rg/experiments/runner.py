@@ -154,7 +154,7 @@ def _sample_data_sets(jobs: list[Job], root: str, executor: Executor,
     first, before any job starts (so that no two workers sample the same data)."""
     needed = {data_key(options): options for job in jobs for options in job.data_options()
               if not data_path(root, options).is_file()}
-    order = sorted(needed.values(), key=lambda o: -o.size**2 * o.n_samples)
+    order = sorted(needed.values(), key=lambda o: -o.size**2 * o.samples)
     futures = {executor.submit(sample_data_set, asdict(options), root): options
                for options in order}
     for done, future in enumerate(as_completed(futures), start=1):
@@ -168,9 +168,9 @@ def report_settings(jobs: list[Job]) -> dict[str, Any]:
     first job if there is none), and the longest training of the ``convergence`` group."""
     first = next((job for job in jobs if job.group == "paper"), jobs[0])
     convergence = [job.epochs for job in jobs if job.group == "convergence"]
-    return {"size": first.size, "n_samples": first.n_samples, "hidden": list(first.hidden),
+    return {"size": first.size, "n_samples": first.samples, "hidden": list(first.hidden),
             "epochs": first.epochs, "full_epochs": max(convergence, default=first.epochs),
-            "n_generative": first.n_generative, "n_gibbs": first.n_gibbs}
+            "n_generative": first.generative_samples, "n_gibbs": first.gibbs_steps}
 
 
 def run_experiment(study: Study | str, root: str | os.PathLike, *, workers: int = 1,

@@ -30,7 +30,7 @@ from ising_rg import paper
 from ising_rg.checks import check_integer
 from ising_rg.errors import IsingRGError
 from ising_rg.experiments import MAX_JOBS
-from ising_rg.experiments.jobs import TRAIN_KEYWORDS, UNTRAINED_VARIANTS, Job
+from ising_rg.experiments.jobs import UNTRAINED_VARIANTS, Job
 from ising_rg.experiments.presets import preset_text
 
 # The schema's names are re-exported: callers read the tables from here too.
@@ -47,8 +47,8 @@ from ising_rg.experiments.schema import (  # noqa: F401
     Option,
     data_set_coupling,
 )
-from ising_rg.rbm.recipes import resolve_recipe
 from ising_rg.seeding import seed_sequence
+from ising_rg.settings import Recipe
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -57,12 +57,9 @@ else:  # the backport, a dependency on Python 3.10 only
 
 
 def study_recipe(name: str) -> dict[str, Any]:
-    """Every recipe option of the named recipe (``ising_rg.rbm.recipes.resolve_recipe``, the
-    one that ``ising-rg train --recipe`` uses), under the study's keys (``epochs``, not
-    ``n_epochs``)."""
-    library_names = {library: key for key, library in TRAIN_KEYWORDS.items()}
-    return {library_names.get(key, key): value
-            for key, value in resolve_recipe(name).items() if key != "recipe"}
+    """Every setting of the named recipe (``ising_rg.settings.RECIPES``, the ones ``ising-rg
+    train --recipe`` uses) but its name, under the study's keys (the same names)."""
+    return {key: value for key, value in Recipe.named(name).to_dict().items() if key != "name"}
 
 
 # -- studies ----------------------------------------------------------------------------------

@@ -79,10 +79,12 @@ def reading(path: str | os.PathLike, what: str) -> Iterator[None]:
             f"{what} {path} is damaged ({type(exc).__name__}: {one_line(exc)})") from None
 
 
-def check_format(f: h5py.File, path: Any, what: str, tag: str, version: int) -> None:
+def check_format(f: h5py.File, path: Any, what: str, tag: str, version: int,
+                 oldest: int | None = None) -> int:
     """The ``format`` tag and ``format_version`` of an ising_rg file: "x.h5 is not an ising_rg
-    sample file (format=...)", "x.h5 has sample file format version 2; this ising_rg reads
-    version 1"."""
+    sample file (format=...)", "x.h5 has sample file format version 3; this ising_rg reads
+    versions 1 to 2". Versions from ``oldest`` (default: ``version`` only) to ``version`` are
+    read; returns the file's version."""
     if "format" not in f.attrs:
         raise IsingRGError(f"{path} is not an ising_rg {what} (it has no 'format' attribute)")
     found = _attribute(f, "format", path)
@@ -90,9 +92,12 @@ def check_format(f: h5py.File, path: Any, what: str, tag: str, version: int) -> 
         raise IsingRGError(f"{path} is not an ising_rg {what} (format={_shown(found)}, "
                            f"expected {tag!r})")
     found_version = integer_attribute(f, "format_version", path, 1)
-    if found_version != version:
+    oldest = version if oldest is None else oldest
+    if not oldest <= found_version <= version:
+        readable = f"version {version}" if oldest == version else f"versions {oldest} to {version}"
         raise IsingRGError(f"{path} has {what} format version {found_version}; this ising_rg "
-                           f"reads version {version}")
+                           f"reads {readable}")
+    return found_version
 
 
 def _shown(value: Any) -> str:

@@ -8,9 +8,13 @@ Layout (layers numbered from 1, bottom first)::
     /layers/<i>/history/<name>     float64 (n_epochs,)   per-epoch training history
     /validation_indices            int64 (n_val,)        rows of the data held out (optional)
 
-Root attributes: ``format = "ising_rg.dbn"``, ``format_version = 1``, ``hyperparameters``
-(JSON), ``dbn_params`` (JSON, the DBN's own constructor arguments), ``data_sha256``, ``seed``,
+Root attributes: ``format = "ising_rg.dbn"``, ``format_version = 2``, ``hyperparameters``
+(JSON: what trained it, e.g. the recipe, the layers, the data), ``dbn_params`` (JSON, the DBN's
+own constructor arguments: ``hidden``, ``recipe`` (every setting of the
+:class:`~ising_rg.settings.Recipe` by name), ``random_state``), ``data_sha256``, ``seed``,
 ``package_version``, ``created`` (UTC, ISO 8601), ``n_layers``, ``layer_sizes`` (JSON).
+Version 1 files (ising_rg 0.1: the recipe's settings flat in ``dbn_params``, three of them
+under older names) are read too.
 """
 
 from __future__ import annotations
@@ -39,13 +43,22 @@ from ising_rg.io.hdf5 import (
     text_attribute,
 )
 from ising_rg.io.jsonfile import to_json
-from ising_rg.rbm.dbn import DBN, LAYER_HYPERPARAMETERS
+from ising_rg.rbm.dbn import DBN
 from ising_rg.rbm.rbm import BernoulliRBM
+from ising_rg.settings import Recipe
 
-__all__ = ["FORMAT", "FORMAT_VERSION", "file_sha256", "load_dbn", "read_model_metadata", "save_dbn"]
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "dbn_parameters",
+    "file_sha256",
+    "load_dbn",
+    "read_model_metadata",
+    "save_dbn",
+]
 
 FORMAT = "ising_rg.dbn"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 WHAT = "model file"  # how messages call the file
 
 
@@ -98,7 +111,7 @@ def save_dbn(
     check_integer(seed, "seed", 0)
     try:
         hyper_json = json.dumps(to_json(hyperparameters), sort_keys=True)
-        params_json = json.dumps(to_json(dbn.get_params()), sort_keys=True)
+        params_json = json.dumps(to_json(dbn_parameters(dbn)), sort_keys=True)
     except (TypeError, ValueError) as exc:
         raise IsingRGError(f"hyper-parameters are not JSON-serialisable ({exc})") from None
     sizes = [int(rbms[0].weights_.shape[0])] + [int(r.weights_.shape[1]) for r in rbms]
@@ -129,6 +142,27 @@ def save_dbn(
     return Path(path)
 
 
+def dbn_parameters(dbn: DBN) -> dict[str, Any]:
+    """The DBN's constructor arguments as the model file stores them (the recipe as a dict)."""
+    params = dict(dbn.get_params())
+    params["recipe"] = dbn._recipe().to_dict()
+    return params
+
+
+def _upgrade_version_1(params: dict[str, Any], hyperparameters: dict[str, Any]) -> dict:
+    """``dbn_params`` of a version 1 file in today's form: its flat recipe settings (three of
+    them under their 0.1 names, ``n_monitor`` beside them) and the recipe's name and held-out
+    fraction from ``hyperparameters`` gathered into one recipe."""
+    old_names = {"n_epochs": "epochs", "momentum_schedule": "momentum",
+                 "n_persistent_chains": "persistent_chains"}
+    recipe = {old_names.get(key, key): value for key, value in params.items()
+              if old_names.get(key, key) in Recipe.names()}
+    recipe["name"] = hyperparameters.get("recipe", "paper")
+    recipe.setdefault("validation_fraction", hyperparameters.get("validation_fraction", 0.1))
+    return {"hidden": params.get("hidden"), "random_state": params.get("random_state"),
+            "recipe": recipe}
+
+
 def _check_sha256(value: Any, name: str) -> str:
     if not (isinstance(value, str) and len(value) == 64
             and all(ch in "0123456789abcdef" for ch in value)):
@@ -141,10 +175,12 @@ def _attributes(f: h5py.File, path: Path) -> dict[str, Any]:
     """Every root attribute, checked (format and version first), JSON decoded, and
     ``layer_shapes``: the (n_in, n_out) of each layer's weights, which must chain as
     ``layer_sizes`` says."""
-    check_format(f, path, WHAT, FORMAT, FORMAT_VERSION)
-    meta: dict[str, Any] = {"format": FORMAT, "format_version": FORMAT_VERSION}
+    version = check_format(f, path, WHAT, FORMAT, FORMAT_VERSION, oldest=1)
+    meta: dict[str, Any] = {"format": FORMAT, "format_version": version}
     for name in ("hyperparameters", "dbn_params"):
         meta[name] = json_attribute(f, name, path, dict)
+    if version == 1:
+        meta["dbn_params"] = _upgrade_version_1(meta["dbn_params"], meta["hyperparameters"])
     meta["data_sha256"] = _check_sha256(text_attribute(f, "data_sha256", path),
                                         f"{path}: attribute 'data_sha256'")
     meta["seed"] = integer_attribute(f, "seed", path, 0)
@@ -236,12 +272,21 @@ def load_dbn(path: str | os.PathLike) -> DBN:
     with open_hdf5(path, WHAT) as f, reading(path, WHAT):
         meta = _attributes(f, path)
         params = dict(meta["dbn_params"])
-        missing = [key for key in ("hidden", "propagate", "random_state") if key not in params]
+        known = ("hidden", "recipe", "random_state")
+        missing = [key for key in known if params.get(key) is None]
         if missing:
             raise IsingRGError(f"{path}: attribute 'dbn_params' lacks {', '.join(missing)}")
-        if isinstance(params.get("momentum_schedule"), list):
-            params["momentum_schedule"] = tuple(params["momentum_schedule"])
-        rbm_kwargs = {key: value for key, value in params.items() if key in LAYER_HYPERPARAMETERS}
+        unknown = sorted(set(params) - set(known))
+        if unknown:
+            raise IsingRGError(f"{path}: attribute 'dbn_params' has unknown key(s) "
+                               f"{', '.join(unknown)}")
+        if not isinstance(params["recipe"], dict):
+            raise IsingRGError(f"{path}: attribute 'dbn_params': recipe must be a JSON object")
+        try:
+            params["recipe"] = Recipe.from_dict(params["recipe"])
+        except IsingRGError as exc:
+            raise IsingRGError(f"{path}: attribute 'dbn_params': {exc}") from None
+        rbm_kwargs = params["recipe"].layer_settings()
         rbms = []
         for index, (n_in, n_out) in enumerate(meta["layer_shapes"], start=1):
             group = _layer_group(f, index, path)

@@ -33,7 +33,8 @@ from ising_rg.io.hdf5 import (
     reading,
     text_attribute,
 )
-from ising_rg.sampling.sampler import ALGORITHMS, SampleSet
+from ising_rg.sampling.sampler import SampleSet
+from ising_rg.settings import ALGORITHMS
 
 SAMPLE_FORMAT = "ising_rg.samples"
 SAMPLE_FORMAT_VERSION = 1

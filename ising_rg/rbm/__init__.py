@@ -4,11 +4,12 @@ The code knows nothing about Ising lattices: it takes float arrays (n_samples, n
 with values in {0, 1} (or probabilities in [0, 1]).
 
 Modules: :mod:`~ising_rg.rbm.rbm` (the estimator), :mod:`~ising_rg.rbm.dbn` (the stack),
-:mod:`~ising_rg.rbm.trainer` (CD/PCD training), :mod:`~ising_rg.rbm.hyperparameters` (input checks),
+:mod:`~ising_rg.rbm.trainer` (CD/PCD training), :mod:`~ising_rg.rbm.parameters` (input checks),
 :mod:`~ising_rg.rbm.partition` (log Z), :mod:`~ising_rg.rbm.ising` (the RBM whose marginal is the
 Ising model, a known answer for every estimator), and the numba kernels in ``_kernels`` and
-``_enumerate``. Model files are read and written by :mod:`ising_rg.io.models`; the training
-benchmark is :func:`ising_rg.bench.benchmark_epoch`.
+``_enumerate``. The training settings are :class:`ising_rg.settings.Recipe`. Model files are read
+and written by :mod:`ising_rg.io.models`; the training benchmark is
+:func:`ising_rg.bench.benchmark_epoch`.
 """
 
 from ising_rg.rbm.dbn import DBN

@@ -18,41 +18,34 @@ from typing import Any
 import numpy as np
 
 from ising_rg import paper
-from ising_rg.checks import check_choice, check_integer, check_number, check_unit_interval
+from ising_rg.checks import check_integer, check_unit_interval
 from ising_rg.errors import IsingRGError, NotFittedError
-from ising_rg.rbm.rbm import HYPERPARAMETER_NAMES, BernoulliRBM
+from ising_rg.rbm.rbm import BernoulliRBM
 from ising_rg.seeding import as_generator, bernoulli, seed_sequence
+from ising_rg.settings import Recipe
 
-__all__ = ["DBN", "LAYER_HYPERPARAMETERS"]
-
-#: BernoulliRBM hyper-parameters a DBN passes to every layer (``**rbm_kwargs``): all but the
-#: layer size and the seed, which the DBN sets per layer.
-LAYER_HYPERPARAMETERS = tuple(
-    name for name in HYPERPARAMETER_NAMES if name not in ("n_hidden", "random_state")
-)
+__all__ = ["DBN"]
 
 
 class DBN:
     """Greedy layer-wise stack of :class:`~ising_rg.rbm.rbm.BernoulliRBM`.
 
     The defaults are the paper's (:mod:`ising_rg.paper`): layers 400, 100, 25, each trained on
-    the hidden probabilities of the one below, every layer with BernoulliRBM's defaults (the
-    paper's recipe).
+    the hidden probabilities of the one below with the paper's recipe.
 
     Parameters
     ----------
     hidden : sequence of int
         Hidden layer sizes, bottom to top; the paper: (400, 100, 25) over 1600 visible units.
-    propagate : {'probabilities', 'samples'}
-        What each layer passes up as the next layer's training data: P(h = 1 | v) (the paper,
-        rbm.m) or a binary sample of it (seeded).
+    recipe : :class:`~ising_rg.settings.Recipe` or str
+        The training settings, or the name of a built-in recipe (``"paper"``, ``"density"``;
+        :data:`~ising_rg.settings.RECIPES`). Every layer's BernoulliRBM gets its layer
+        settings; ``propagate`` says what each layer passes up as the next layer's training
+        data (P(h = 1 | v), the paper's and rbm.m's, or a seeded binary sample of it),
+        ``validation_fraction`` what share of the rows ``fit`` holds out.
     random_state : int
         Master seed. The validation split and every layer's seed are derived from
         ``numpy.random.SeedSequence(random_state).spawn(...)``, so one integer fixes the run.
-    **rbm_kwargs
-        Hyper-parameters shared by every layer's BernoulliRBM (learning_rate, momentum_schedule,
-        batch_size, n_epochs, cd_k, persistent, n_persistent_chains, negative_visible, l1, l2,
-        init, n_monitor). ``random_state`` is not accepted here (see above).
 
     Attributes
     ----------
@@ -77,32 +70,30 @@ class DBN:
         self,
         hidden: Sequence[int] = paper.HIDDEN,
         *,
-        propagate: str = paper.PROPAGATE,
+        recipe: Recipe | str = "paper",
         random_state: int = 0,
-        **rbm_kwargs: Any,
     ) -> None:
-        unknown = sorted(set(rbm_kwargs) - set(LAYER_HYPERPARAMETERS))
-        if unknown:
-            raise IsingRGError(f"unknown RBM hyper-parameter(s): {', '.join(unknown)}")
         self.hidden = tuple(hidden) if isinstance(hidden, list | tuple) else hidden
-        self.propagate = propagate
+        self.recipe = recipe
         self.random_state = random_state
-        self.rbm_kwargs = dict(rbm_kwargs)
 
     # -- parameters ------------------------------------------------------------------------
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """All hyper-parameters as a flat dict: hidden, propagate, random_state, RBM kwargs."""
-        params = {
-            "hidden": list(self.hidden),
-            "propagate": self.propagate,
-            "random_state": self.random_state,
-        }
-        params.update(self.rbm_kwargs)
-        return params
+        """The constructor arguments: hidden, recipe (as given), random_state."""
+        return {"hidden": list(self.hidden), "recipe": self.recipe,
+                "random_state": self.random_state}
 
     def __repr__(self) -> str:
-        return f"DBN(hidden={tuple(self.hidden)!r}, propagate={self.propagate!r})"
+        return f"DBN(hidden={tuple(self.hidden)!r}, recipe={self._recipe().name!r})"
+
+    def _recipe(self) -> Recipe:
+        """``recipe`` as a Recipe (a name resolved); IsingRGError for anything else."""
+        if isinstance(self.recipe, Recipe):
+            return self.recipe
+        if isinstance(self.recipe, str):
+            return Recipe.named(self.recipe)
+        raise IsingRGError(f"recipe must be a Recipe or a recipe's name, got {self.recipe!r}")
 
     def _check_parameters(self) -> tuple[int, ...]:
         hidden = self.hidden
@@ -118,7 +109,7 @@ class DBN:
             raise IsingRGError("hidden must name at least one layer")
         for size in sizes:
             check_integer(size, "every hidden layer size", 1)
-        check_choice(self.propagate, "propagate", ("probabilities", "samples"))
+        self._recipe()
         check_integer(self.random_state, "random_state", 0)
         return tuple(int(s) for s in sizes)
 
@@ -223,14 +214,15 @@ class DBN:
         """
         sizes = self._check_parameters()
         _, _, layer_seeds = self._seeds(len(sizes))
-        guide = self.rbm_kwargs.get("init", "paper") == "guide"
+        recipe = self._recipe()
+        guide = recipe.init == "guide"
         layer_input = X if guide else None
         rbms: list[BernoulliRBM] = []
         for n_hidden, seed in zip(sizes, layer_seeds, strict=True):
             n_in = rbms[-1].n_hidden if rbms else n_visible
             if rbms and layer_input is not None:
                 layer_input = rbms[-1].transform(layer_input)
-            rbm = BernoulliRBM(n_hidden, random_state=seed, **self.rbm_kwargs)
+            rbm = BernoulliRBM(n_hidden, random_state=seed, **recipe.layer_settings())
             rbms.append(rbm.initialize(n_in, layer_input))
         empty = np.zeros(0, dtype=np.int64)
         self._set_fitted(rbms, layer_seeds, empty, empty)
@@ -241,17 +233,17 @@ class DBN:
     def fit(
         self,
         X: Any,
-        validation_fraction: float = 0.1,
         callback: Callable[[int, int, int, dict[str, float]], None] | None = None,
     ) -> DBN:
         """Train the layers greedily, bottom first.
 
+        The recipe's ``validation_fraction`` of the rows is held out (seeded split, recorded in
+        ``validation_indices_``) and propagated alongside the training data to monitor each
+        layer's free-energy gap.
+
         Parameters
         ----------
         X : array-like, shape (n_samples, n_visible), values in [0, 1]
-        validation_fraction : float in [0, 1)
-            Share of the rows held out (seeded split, recorded in ``validation_indices_``) and
-            propagated alongside the training data to monitor each layer's free-energy gap.
         callback : callable, optional
             ``callback(layer_index, epoch, n_epochs, metrics)`` after every epoch of every
             layer; layer_index and epoch count from 1, metrics is that epoch's history entry.
@@ -265,8 +257,8 @@ class DBN:
         sizes = self._check_parameters()
         X = check_unit_interval(X, "X")
         n_samples = X.shape[0]
-        check_number(validation_fraction, "validation_fraction", minimum=0, below=1)
-        n_val = int(round(validation_fraction * n_samples))
+        recipe = self._recipe()
+        n_val = int(round(recipe.validation_fraction * n_samples))
         if n_val and n_samples - n_val < 1:
             raise IsingRGError("validation_fraction leaves no training samples")
 
@@ -280,27 +272,19 @@ class DBN:
         data_val = X[validation_rows] if n_val else None
         rbms: list[BernoulliRBM] = []
         for index, (n_hidden, seed) in enumerate(zip(sizes, layer_seeds, strict=True)):
-            rbm = BernoulliRBM(n_hidden, random_state=seed, **self.rbm_kwargs)
+            rbm = BernoulliRBM(n_hidden, random_state=seed, **recipe.layer_settings())
             layer_callback = None
             if callback is not None:
                 layer_callback = _LayerCallback(callback, index + 1)
             rbm.fit(data, X_val=data_val, callback=layer_callback)
             rbms.append(rbm)
             if index + 1 < len(sizes):
-                data = self._propagate(rbm, data, propagate_rng)
+                data = _propagate(rbm, data, recipe.propagate, propagate_rng)
                 if data_val is not None:
-                    data_val = self._propagate(rbm, data_val, propagate_rng)
+                    data_val = _propagate(rbm, data_val, recipe.propagate, propagate_rng)
 
         self._set_fitted(rbms, layer_seeds, validation_rows, train_rows)
         return self
-
-    def _propagate(
-        self, rbm: BernoulliRBM, data: np.ndarray, rng: np.random.Generator
-    ) -> np.ndarray:
-        probabilities = rbm.transform(data)
-        if self.propagate == "samples":
-            return bernoulli(probabilities, rng, uniform_dtype=np.float32)
-        return probabilities
 
     # -- inference ---------------------------------------------------------------------------
 
@@ -489,3 +473,12 @@ class _LayerCallback:
 
     def __call__(self, epoch: int, n_epochs: int, metrics: dict[str, float]) -> None:
         self.callback(self.layer_index, epoch, n_epochs, metrics)
+
+
+def _propagate(rbm: BernoulliRBM, data: np.ndarray, propagate: str,
+               rng: np.random.Generator) -> np.ndarray:
+    """What a layer passes up: P(h = 1 | data) ('probabilities') or a binary sample of it."""
+    probabilities = rbm.transform(data)
+    if propagate == "samples":
+        return bernoulli(probabilities, rng, uniform_dtype=np.float32)
+    return probabilities

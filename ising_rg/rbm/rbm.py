@@ -21,22 +21,20 @@ from typing import Any
 
 import numpy as np
 
-from ising_rg import paper
 from ising_rg.checks import check_integer, check_unit_interval
 from ising_rg.errors import IsingRGError, NotFittedError
 from ising_rg.rbm._kernels import free_energy_from_input, sigmoid_rows
-from ising_rg.rbm.hyperparameters import check_hyperparameters, check_parameter_arrays
+from ising_rg.rbm.parameters import check_parameter_arrays
 from ising_rg.rbm.trainer import CHUNK_ROWS, HISTORY_KEYS, train_cd
 from ising_rg.seeding import as_generator, bernoulli, seed_sequence
+from ising_rg.settings import RECIPES, Recipe
 
 __all__ = ["HISTORY_KEYS", "HYPERPARAMETER_NAMES", "BernoulliRBM", "sigmoid", "softplus"]
 
 #: Constructor arguments of :class:`BernoulliRBM`, as ``get_params`` returns them.
-HYPERPARAMETER_NAMES = (
-    "n_hidden", "learning_rate", "learning_rate_decay", "momentum_schedule", "batch_size",
-    "n_epochs", "cd_k", "persistent", "n_persistent_chains", "negative_visible", "l1", "l2",
-    "init", "n_monitor", "random_state",
-)  # fmt: skip
+HYPERPARAMETER_NAMES = ("n_hidden", *Recipe.LAYER_SETTINGS, "n_monitor", "random_state")
+#: The paper's recipe, whose layer settings are the defaults of the hyper-parameters.
+_PAPER = RECIPES["paper"]
 
 
 def softplus(x: np.ndarray) -> np.ndarray:
@@ -68,10 +66,12 @@ class BernoulliRBM:
     scikit-learn conventions by duck typing: ``__init__`` only stores hyper-parameters,
     ``fit`` validates them and returns ``self``, fitted attributes end in ``_``.
 
-    The defaults are the paper's recipe (:mod:`ising_rg.paper`): Hinton & Salakhutdinov's
-    ``rbm.m`` (CD-1, learning rate 0.1, momentum 0.5 then 0.9, batch 100, W ~ 0.1 N(0, 1),
-    200 epochs) with Mehta & Schwab's L1 penalty 2e-4 in place of its L2 weight cost. The
-    ``ising-rg train`` command has the same defaults.
+    The hyper-parameters but ``n_hidden``, ``n_monitor`` and ``random_state`` are the layer
+    settings of a :class:`~ising_rg.settings.Recipe`, under the same names, and default to the
+    paper's recipe (:mod:`ising_rg.paper`): Hinton & Salakhutdinov's ``rbm.m`` (CD-1, learning
+    rate 0.1, momentum 0.5 then 0.9, batch 100, W ~ 0.1 N(0, 1), 200 epochs) with Mehta &
+    Schwab's L1 penalty 2e-4 in place of its L2 weight cost. A named recipe in one line:
+    ``BernoulliRBM(400, **RECIPES["density"].layer_settings())``.
 
     Parameters
     ----------
@@ -81,27 +81,27 @@ class BernoulliRBM:
         Step size for weights and biases (rbm.m: epsilonw = epsilonvb = epsilonhb = 0.1).
     learning_rate_decay : {'none', 'linear'}
         'none' (rbm.m): the same learning rate in every epoch. 'linear': epoch e (counted from
-        0) uses ``learning_rate * (1 - e / n_epochs)``, down to ``learning_rate / n_epochs`` in
+        0) uses ``learning_rate * (1 - e / epochs)``, down to ``learning_rate / epochs`` in
         the last one (Tieleman 2008 decays PCD's rate linearly to zero). A shrinking step lets
         the parameters settle instead of fluctuating at the noise level of the minibatch
         gradient (Robbins & Monro 1951). The L1/L2 steps shrink with it (they sit inside the
-        update). The schedule depends on ``n_epochs``: the model after e epochs of a longer
+        update). The schedule depends on ``epochs``: the model after e epochs of a longer
         run is not the model of an e-epoch run.
-    momentum_schedule : (float, float, int)
+    momentum : (float, float, int)
         ``(initial, final, n_initial_epochs)``: momentum ``initial`` for the first
         ``n_initial_epochs`` epochs, then ``final``. rbm.m: (0.5, 0.9, 5).
     batch_size : int
         Minibatch size B. Each epoch uses floor(n_samples / B) minibatches of exactly B
         samples drawn from a fresh seeded permutation; the n_samples mod B left-over samples
         change from epoch to epoch.
-    n_epochs : int
+    epochs : int
         Passes over the training data (the paper: 200).
     cd_k : int
         Gibbs steps in the negative phase (CD-k / PCD-k).
     persistent : bool
         Persistent CD (Tieleman 2008): the negative chains continue from one minibatch to the
         next instead of restarting at the data.
-    n_persistent_chains : int or None
+    persistent_chains : int or None
         Number of persistent chains M (default: batch_size). PCD only.
     negative_visible : {'probabilities', 'samples'}
         CD only. What the last Gibbs step keeps as the negative visible vector:
@@ -157,30 +157,30 @@ class BernoulliRBM:
         self,
         n_hidden: int,
         *,
-        learning_rate: float = paper.LEARNING_RATE,
-        learning_rate_decay: str = paper.LEARNING_RATE_DECAY,
-        momentum_schedule: tuple[float, float, int] = paper.MOMENTUM_SCHEDULE,
-        batch_size: int = paper.BATCH_SIZE,
-        n_epochs: int = paper.N_EPOCHS,
-        cd_k: int = paper.CD_K,
-        persistent: bool = False,
-        n_persistent_chains: int | None = None,
-        negative_visible: str = paper.NEGATIVE_VISIBLE,
-        l1: float = paper.L1,
-        l2: float = paper.L2,
-        init: str = paper.INIT,
+        epochs: int = _PAPER.epochs,
+        learning_rate: float = _PAPER.learning_rate,
+        learning_rate_decay: str = _PAPER.learning_rate_decay,
+        momentum: tuple[float, float, int] = _PAPER.momentum,
+        batch_size: int = _PAPER.batch_size,
+        cd_k: int = _PAPER.cd_k,
+        persistent: bool = _PAPER.persistent,
+        persistent_chains: int | None = _PAPER.persistent_chains,
+        negative_visible: str = _PAPER.negative_visible,
+        l1: float = _PAPER.l1,
+        l2: float = _PAPER.l2,
+        init: str = _PAPER.init,
         n_monitor: int = 1000,
         random_state: Any = 0,
     ) -> None:
         self.n_hidden = n_hidden
+        self.epochs = epochs
         self.learning_rate = learning_rate
         self.learning_rate_decay = learning_rate_decay
-        self.momentum_schedule = momentum_schedule
+        self.momentum = momentum
         self.batch_size = batch_size
-        self.n_epochs = n_epochs
         self.cd_k = cd_k
         self.persistent = persistent
-        self.n_persistent_chains = n_persistent_chains
+        self.persistent_chains = persistent_chains
         self.negative_visible = negative_visible
         self.l1 = l1
         self.l2 = l2
@@ -203,7 +203,16 @@ class BernoulliRBM:
         return self
 
     def __repr__(self) -> str:
-        return f"BernoulliRBM(n_hidden={self.n_hidden!r}, n_epochs={self.n_epochs!r})"
+        return f"BernoulliRBM(n_hidden={self.n_hidden!r}, epochs={self.epochs!r})"
+
+    @property
+    def recipe(self) -> Recipe:
+        """The layer settings as a checked :class:`~ising_rg.settings.Recipe` (its other
+        settings at their defaults); IsingRGError for a bad value, and for a bad ``n_hidden``
+        or ``n_monitor``."""
+        check_integer(self.n_hidden, "n_hidden", 1)
+        check_integer(self.n_monitor, "n_monitor", 1)
+        return Recipe(**{name: getattr(self, name) for name in Recipe.LAYER_SETTINGS})
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "weights_"):
@@ -268,7 +277,7 @@ class BernoulliRBM:
             raise IsingRGError(
                 f"n_hidden={rbm.n_hidden!r} but the weights have {W.shape[1]} hidden units"
             )
-        check_hyperparameters(rbm.get_params())
+        _ = rbm.recipe  # checks the hyper-parameters
         arrays = {str(k): np.array(v, dtype=np.float64) for k, v in (history or {}).items()}
         if any(v.ndim != 1 for v in arrays.values()) or len({v.size for v in arrays.values()}) > 1:
             raise IsingRGError("history must map names to 1-D arrays of one length (epochs)")
@@ -311,7 +320,7 @@ class BernoulliRBM:
         -------
         self
         """
-        check_hyperparameters(self.get_params())
+        _ = self.recipe  # checks the hyper-parameters
         n_visible = check_integer(n_visible, "n_visible", 1)
         if self.init == "guide":
             if X is None:
@@ -348,8 +357,8 @@ class BernoulliRBM:
         """
         X = check_unit_interval(X, "X")
         n_samples, n_visible = X.shape
-        schedule = check_hyperparameters(self.get_params())
-        if self.batch_size > n_samples:
+        recipe = self.recipe
+        if recipe.batch_size > n_samples:
             raise IsingRGError(
                 f"batch_size {self.batch_size} is larger than the {n_samples} training samples"
             )
@@ -358,7 +367,7 @@ class BernoulliRBM:
 
         rng_init, *generators = self._generators()
         parameters = self._initial_parameters(n_visible, X, rng_init)
-        history = train_cd(self.get_params(), parameters, X, X_val, schedule, generators, callback)
+        history = train_cd(recipe, self.n_monitor, parameters, X, X_val, generators, callback)
         self._set_fitted(*parameters, history)
         return self
 

@@ -35,7 +35,7 @@ Generator), and one fused momentum update. One CD-1 epoch is within ~1.3x of its
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -56,6 +56,7 @@ from ising_rg.rbm._kernels import (
     weight_statistics,
 )
 from ising_rg.seeding import as_generator, bernoulli
+from ising_rg.settings import Recipe
 
 __all__ = [
     "CHUNK_ROWS",
@@ -243,50 +244,49 @@ class CDTrainer:
 
 
 def start_trainer(
-    params: Mapping[str, Any],
+    recipe: Recipe,
     parameters: tuple[np.ndarray, np.ndarray, np.ndarray],
     X: np.ndarray,
     batch_size: int,
     rates: tuple[float, float, float],
     rng: np.random.Generator,
 ) -> CDTrainer:
-    """A CDTrainer for the hyper-parameters ``params`` (``BernoulliRBM.get_params()``).
+    """A CDTrainer for the training settings ``recipe`` (``BernoulliRBM.recipe``).
 
     ``parameters`` = (W, b, c) float32, updated in place; ``rates`` = (learning rate, l1, l2);
     ``rng`` draws the Gibbs streams (and, for PCD, the chains' starting points in X).
     """
-    chains = params["n_persistent_chains"] if params["n_persistent_chains"] else batch_size
+    chains = recipe.persistent_chains or batch_size
     learning_rate, l1, l2 = rates
     trainer = CDTrainer(
-        *parameters, batch_size, cd_k=int(params["cd_k"]), persistent=bool(params["persistent"]),
-        n_chains=int(chains), negative_visible=params["negative_visible"],
+        *parameters, batch_size, cd_k=recipe.cd_k, persistent=recipe.persistent,
+        n_chains=chains, negative_visible=recipe.negative_visible,
         learning_rate=learning_rate, l1=l1, l2=l2, rng=rng,
     )  # fmt: skip
-    if params["persistent"]:
+    if recipe.persistent:
         trainer.init_chains(X)
     return trainer
 
 
 def train_cd(
-    params: Mapping[str, Any],
+    recipe: Recipe,
+    n_monitor: int,
     parameters: tuple[np.ndarray, np.ndarray, np.ndarray],
     X: np.ndarray,
     X_val: np.ndarray | None,
-    momentum_schedule: tuple[float, float, int],
     generators: Sequence[np.random.Generator],
     callback: Callable[[int, int, dict[str, float]], None] | None = None,
 ) -> dict[str, np.ndarray]:
-    """Run ``params["n_epochs"]`` epochs of CD-k / PCD-k with momentum on (W, b, c) in place.
+    """Run ``recipe.epochs`` epochs of CD-k / PCD-k with momentum on (W, b, c) in place.
 
     Parameters
     ----------
-    params : mapping
-        Validated ``BernoulliRBM.get_params()``.
+    recipe : the training settings (``BernoulliRBM.recipe``; only its layer settings are read)
+    n_monitor : int, size of the fixed subset of X monitored every epoch
     parameters : (W, b, c)
         float32 arrays (n_visible, n_hidden), (n_visible,), (n_hidden,), the starting point.
     X : float32 array (n_samples, n_visible), values in [0, 1]
     X_val : float32 array (n_val, n_visible) or None
-    momentum_schedule : (initial, final, n_initial_epochs)
     generators : (shuffle, gibbs, monitor) Generators
     callback : see :meth:`BernoulliRBM.fit`
 
@@ -297,24 +297,24 @@ def train_cd(
     W, b, c = parameters
     rng_shuffle, rng_gibbs, rng_monitor = generators
     n_samples, n_visible = X.shape
-    batch_size, n_epochs = params["batch_size"], params["n_epochs"]
-    l1, l2 = float(params["l1"]), float(params["l2"])
-    rates = (epoch_learning_rate(params, 0), l1, l2)
-    trainer = start_trainer(params, parameters, X, batch_size, rates, rng_gibbs)
+    batch_size, n_epochs = recipe.batch_size, recipe.epochs
+    l1, l2 = recipe.l1, recipe.l2
+    rates = (epoch_learning_rate(recipe, 0), l1, l2)
+    trainer = start_trainer(recipe, parameters, X, batch_size, rates, rng_gibbs)
     # binary data (the first layer) is gathered from a uint8 copy: 4x less memory traffic
     X_train = X.astype(np.uint8) if is_binary(X) else X
 
-    n_monitor = min(params["n_monitor"], n_samples)
+    n_monitor = min(n_monitor, n_samples)
     X_monitor = X[np.sort(rng_monitor.permutation(n_samples)[:n_monitor])]
     n_batches = n_samples // batch_size
     history = {key: np.full(n_epochs, np.nan) for key in HISTORY_KEYS}
-    m0, m1, switch = momentum_schedule
+    m0, m1, switch = recipe.momentum
 
     with np.errstate(over="ignore", under="ignore"):
         for epoch in range(n_epochs):
             start = time.perf_counter()
             momentum = m0 if epoch < switch else m1
-            learning_rate = epoch_learning_rate(params, epoch)
+            learning_rate = epoch_learning_rate(recipe, epoch)
             trainer.set_learning_rate(learning_rate, l1, l2)
             order = rng_shuffle.permutation(n_samples)
             error = 0.0
@@ -328,8 +328,8 @@ def train_cd(
                     f"training diverged at epoch {epoch + 1} (non-finite weights); "
                     "lower the learning rate"
                 )
-            metrics = epoch_metrics(parameters, X_monitor, X_val, bool(params["persistent"]))
-            if not params["persistent"]:
+            metrics = epoch_metrics(parameters, X_monitor, X_val, recipe.persistent)
+            if not recipe.persistent:
                 metrics["reconstruction_error"] = error / (n_batches * batch_size * n_visible)
             metrics["learning_rate"] = learning_rate
             metrics["momentum"] = float(momentum)
@@ -341,15 +341,14 @@ def train_cd(
     return history
 
 
-def epoch_learning_rate(params: Mapping[str, Any], epoch: int) -> float:
+def epoch_learning_rate(recipe: Recipe, epoch: int) -> float:
     """The learning rate of epoch ``epoch`` (counted from 0) under ``learning_rate_decay``.
 
-    'none': ``learning_rate``; 'linear': ``learning_rate * (1 - epoch / n_epochs)``.
+    'none': ``learning_rate``; 'linear': ``learning_rate * (1 - epoch / epochs)``.
     """
-    learning_rate = float(params["learning_rate"])
-    if params["learning_rate_decay"] == "linear":
-        return learning_rate * (1.0 - epoch / params["n_epochs"])
-    return learning_rate
+    if recipe.learning_rate_decay == "linear":
+        return recipe.learning_rate * (1.0 - epoch / recipe.epochs)
+    return recipe.learning_rate
 
 
 def epoch_metrics(
@@ -410,7 +409,7 @@ def cd_gradient(rbm: Any, X: Any, seed: Any = 0) -> tuple[np.ndarray, np.ndarray
     W, b, c = (np.array(a, _F32) for a in (rbm.weights_, rbm.visible_bias_, rbm.hidden_bias_))
     X = check_unit_interval(X, "X", n_features=W.shape[0])
     n = X.shape[0]
-    trainer = start_trainer(rbm.get_params(), (W, b, c), X, n, (1.0, 0.0, 0.0), as_generator(seed))
+    trainer = start_trainer(rbm.recipe, (W, b, c), X, n, (1.0, 0.0, 0.0), as_generator(seed))
     trainer.gradient(X, np.arange(n))
     grad_b, grad_c = trainer.bias_gradients()
     return trainer.grad_W.astype(np.float64), grad_b, grad_c

@@ -1,4 +1,4 @@
-"""The RG analysis of a trained DBN: every number behind results/metrics.json.
+"""The RG analysis of a trained DBN: the ``layers`` and ``data`` of results/metrics.json.
 
 ``analyze`` measures, per layer l (Kadanoff block size b_l = 2^l), over the layer's *live*
 units, for each of three kinds of receptive field (``ising_rg.rg.receptive_fields``: the paper's
@@ -7,20 +7,19 @@ weight products, activation-weighted averages over data, and the data-averaged J
 background cannot move: the half-weight radius and the number of sites above the untrained
 network's noise level), locality, block-spin meaning and tiling of the fields, each beside its
 chance level, and the correlation length of the units' activations binned by the fields'
-centroids (``ising_rg.rg.hidden_correlation``); the same for ideal Kadanoff units (majority rule and
-block average, ``ising_rg.rg.kadanoff``) on the same data through the same code, as the
-layer's ``kadanoff_reference``; the correlation length of the spins against the exact one;
-and the thermodynamics of configurations generated or reconstructed by the DBN
-(``ising_rg.diagnostics.quality``). The metrics themselves are in ``ising_rg.rg.shape`` (size,
-locality, tiling) and ``ising_rg.rg.block_correlation`` (block-spin correlation); a set of units is
-scored by ``ising_rg.rg.unit_metrics``, the Kadanoff reference and the untrained network's
-noise levels come from ``ising_rg.rg.baselines``.
-``receptive_field_arrays`` returns the fields for figures.
+centroids (``ising_rg.rg.hidden_correlation``); the same for ideal Kadanoff units (majority
+rule and block average, ``ising_rg.rg.kadanoff``) on the same data through the same code, as
+the layer's ``kadanoff_reference``; and the correlation length of the spins against the exact
+one. The metrics themselves are in ``ising_rg.rg.shape`` (size, locality, tiling) and
+``ising_rg.rg.block_correlation`` (block-spin correlation); a set of units is scored by
+``ising_rg.rg.unit_metrics``, the Kadanoff reference and the untrained network's noise levels
+come from ``ising_rg.rg.baselines``. ``receptive_field_arrays`` returns the fields for figures.
+How well the network models the data (what it generates, its likelihood) is not RG: it is
+``ising_rg.diagnostics``, and ``ising_rg.pipeline.measure_network`` puts both together.
 
 The DBN is duck-typed (see ising_rg.rg.receptive_fields): ``rbms_`` (each with ``weights_``,
 ``visible_bias_``, ``hidden_bias_``, ``transform`` = the logistic sigmoid of the input
-times the weights plus the hidden bias), ``reconstruct(X, depth)`` and
-``sample(n_samples=, n_gibbs=, seed=)``.
+times the weights plus the hidden bias).
 
 Random streams: every random choice draws from ``seed_stream(seed, stream, layer)`` =
 ``SeedSequence(seed, spawn_key=(stream, layer))`` (:mod:`ising_rg.seeding`) with a fixed stream
@@ -36,8 +35,6 @@ from typing import Any
 import numpy as np
 
 from ising_rg import exact
-from ising_rg.checks import check_integer
-from ising_rg.diagnostics.generative import generative_quality, reconstruction_quality
 from ising_rg.errors import IsingRGError
 from ising_rg.estimators.correlation_length import wall_correlation_length
 from ising_rg.io.jsonfile import to_json
@@ -58,10 +55,7 @@ from ising_rg.rg.shape import dead_units
 from ising_rg.rg.unit_metrics import (
     CORRELATION_BLOCKS,
     FIELD_KINDS,
-    STREAM_BINARIZE_RECON,
-    STREAM_BINARIZE_SAMPLES,
     STREAM_COARSE,
-    STREAM_DBN_SAMPLE,
     correlation_entry,
     layer_context,
     mean_std,
@@ -69,21 +63,10 @@ from ising_rg.rg.unit_metrics import (
     unit_set_metrics,
 )
 from ising_rg.seeding import seed_stream
-from ising_rg.spins import as_spin_batch, lattice_size, spins_to_visible
+from ising_rg.settings import AnalysisOptions
+from ising_rg.spins import analysis_subset, as_spin_batch, lattice_size, spins_to_visible
 
-N_ANALYSIS = 5000  # evenly spaced data samples for the receptive-field and correlation metrics
-
-
-def analysis_subset(n_samples: int, n_analysis: int | None) -> np.ndarray:
-    """Indices of ``min(n_analysis, n_samples)`` samples evenly spaced over the whole run.
-
-    Evenly spaced (not random) so the subset keeps sampling order and spans the whole chain.
-    """
-    if n_analysis is None or n_analysis >= n_samples:
-        return np.arange(n_samples)
-    if n_analysis < 2:
-        raise IsingRGError(f"need at least 2 samples for the analysis, got {n_analysis}")
-    return np.unique(np.round(np.linspace(0, n_samples - 1, n_analysis)).astype(np.int64))
+_DEFAULT = AnalysisOptions()
 
 
 def layer_block_sizes(n_layers: int, size: int) -> list[int]:
@@ -109,7 +92,7 @@ def _check_inputs(dbn, spins: np.ndarray) -> tuple[np.ndarray, int]:
 
 
 def receptive_field_arrays(
-    dbn, spins: np.ndarray, *, n_analysis: int | None = N_ANALYSIS
+    dbn, spins: np.ndarray, *, n_analysis: int | None = _DEFAULT.analysis_samples
 ) -> dict[str, Any]:
     """Receptive fields and unit statistics of every layer, as arrays (for figures and files).
 
@@ -159,13 +142,8 @@ def analyze(
     dbn,
     spins: np.ndarray,
     coupling: float,
+    options: AnalysisOptions = _DEFAULT,
     *,
-    seed: int = 0,
-    n_generative: int = 2000,
-    exact: dict[str, float] | None = None,
-    n_analysis: int | None = N_ANALYSIS,
-    n_gibbs: int = 1000,
-    chance_draws: int = 8,
     fields: dict[str, Any] | None = None,
     untrained=None,
 ) -> dict[str, Any]:
@@ -176,26 +154,17 @@ def analyze(
     dbn : trained DBN (duck-typed, module docstring), visible layer L*L
     spins : ndarray, shape (n, L, L), {-1, +1}, the Monte Carlo data in sampling order
     coupling : float
-        K = J / k_B T of the data (for C and chi of the generated configurations).
-    seed : int
-        Root of all random streams (ties, shuffles, random blocks, DBN sampling, binarization).
-    n_generative : int
-        Number of DBN samples, and of data configurations reconstructed per depth.
-    exact : dict, optional
-        Exact reference values, e.g. {"energy_per_spin": .., "specific_heat": ..} (per spin);
-        missing names are reported as None.
-    n_analysis : int or None
-        Evenly spaced data samples used for the receptive-field and correlation metrics
-        (activations, activation-weighted fields, block spins); None uses all. The Monte Carlo
-        thermodynamics and the spins' correlation length always use all samples.
-    n_gibbs : int
-        Gibbs steps of the DBN's generative chains (started by the DBN itself, not from data,
-        so the samples show the model's distribution rather than the data's).
-    chance_draws : int
-        Random blocks per unit for the block-spin chance level.
+        K = J / k_B T of the data.
+    options : :class:`~ising_rg.settings.AnalysisOptions`
+        ``seed`` (root of all random streams: ties, shuffles, random blocks),
+        ``analysis_samples`` (evenly spaced data samples used for the receptive-field and
+        correlation metrics: activations, activation-weighted fields, block spins; None uses
+        all; the spins' correlation length always uses all samples), ``chance_draws`` (random
+        blocks per unit for the block-spin chance level); the generative budgets are only
+        recorded in the settings (``ising_rg.pipeline.generative_block`` uses them).
     fields : dict, optional
-        ``receptive_field_arrays(dbn, spins, n_analysis=n_analysis)`` if the caller already
-        has it (it needs the fields too); computed here otherwise.
+        ``receptive_field_arrays(dbn, spins, n_analysis=options.analysis_samples)`` if the
+        caller already has it (it needs the fields too); computed here otherwise.
     untrained : DBN, optional
         The untrained network of the same architecture and seed (``untrained_counterpart``):
         its fields on the same data give each layer's noise level for ``sites_above_noise``
@@ -203,32 +172,24 @@ def analyze(
 
     Returns
     -------
-    dict with "layers" (one entry per layer), "generative", "data" and "settings"; plain
-    floats/ints/lists/None only (NaN and inf become None). See the package report for a
-    compact example.
+    dict with "layers" (one entry per layer), "data" and "settings"; plain floats/ints/lists/
+    None only (NaN and inf become None).
     """
     s, size = _check_inputs(dbn, spins)
-    check_integer(n_generative, "n_generative", 2)
-    arrays = fields if fields is not None else receptive_field_arrays(dbn, s, n_analysis=n_analysis)
+    seed, chance_draws = options.seed, options.chance_draws
+    arrays = (fields if fields is not None
+              else receptive_field_arrays(dbn, s, n_analysis=options.analysis_samples))
     levels = None
     if untrained is not None:
         levels = noise_levels(receptive_field_arrays(untrained, arrays["spins"], n_analysis=None))
     layers = [_layer_metrics(arrays, index, coupling, levels, seed=seed,
                              chance_draws=chance_draws)
               for index in range(1, len(arrays["block_size"]) + 1)]
-    generative = generative_quality(
-        dbn, s, coupling, n_generative=n_generative, n_gibbs=n_gibbs, exact=exact,
-        sample_seed=seed_stream(seed, STREAM_DBN_SAMPLE),
-        binarize_seed=seed_stream(seed, STREAM_BINARIZE_SAMPLES))
-    # Reconstructions: data -> layer depth -> back down, from evenly spaced data configurations.
-    generative["reconstructions"] = reconstruction_quality(
-        dbn, s[analysis_subset(s.shape[0], n_generative)], coupling,
-        [seed_stream(seed, STREAM_BINARIZE_RECON, depth) for depth in range(1, len(dbn.rbms_) + 1)])
     settings = {
         "seed": int(seed),
         "n_analysis": arrays["n_analysed"],
-        "n_generative": int(n_generative),
-        "n_gibbs": int(n_gibbs),
+        "n_generative": options.generative_samples,
+        "n_gibbs": options.gibbs_steps,
         "chance_draws": int(chance_draws),
         "dead_activation_bounds": list(DEAD_ACTIVATION_BOUNDS),
         "block_spin_window": "centred on the receptive-field centroid",
@@ -238,7 +199,7 @@ def analyze(
                         "the same layer and kind" if levels is not None else None),
         "correlation_blocks": CORRELATION_BLOCKS,
     }
-    return to_json({"layers": layers, "generative": generative,
+    return to_json({"layers": layers,
                     "data": _data_summary(s, coupling, arrays, len(dbn.rbms_), seed),
                     "settings": settings})
 

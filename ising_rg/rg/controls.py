@@ -25,11 +25,12 @@ from typing import Any
 import numpy as np
 
 from ising_rg import paper
-from ising_rg.checks import check_choice, check_integer
+from ising_rg.checks import check_integer
 from ising_rg.errors import IsingRGError, NotFittedError
 from ising_rg.rbm.dbn import DBN
 from ising_rg.rbm.rbm import BernoulliRBM
 from ising_rg.seeding import as_generator
+from ising_rg.settings import Recipe
 
 __all__ = [
     "inverse_permutation",
@@ -165,11 +166,10 @@ def untrained_dbn(
     init: str = paper.INIT,
     seed: int = 0,
     data: Any = None,
-    **rbm_kwargs: Any,
 ) -> DBN:
     """A DBN with initialised but untrained layers: the chance-level network for ``analyze``.
 
-    ``DBN(hidden, random_state=seed, init=init, **rbm_kwargs).initialize(n_visible, data)``:
+    ``DBN(hidden, recipe=Recipe(init=init), random_state=seed).initialize(n_visible, data)``:
     real :class:`BernoulliRBM` layers with every fitted attribute (``n_iter_ = 0``, each
     history key mapped to an empty array) inside a real :class:`DBN` (empty
     ``validation_indices_`` / ``train_indices_``). Seeds follow ``DBN.fit`` (one seeding rule,
@@ -190,16 +190,10 @@ def untrained_dbn(
     seed : int
         Master seed, as ``DBN(random_state=seed)``.
     data : array-like, shape (n_samples, n_visible), values in [0, 1]; only for init='guide'.
-    **rbm_kwargs
-        Other BernoulliRBM hyper-parameters to record on the layers (no effect on the weights).
 
     Returns
     -------
     DBN
     """
     n_visible = check_integer(n_visible, "n_visible", 1)
-    check_choice(init, "init", ("paper", "guide"))
-    clash = sorted({"init", "random_state", "n_hidden"} & set(rbm_kwargs))
-    if clash:
-        raise IsingRGError(f"pass {', '.join(clash)} as untrained_dbn arguments, not RBM kwargs")
-    return DBN(hidden, random_state=seed, init=init, **rbm_kwargs).initialize(n_visible, data)
+    return DBN(hidden, recipe=Recipe(init=init), random_state=seed).initialize(n_visible, data)

@@ -6,7 +6,8 @@ import numpy as np
 
 from ising_rg import exact, paper
 from ising_rg.sampling.observables import thermodynamics
-from ising_rg.sampling.sampler import SampleOptions, sample
+from ising_rg.sampling.sampler import sample
+from ising_rg.settings import SampleOptions
 
 
 def temperature_scan(
