@@ -45,7 +45,7 @@ from ising_rg.cli_types import (
 )
 from ising_rg.errors import IsingRGError, one_line
 from ising_rg.experiments import MAX_JOBS
-from ising_rg.settings import ALGORITHMS, AnalysisOptions, SampleOptions
+from ising_rg.settings import ALGORITHMS, VALIDATION_SAMPLES, AnalysisOptions, SampleOptions
 
 # The order of `ising-rg --help`: the pipeline's.
 COMMAND_ORDER = ("sample", "exact", "validate", "train", "analyze", "figures", "experiment",
@@ -182,7 +182,7 @@ def exact(size, coupling, temperature):
 @main.command(short_help="Check the sampler and the 1D decimation (no model).")
 @click.option("--size", type=EvenSize(), default=paper.SIZE, show_default=True,
               help="Lattice size L of the sampler scan (even, >= 4).")
-@click.option("--samples", "n_samples", type=count(1), default=2000,
+@click.option("--samples", "n_samples", type=count(1), default=VALIDATION_SAMPLES,
               show_default=True, help="Monte Carlo samples per temperature.")
 @click.option("--seed", type=SEED, default=0, show_default=True,
               help="Temperature i of the scan uses seed + i.")
@@ -399,9 +399,8 @@ def experiment(spec_path, preset, print_preset, root, workers, scheduler, seed, 
                report_path, overwrite, summary, metrics):
     """Run a study (controls, sweeps, seeds: a preset or your TOML) and tabulate it."""
     from ising_rg.experiments import spec, table
-    from ising_rg.experiments.report import write_report
+    from ising_rg.experiments.report import check_report_output, write_report
     from ising_rg.experiments.runner import load_results, run_experiment
-    from ising_rg.io.atomic import check_output_path
 
     if print_preset:
         from ising_rg.experiments.presets import preset_text
@@ -414,17 +413,7 @@ def experiment(spec_path, preset, print_preset, root, workers, scheduler, seed, 
         study = spec.read_study(spec_path) if spec_path else spec.load_preset(preset or "default")
         spec.build_study_jobs(study, seed, max_jobs)  # every check before any work
         if report_path:
-            from ising_rg.experiments.report.capacity import STUDY_GROUP_PREFIXES
-
-            names = [group.name for group in study.groups]
-            if "paper" not in names and not any(
-                    name.startswith(STUDY_GROUP_PREFIXES) for name in names):
-                raise IsingRGError("--report needs a group named 'paper' (the default preset's "
-                                   "report) or groups named capacity* / exact* (the capacity "
-                                   "study's)")
-            # Checked before hours of jobs; the folder of the report is created if missing.
-            Path(report_path).parent.mkdir(parents=True, exist_ok=True)
-            check_output_path(report_path, overwrite)
+            check_report_output([group.name for group in study.groups], report_path, overwrite)
         aggregate = run_experiment(study, root, workers=workers, scheduler=scheduler,
                                    root_seed=seed, max_jobs=max_jobs, progress=JobLines(),
                                    data_progress=data_set_line)

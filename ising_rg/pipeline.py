@@ -55,7 +55,7 @@ from ising_rg.sampling.observables import thermodynamics
 from ising_rg.sampling.sampler import SampleSet, sample
 from ising_rg.sampling.validation import temperature_scan
 from ising_rg.seeding import seed_stream
-from ising_rg.settings import AnalysisOptions, Recipe, SampleOptions
+from ising_rg.settings import VALIDATION_SAMPLES, AnalysisOptions, Recipe, SampleOptions
 from ising_rg.spins import analysis_subset, spins_to_visible
 
 #: The analysis' defaults (``AnalysisOptions()``), what every entry point measures unless told.
@@ -329,7 +329,7 @@ def run_analyze(model_path: str | os.PathLike, data_path: str | os.PathLike,
 
 
 # --------------------------------------------------------------------------------- validate
-def validation_summary(size: int = paper.SIZE, n_samples: int = 2000,
+def validation_summary(size: int = paper.SIZE, n_samples: int = VALIDATION_SAMPLES,
                        seed: int = 0) -> dict[str, Any]:
     """The instruments' checks that need no model or data (JSON-ready).
 
@@ -346,7 +346,8 @@ def validation_summary(size: int = paper.SIZE, n_samples: int = 2000,
     }
 
 
-def run_validate(out_dir: str | os.PathLike, *, size: int = paper.SIZE, n_samples: int = 2000,
+def run_validate(out_dir: str | os.PathLike, *, size: int = paper.SIZE,
+                 n_samples: int = VALIDATION_SAMPLES,
                  seed: int = 0, overwrite: bool = False) -> Path:
     """Write ``validation_summary`` to ``out_dir/validation.json`` (``ising-rg validate``);
     options and output are checked before the scan runs. Returns the file's path."""

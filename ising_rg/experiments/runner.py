@@ -168,9 +168,9 @@ def report_settings(jobs: list[Job]) -> dict[str, Any]:
     first job if there is none), and the longest training of the ``convergence`` group."""
     first = next((job for job in jobs if job.group == "paper"), jobs[0])
     convergence = [job.epochs for job in jobs if job.group == "convergence"]
-    return {"size": first.size, "n_samples": first.samples, "hidden": list(first.hidden),
+    return {"size": first.size, "samples": first.samples, "hidden": list(first.hidden),
             "epochs": first.epochs, "full_epochs": max(convergence, default=first.epochs),
-            "n_generative": first.generative_samples, "n_gibbs": first.gibbs_steps}
+            "generative_samples": first.generative_samples, "gibbs_steps": first.gibbs_steps}
 
 
 def run_experiment(study: Study | str, root: str | os.PathLike, *, workers: int = 1,

@@ -187,9 +187,9 @@ def analyze(
               for index in range(1, len(arrays["block_size"]) + 1)]
     settings = {
         "seed": int(seed),
-        "n_analysis": arrays["n_analysed"],
-        "n_generative": options.generative_samples,
-        "n_gibbs": options.gibbs_steps,
+        "analysis_samples": arrays["n_analysed"],
+        "generative_samples": options.generative_samples,
+        "gibbs_steps": options.gibbs_steps,
         "chance_draws": int(chance_draws),
         "dead_activation_bounds": list(DEAD_ACTIVATION_BOUNDS),
         "block_spin_window": "centred on the receptive-field centroid",

@@ -16,6 +16,7 @@ from ising_rg.rg.kadanoff import KADANOFF_RULES, block_fields, kadanoff_units
 from ising_rg.rg.receptive_fields import activation_weighted_fields
 from ising_rg.rg.shape import noise_level
 from ising_rg.rg.unit_metrics import FIELD_KINDS, layer_context, unit_set_metrics
+from ising_rg.settings import AnalysisOptions
 from ising_rg.spins import as_spin_batch, spins_to_visible
 
 __all__ = ["kadanoff_reference", "noise_levels", "untrained_counterpart"]
@@ -57,7 +58,7 @@ def kadanoff_reference(
     *,
     layer: int = 1,
     seed: int = 0,
-    chance_draws: int = 8,
+    chance_draws: int = AnalysisOptions().chance_draws,
     levels: dict[str, float | None] | None = None,
     field_norms: dict[str, float] | None = None,
     context: dict[str, Any] | None = None,

@@ -7,14 +7,13 @@ import numpy as np
 from ising_rg import exact, paper
 from ising_rg.sampling.observables import thermodynamics
 from ising_rg.sampling.sampler import sample
-from ising_rg.settings import SampleOptions
+from ising_rg.settings import VALIDATION_SAMPLES, SampleOptions
 
 
 def temperature_scan(
     size: int = paper.SIZE,
     temperatures: np.ndarray | None = None,
-    n_samples: int = 2000,
-    algorithm: str = "wolff",
+    n_samples: int = VALIDATION_SAMPLES,
     seed: int = 0,
 ) -> dict[str, list[float]]:
     """<E>/N and C/N from Monte Carlo, with error bars, beside the exact finite-lattice values.
@@ -25,8 +24,9 @@ def temperature_scan(
         Lattice size L.
     temperatures : ndarray, shape (n_t,), optional
         Temperatures in units of J / k_B; default 13 points from 1.8 to 3.0.
-    n_samples, algorithm, seed
-        Sampler options (``SampleOptions``); temperature i uses seed ``seed + i``.
+    n_samples, seed
+        Wolff configurations per temperature and the root seed; temperature i uses seed
+        ``seed + i``.
 
     Returns
     -------
@@ -40,7 +40,7 @@ def temperature_scan(
     out: dict[str, list[float]] = {k: [] for k in (
         "temperature", "energy", "energy_error", "specific_heat", "specific_heat_error")}
     for i, t in enumerate(temperatures):
-        samples = sample(SampleOptions(size, 1.0 / t, n_samples, algorithm, seed=seed + i))
+        samples = sample(SampleOptions(size, 1.0 / t, n_samples, "wolff", seed=seed + i))
         stats = thermodynamics(samples.energy, samples.magnetization, 1.0 / t, size * size)
         out["temperature"].append(float(t))
         out["energy"].append(stats["energy_per_spin"]["mean"])

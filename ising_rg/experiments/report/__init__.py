@@ -12,12 +12,25 @@ import os
 from pathlib import Path
 
 from ising_rg.errors import IsingRGError
-from ising_rg.experiments.report.capacity import STUDY_SECTIONS, has_study
+from ising_rg.experiments.report.capacity import STUDY_GROUP_PREFIXES, STUDY_SECTIONS, has_study
 from ising_rg.experiments.report.common import PAPER_KEY, ReportInputs
 from ising_rg.experiments.report.sections import SECTIONS
-from ising_rg.io.atomic import atomic_output
+from ising_rg.io.atomic import atomic_output, check_output_path
 
-__all__ = ["write_report"]
+__all__ = ["check_report_output", "write_report"]
+
+
+def check_report_output(group_names: list[str], out_path: str | os.PathLike,
+                        overwrite: bool = False) -> None:
+    """Before hours of jobs: can a study with these groups be reported, and may the report be
+    written to ``out_path`` (its folder is created if missing)? IsingRGError otherwise."""
+    if "paper" not in group_names and not any(
+            name.startswith(STUDY_GROUP_PREFIXES) for name in group_names):
+        raise IsingRGError("--report needs a group named 'paper' (the default preset's "
+                           "report) or groups named capacity* / exact* (the capacity "
+                           "study's)")
+    Path(out_path).parent.mkdir(parents=True, exist_ok=True)
+    check_output_path(out_path, overwrite)
 
 
 def write_report(aggregate: dict, results: list[dict], out_path: str | os.PathLike) -> Path:
