@@ -21,7 +21,8 @@ What a placement cannot repair is reported, not hidden:
   (:func:`ising_rg.rbm.trainer.dead_units`); their coarse spin is (nearly) constant;
 * **non-local** units: the largest share of the field's squared weight inside any b_l x b_l
   window (``locality``) does not exceed the same share for the unit's own weights shuffled
-  over the lattice (``locality_chance``, seeded): its field has no place;
+  over the lattice (``locality_chance``, seeded): its field has no place (never flagged when
+  b_l = L, where every field is inside the one window);
 * **far** units: centroid farther than b_l from the centre of the block it was given;
 * the correlation with the block magnetization (its magnitude says how well the unit follows
   its block; near 0 the sign is a coin).
@@ -200,7 +201,8 @@ def place_units(dbn, reference_spins: np.ndarray, seed: int = 0) -> list[LayerPl
             sign=np.where(correlation < 0, -1, 1).astype(np.int8),
             displacement=displacement, block_correlation=correlation,
             mean_activation=means[layer - 1], dead=dead[layer - 1],
-            non_local=local <= chance, far=displacement > b,
+            # a window as large as the lattice holds every field: no locality to measure
+            non_local=(local <= chance) & (b < size), far=displacement > b,
             locality=local, locality_chance=chance,
         ))
     return placements
