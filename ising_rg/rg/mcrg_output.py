@@ -58,8 +58,9 @@ def _coupling_entry(full: CouplingEstimate, projection: CouplingEstimate) -> dic
 
 def _levels_of(coarse_grainer: CoarseGrainer, spins: np.ndarray, n_levels: int, seed: int,
                stream: int, level0: dict, options: dict) -> list[dict]:
-    levels = coarse_levels(coarse_grainer, spins, n_levels, seed_stream(seed, stream)
-                           .generate_state(1)[0].item())
+    # coarse_levels takes an integer seed: one 32-bit word of this coarse-grainer's stream
+    level_seed = int(seed_stream(seed, stream).generate_state(1)[0])
+    levels = coarse_levels(coarse_grainer, spins, n_levels, level_seed)
     exponents = mcrg_exponents(levels, coarse_grainer.block_size, options["even_operators"],
                                options["odd_operators"], options["n_blocks"])
     out = [{"level": 0, "size": int(spins.shape[1]), "block_size": 1, **level0,
@@ -139,6 +140,9 @@ def mcrg_results(
         spins, [options["coupling_operators"], NN_PROJECTION], n_blocks))
     results = {}
     for stream, cg in enumerate(coarse_grainers):
+        if size % cg.block_size:
+            raise IsingRGError(f"lattice size {size} is not divisible by the block size "
+                               f"b = {cg.block_size} of {cg.name}")
         levels = available_levels(cg, size) if n_levels is None else check_integer(
             n_levels, "n_levels", 1)
         if levels < 1:
