@@ -125,46 +125,61 @@ def mcrg_results(
     if not names or len(set(names)) != len(names):
         raise IsingRGError(f"need coarse-grainers with distinct names, got {names}")
     seed = check_integer(seed, "seed", 0)
-    n_blocks = check_integer(n_blocks, "n_blocks", 2)
     options = {
         "coupling_operators": [o.name for o in operators_by_name(coupling_operators)],
         "even_operators": [o.name for o in operators_by_name(even_operators)],
         "odd_operators": [o.name for o in operators_by_name(odd_operators)],
-        "n_blocks": n_blocks,
+        "n_blocks": check_integer(n_blocks, "n_blocks", 2),
     }
     spins = np.asarray(spins)
     if spins.ndim != 3 or spins.shape[1] != spins.shape[2]:
         raise IsingRGError(f"spins must be shaped (n, L, L), got {spins.shape}")
     size = int(spins.shape[1])
     level0 = _coupling_entry(*fit_coupling_sets(
-        spins, [options["coupling_operators"], NN_PROJECTION], n_blocks))
+        spins, [options["coupling_operators"], NN_PROJECTION], options["n_blocks"]))
     results = {}
     for stream, cg in enumerate(coarse_grainers):
-        if size % cg.block_size:
-            raise IsingRGError(f"lattice size {size} is not divisible by the block size "
-                               f"b = {cg.block_size} of {cg.name}")
-        levels = available_levels(cg, size) if n_levels is None else check_integer(
-            n_levels, "n_levels", 1)
-        if levels < 1:
-            raise IsingRGError(f"a {size}x{size} lattice cannot be coarse-grained by "
-                               f"{cg.name} (b = {cg.block_size}) down to "
-                               f"{MIN_COARSE_SIZE}x{MIN_COARSE_SIZE}")
+        levels = _n_levels(cg, size, n_levels)
         results[cg.name] = {
             "block_size": int(cg.block_size),
             "n_levels": int(levels),
             "info": getattr(cg, "info", {}),
             "levels": _levels_of(cg, spins, levels, seed, stream, level0, options),
         }
-    settings = {
+    return {"settings": _settings(spins, coupling, seed, options),
+            "coarse_grainers": results}
+
+
+def _n_levels(coarse_grainer: CoarseGrainer, size: int, n_levels: int | None) -> int:
+    """The steps to take (given, or all the lattice allows); IsingRGError if none."""
+    b = coarse_grainer.block_size
+    if size % b:
+        raise IsingRGError(f"lattice size {size} is not divisible by the block size b = {b} "
+                           f"of {coarse_grainer.name}")
+    if n_levels is not None:
+        return check_integer(n_levels, "n_levels", 1)
+    levels = available_levels(coarse_grainer, size)
+    if levels < 1:
+        raise IsingRGError(f"a {size}x{size} lattice cannot be coarse-grained by "
+                           f"{coarse_grainer.name} (b = {b}) down to "
+                           f"{MIN_COARSE_SIZE}x{MIN_COARSE_SIZE}")
+    return levels
+
+
+def _settings(spins: np.ndarray, coupling: float | None, seed: int, options: dict) -> dict:
+    return {
         "n_configurations": int(spins.shape[0]),
-        "size": size,
+        "size": int(spins.shape[1]),
         "coupling": coupling,
         "seed": seed,
-        "jackknife_blocks": n_blocks,
-        **options,
+        "jackknife_blocks": options["n_blocks"],
+        "coupling_operators": options["coupling_operators"],
+        "even_operators": options["even_operators"],
+        "odd_operators": options["odd_operators"],
+        "min_size": MIN_COARSE_SIZE,
         "exact": {"y_t": EXACT_Y_T, "y_h": EXACT_Y_H},
-        "couplings_estimator": "maximum pseudo-likelihood (Newton), -H/kT = sum_a K_a S_a",
-        "exponents_estimator": "Swendsen 1979 linearized RG, T = B^-1 A, y = ln(lambda)/ln(b);"
-                               " y_t/y_h of a level = the step into it, all operators",
+        "couplings_estimator": "maximum pseudo-likelihood (Newton), -H/kT = sum_a K_a S_a, "
+                               "jackknife over blocks of configurations",
+        "exponents_estimator": "Swendsen 1979 linearized RG, T = B^-1 A, y = ln(lambda)/ln(b); "
+                               "a level's y_t, y_h are those of the step into it, all operators",
     }
-    return {"settings": settings, "coarse_grainers": results}
