@@ -5,7 +5,6 @@ import math
 
 import numpy as np
 import pytest
-from conftest import random_spins
 
 from ising_rg.errors import IsingRGError
 from ising_rg.rbm.dbn import DBN
@@ -20,6 +19,7 @@ from ising_rg.rg.coarse_grain import (
 )
 from ising_rg.rg.majority_network import majority_rule_network
 from ising_rg.sampling.sampler import SampleOptions, sample
+from tests.conftest import random_spins
 
 
 def _block_sums(spins, b=2):
@@ -173,3 +173,5 @@ def test_network_of_the_wrong_shape_is_refused(reference):
         coarse_grainer.coarse_grain(reference, 1, np.random.default_rng())
     with pytest.raises(IsingRGError, match="level must be an integer"):
         coarse_grainer.coarse_grain(reference, 4, np.random.default_rng())
+    with pytest.raises(IsingRGError, match="dbn has 4 levels"):
+        coarse_levels(coarse_grainer, reference, 5)

@@ -2,8 +2,6 @@
 
 import numpy as np
 import pytest
-from conftest import random_spins
-from lattice_reference import reference_sums
 
 from ising_rg.errors import IsingRGError
 from ising_rg.rg.operators import (
@@ -17,6 +15,8 @@ from ising_rg.rg.operators import (
     operators_by_name,
 )
 from ising_rg.sampling.observables import energy_per_spin
+from tests.conftest import random_spins
+from tests.lattice_reference import reference_sums
 
 
 @pytest.mark.parametrize("size", [4, 5, 8])

@@ -2,8 +2,6 @@
 
 import numpy as np
 import pytest
-from conftest import random_spins
-from lattice_reference import exact_samples
 
 from ising_rg.errors import IsingRGError
 from ising_rg.rg.blockspin import block_spin_hierarchy
@@ -15,6 +13,8 @@ from ising_rg.rg.renormalized_couplings import (
     maximize_pseudo_likelihood,
 )
 from ising_rg.sampling.sampler import SampleOptions, sample
+from tests.conftest import random_spins
+from tests.lattice_reference import exact_samples
 
 # A 4 x 4 Hamiltonian with every kind of coupling the default fit has, and an odd 3-spin one.
 PLANTED = {"nn": 0.25, "nnn": -0.1, "plaquette": 0.08, "field": 0.05, "three_corner": 0.03}

@@ -173,6 +173,8 @@ def coarse_levels(coarse_grainer: CoarseGrainer, spins: np.ndarray, n_levels: in
     coarse_grainer : CoarseGrainer
     spins : ndarray, shape (n, L, L), values in {-1, +1}; L divisible by b^n_levels
     n_levels : int >= 0
+        At most the coarse-grainer's ``n_levels`` attribute where it has one (a network's
+        layers).
     seed : int
         Level l -> l + 1 draws from ``seed_stream(seed, l)``, so a level does not depend on
         how many levels are computed.
@@ -189,6 +191,10 @@ def coarse_levels(coarse_grainer: CoarseGrainer, spins: np.ndarray, n_levels: in
     s, single = as_spin_batch(spins)
     if single:
         raise IsingRGError(f"spins must be shaped (n, L, L), got {np.shape(spins)}")
+    limit = getattr(coarse_grainer, "n_levels", None)
+    if limit is not None and n_levels > limit:
+        raise IsingRGError(f"{coarse_grainer.name} has {limit} levels (layers), asked for "
+                           f"{n_levels}")
     b = coarse_grainer.block_size
     if s.shape[1] % b**n_levels:
         raise IsingRGError(f"lattice size {s.shape[1]} is not divisible by b^levels = "
