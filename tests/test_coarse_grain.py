@@ -9,7 +9,6 @@ import pytest
 from ising_rg.errors import IsingRGError
 from ising_rg.rbm.dbn import DBN
 from ising_rg.rbm.rbm import BernoulliRBM
-from ising_rg.rg.blockspin import majority_block_spins
 from ising_rg.rg.coarse_grain import (
     CoarseGrainer,
     DBNCoarseGrainer,
@@ -17,8 +16,10 @@ from ising_rg.rg.coarse_grain import (
     Majority,
     coarse_levels,
 )
+from ising_rg.rg.kadanoff import majority_block_spins
 from ising_rg.rg.majority_network import majority_rule_network
-from ising_rg.sampling.sampler import SampleOptions, sample
+from ising_rg.sampling.sampler import sample
+from ising_rg.settings import SampleOptions
 from tests.conftest import random_spins
 
 
@@ -65,14 +66,14 @@ def test_coarse_levels_bad_input():
 
 @pytest.fixture(scope="module")
 def reference():
-    return sample(SampleOptions(size=16, coupling=0.35, n_samples=400, seed=3)).spins
+    return sample(SampleOptions(size=16, coupling=0.35, samples=400, seed=3)).spins
 
 
 @pytest.mark.parametrize("size", [16, 40])
 def test_placement_recovers_the_planted_sites_and_signs(size):
     # 40: the paper's architecture 1600-400-100-25.
     dbn, sites, signs = majority_rule_network(size, seed=size)
-    spins = sample(SampleOptions(size=size, coupling=0.35, n_samples=200, seed=3)).spins
+    spins = sample(SampleOptions(size=size, coupling=0.35, samples=200, seed=3)).spins
     placements = DBNCoarseGrainer(dbn, spins).placements
     assert len(placements) == len(sites)
     for placement, site, sign in zip(placements, sites, signs, strict=True):

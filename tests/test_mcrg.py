@@ -21,7 +21,8 @@ from ising_rg.rg.mcrg import (
 )
 from ising_rg.rg.mcrg_output import available_levels, mcrg_results
 from ising_rg.sampling.observables import jackknife
-from ising_rg.sampling.sampler import SampleOptions, sample
+from ising_rg.sampling.sampler import sample
+from ising_rg.settings import SampleOptions
 
 
 def test_linear_dependence_gives_the_matrix_back():
@@ -56,7 +57,7 @@ def test_one_dimensional_decimation_slope():
 @pytest.fixture(scope="module")
 def critical_64():
     """2,000 Wolff configurations of the 64 x 64 torus at K_c."""
-    return sample(SampleOptions(size=64, coupling=critical_coupling(), n_samples=2000,
+    return sample(SampleOptions(size=64, coupling=critical_coupling(), samples=2000,
                                 seed=11)).spins
 
 
@@ -102,7 +103,7 @@ def test_mcrg_results_structure_and_reproducibility(critical_64):
 def test_majority_network_measures_like_majority_rule():
     # The DBN built to be majority rule differs from Majority only in its tie coins: every
     # coupling, y_t and y_h must agree within 4 combined errors at every level.
-    spins = sample(SampleOptions(size=32, coupling=critical_coupling(), n_samples=1000,
+    spins = sample(SampleOptions(size=32, coupling=critical_coupling(), samples=1000,
                                  seed=12)).spins
     dbn, _, _ = majority_rule_network(32, n_layers=3, seed=2)
     out = mcrg_results(spins, [Majority(), DBNCoarseGrainer(dbn, spins)], seed=1)
@@ -125,7 +126,7 @@ def test_levels_and_bad_input():
     assert available_levels(Majority(), 40) == 3  # 40 -> 20 -> 10 -> 5
     assert available_levels(Majority(3), 27) == 1  # 27 -> 9; 3 would be below 4
     dbn, _, _ = majority_rule_network(16, n_layers=1, seed=0)
-    spins = sample(SampleOptions(size=16, coupling=0.3, n_samples=64, seed=0)).spins
+    spins = sample(SampleOptions(size=16, coupling=0.3, samples=64, seed=0)).spins
     assert available_levels(DBNCoarseGrainer(dbn, spins), 16) == 1
     with pytest.raises(IsingRGError, match="distinct names"):
         mcrg_results(spins, [Majority(), Majority(4)])

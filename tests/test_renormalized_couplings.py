@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from ising_rg.errors import IsingRGError
-from ising_rg.rg.blockspin import block_spin_hierarchy
+from ising_rg.rg.kadanoff import block_spin_hierarchy
 from ising_rg.rg.operators import local_fields, operators_by_name
 from ising_rg.rg.renormalized_couplings import (
     environment_histogram,
@@ -12,7 +12,8 @@ from ising_rg.rg.renormalized_couplings import (
     fit_couplings,
     maximize_pseudo_likelihood,
 )
-from ising_rg.sampling.sampler import SampleOptions, sample
+from ising_rg.sampling.sampler import sample
+from ising_rg.settings import SampleOptions
 from tests.conftest import random_spins
 from tests.lattice_reference import exact_samples
 
@@ -60,7 +61,7 @@ def test_jackknife_errors_match_the_scatter_over_independent_data_sets():
 @pytest.fixture(scope="module", params=[0.2, 0.3, 0.408, 0.44, 0.5])
 def ising_data(request):
     coupling = request.param
-    spins = sample(SampleOptions(size=16, coupling=coupling, n_samples=1000, seed=5)).spins
+    spins = sample(SampleOptions(size=16, coupling=coupling, samples=1000, seed=5)).spins
     return coupling, spins
 
 
@@ -81,7 +82,7 @@ def test_majority_rule_flows_away_from_the_critical_point(coupling, direction):
     # phase, K' > K in the ordered one, each step by more than 4 combined errors (measured,
     # see docs/mcrg.md: 0.2 -> 0.096 -> 0.037 -> 0.017; 0.5 -> 0.545 -> 0.657 -> 0.88).
     # Metropolis: far from K_c it is the faster sampler (auto spacing 2-6 sweeps here).
-    spins = sample(SampleOptions(size=64, coupling=coupling, n_samples=1000, seed=6,
+    spins = sample(SampleOptions(size=64, coupling=coupling, samples=1000, seed=6,
                                  algorithm="metropolis")).spins
     flow = [fit_couplings(level, ["nn"]) for level in block_spin_hierarchy(spins, 2, 3, 1)]
     for fine, coarse in zip(flow, flow[1:], strict=False):

@@ -4,7 +4,7 @@ Every coarse-grainer is a conditional law P(s' | s) that does not depend on the 
 the data, so each is an RG map that Monte Carlo RG can linearize (:mod:`ising_rg.rg.mcrg`):
 
 * :class:`Majority`: the sign of each aligned b x b block sum; ties (even b) broken by a fair
-  coin per block (:func:`ising_rg.rg.blockspin.majority_block_spins`);
+  coin per block (:func:`ising_rg.rg.kadanoff.majority_block_spins`);
 * :class:`Decimation`: the spin at the top-left corner of each block;
 * :class:`DBNCoarseGrainer`: layer l + 1 of a trained deep belief network, sampled from
   P(h_(l+1) | h_l) given the state of layer l, each unit placed on its block site with its
@@ -22,9 +22,10 @@ import numpy as np
 
 from ising_rg.checks import check_integer
 from ising_rg.errors import IsingRGError
-from ising_rg.rg.blockspin import as_spin_batch, majority_block_spins
+from ising_rg.rg.kadanoff import majority_block_spins
 from ising_rg.rg.placement import LayerPlacement, place_units
 from ising_rg.seeding import as_generator, bernoulli, seed_stream
+from ising_rg.spins import as_spin_batch
 
 __all__ = ["CoarseGrainer", "DBNCoarseGrainer", "Decimation", "Majority", "coarse_levels"]
 
