@@ -11,6 +11,8 @@ import time
 
 import click
 
+from ising_rg.formatting import format_measurement
+
 __all__ = ["JobLines", "StageLines", "bench_table", "data_set_line", "layer_table"]
 
 
@@ -114,3 +116,24 @@ class JobLines:
         click.echo(f"[{done}/{total}] {state} {job['group']} K={job['coupling']:g}{label} "
                    f"seed {job['replicate']} ({sum(result['seconds'].values()):.0f} s, "
                    f"{time.perf_counter() - self.start:.0f} s elapsed)", err=True)
+
+
+def mcrg_table(result: dict) -> list[str]:
+    """``ising-rg mcrg``'s summary: per coarse-grainer and level, the nearest-neighbour
+    coupling K' (nn projection) and y_t, y_h with their errors."""
+    lines = [f"{'coarse-grainer':<16} {'level':>5} {'L':>4} {'K_nn':>16} {'y_t':>16} "
+             f"{'y_h':>16}"]
+
+    def shown(entry: dict | None) -> str:
+        if not entry or entry.get("mean") is None:
+            return "-"
+        return format_measurement(entry["mean"], entry.get("error"))
+
+    for name, coarse in result["coarse_grainers"].items():
+        for level in coarse["levels"]:
+            lines.append(f"{name:<16} {level['level']:>5} {level['size']:>4} "
+                         f"{shown(level['nn_projection']):>16} {shown(level['y_t']):>16} "
+                         f"{shown(level['y_h']):>16}")
+    exact = result["settings"]["exact"]
+    lines.append(f"exact 2D Ising at K_c: y_t = {exact['y_t']:g}, y_h = {exact['y_h']:g}")
+    return lines

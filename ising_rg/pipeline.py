@@ -34,9 +34,11 @@ from ising_rg.io.jsonfile import to_json
 from ising_rg.io.models import file_sha256, load_dbn, read_model_metadata, save_dbn
 from ising_rg.io.results import (
     ARRAYS_NAME,
+    MCRG_NAME,
     METRICS_NAME,
     check_results_output,
     check_validation_output,
+    write_mcrg,
     write_results,
     write_validation,
 )
@@ -44,8 +46,10 @@ from ising_rg.io.samples import read_samples, write_samples
 from ising_rg.rbm.dbn import DBN
 from ising_rg.rg.analysis import FIELD_KINDS, analyze, receptive_field_arrays
 from ising_rg.rg.baselines import untrained_counterpart
+from ising_rg.rg.coarse_grain import DBNCoarseGrainer, Decimation, Majority
 from ising_rg.rg.decimation1d import decimation_summary
 from ising_rg.rg.kadanoff import majority_block_spins
+from ising_rg.rg.mcrg_output import mcrg_results
 from ising_rg.rg.unit_metrics import (
     STREAM_BINARIZE_RECON,
     STREAM_BINARIZE_SAMPLES,
@@ -326,6 +330,49 @@ def run_analyze(model_path: str | os.PathLike, data_path: str | os.PathLike,
     }
     write_results(out_dir, metrics, arrays, overwrite=overwrite)
     return metrics
+
+
+# ------------------------------------------------------------------------------------- mcrg
+def mcrg_coarse_grainers(spins: np.ndarray, networks: Sequence[tuple[str, Any]] = (), *,
+                         seed: int = 0) -> list:
+    """Majority rule (``majority``) and decimation (``decimation``), b = 2, and every network
+    of ``networks`` ((name, fitted DBN) pairs) as a stochastic RG map placed on the block
+    lattices (``ising_rg.rg.coarse_grain.DBNCoarseGrainer``), in that order."""
+    coarse_grainers: list = [Majority(2), Decimation(2)]
+    size = np.shape(spins)[-1]
+    for name, network in networks:
+        n_visible = int(np.shape(network.rbms_[0].weights_)[0])
+        if n_visible != size * size:
+            raise IsingRGError(f"{name} has {n_visible} visible units but the data are "
+                               f"{size}x{size} = {size * size} spins")
+        coarse_grainers.append(DBNCoarseGrainer(network, spins, seed, name=name))
+    return coarse_grainers
+
+
+def run_mcrg(data_path: str | os.PathLike, out_dir: str | os.PathLike, *,
+             model_paths: Sequence[str | os.PathLike] = (), seed: int = 0,
+             overwrite: bool = False) -> dict:
+    """The RG measured as RG on a sample file (``ising-rg mcrg``): the coarse couplings per
+    level and y_t, y_h per step of majority rule, decimation and each model's layers
+    (``ising_rg.rg.mcrg_output.mcrg_results``), written to ``out_dir/mcrg.json``.
+
+    Every input is read and checked first (a model for another L, a layer that is not a
+    block lattice, an L the block size does not divide), then the output; returns the
+    result with its ``provenance``.
+    """
+    samples = read_samples(data_path)
+    names = [f"dbn:{Path(path).stem}" if len(model_paths) > 1 else "dbn"
+             for path in model_paths]
+    networks = [(name, load_dbn(path)) for name, path in zip(names, model_paths, strict=True)]
+    coarse_grainers = mcrg_coarse_grainers(samples.spins, networks, seed=seed)
+    check_results_output(out_dir, (MCRG_NAME,), overwrite)
+    result = mcrg_results(samples.spins, coarse_grainers, seed=seed,
+                          coupling=samples.coupling)
+    result["provenance"] = {"data": str(data_path), "data_sha256": file_sha256(data_path),
+                            "models": {name: str(path) for name, path
+                                       in zip(names, model_paths, strict=True)}}
+    write_mcrg(out_dir, result, overwrite=overwrite)
+    return result
 
 
 # --------------------------------------------------------------------------------- validate

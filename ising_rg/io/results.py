@@ -36,6 +36,7 @@ RESULTS_FORMAT_VERSION = 1
 METRICS_NAME = "metrics.json"
 ARRAYS_NAME = "arrays.h5"
 VALIDATION_NAME = "validation.json"
+MCRG_NAME = "mcrg.json"
 
 
 def check_results_output(out_dir: str | os.PathLike, names: tuple[str, ...],
@@ -250,3 +251,12 @@ def read_available(results_dir: str | os.PathLike) -> dict[str, Any]:
             raise IsingRGError(f"{results_dir}: metrics.json has {n_metrics} layers but "
                                f"arrays.h5 has {n_arrays}: they come from different runs")
     return found
+
+
+def write_mcrg(out_dir: str | os.PathLike, result: dict, overwrite: bool = False) -> Path:
+    """Write ``ising-rg mcrg``'s result to ``out_dir/mcrg.json`` (created if missing),
+    atomically; returns its path."""
+    out_dir = check_results_output(out_dir, (MCRG_NAME,), overwrite)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_json(out_dir / MCRG_NAME, result, overwrite=overwrite)
+    return out_dir / MCRG_NAME
