@@ -7,14 +7,17 @@ import numpy as np
 import pytest
 
 from ising_rg.rbm.dbn import DBN
+from ising_rg.rbm.trainer import dead_units
+from ising_rg.rg.kadanoff import block_fields
 from ising_rg.rg.receptive_fields import weight_product_fields
 from ising_rg.rg.shape import (
     best_window_fraction,
     centroid_coverage,
-    dead_units,
     half_weight_radius,
+    local_units,
     locality,
     locality_chance,
+    locality_null,
     noise_level,
     participation_ratio,
     periodic_centroid,
@@ -182,3 +185,61 @@ def test_robust_sizes_ignore_a_weak_background_that_inflates_the_radius_of_gyrat
     if block_size == 2:  # the background moves R_g from 0.71 to 6.1 and 11.6
         np.testing.assert_allclose(rg[1:], [6.10, 11.56], atol=0.01)
     assert rg[2] > 1.5 * rg[0]  # well outside 20 % for every b
+
+
+# -- locality judged per unit against its own shuffles (sparsity kept, place not) ------------
+def _bond_fields(n_units: int, size: int, rng) -> np.ndarray:
+    """Planted bond-like units: two large weights on a random nearest-neighbour pair, small
+    noise elsewhere (what the paper recipe's L = 16 first layer learns)."""
+    fields = 0.01 * rng.normal(size=(n_units, size, size))
+    rows, cols = rng.integers(0, size, n_units), rng.integers(0, size, n_units)
+    horizontal = rng.random(n_units) < 0.5
+    fields[np.arange(n_units), rows, cols] = 1.0
+    fields[np.arange(n_units), (rows + ~horizontal) % size, (cols + horizontal) % size] = 0.9
+    return fields
+
+
+def test_bond_units_are_local_though_their_shuffles_are_sparse_too():
+    """A site shuffle keeps a bond unit's two large weights, so its pooled chance level is
+    high (about 0.55), yet every such unit stands out of its own null."""
+    fields = _bond_fields(300, 16, np.random.default_rng(0))
+    assert locality_chance(fields, 2, seed=1).mean() > 0.45  # the pooled chance level misleads
+    is_local, z = local_units(fields, 2, seed=2)
+    assert is_local.all(), z.min()
+
+
+def test_ideal_kadanoff_units_are_local():
+    for block_size in (2, 4, 8):
+        fields = block_fields(16, block_size)
+        assert local_units(fields, block_size, seed=3)[0].all(), block_size
+
+
+def test_random_fields_are_local_about_one_time_in_a_hundred():
+    """Independent random weights: the locality (a largest window sum) is Gumbel-like, which
+    exceeds its mean by 3 standard deviations with probability 1.2 %. The binomial error of the
+    fraction over 3000 units is 0.002; the window is 1.2 % +- 4 of them (the estimated mean and
+    deviation of 100 shuffles blur the threshold a little)."""
+    fields = np.random.default_rng(5).normal(size=(3000, 16, 16))
+    fraction = local_units(fields, 2, seed=6)[0].mean()
+    assert 0.012 - 4 * 0.002 < fraction < 0.012 + 4 * 0.002, fraction
+
+
+def test_locality_null_is_seeded_and_thread_independent():
+    fields = np.random.default_rng(7).normal(size=(20, 12, 12))
+    one = locality_null(fields, 2, n_shuffles=30, seed=8)
+    assert one.shape == (20, 30)
+    np.testing.assert_array_equal(one, locality_null(fields, 2, n_shuffles=30, seed=8))
+    assert not np.array_equal(one, locality_null(fields, 2, n_shuffles=30, seed=9))
+    import numba
+
+    threads = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        np.testing.assert_array_equal(one, locality_null(fields, 2, n_shuffles=30, seed=8))
+    finally:
+        numba.set_num_threads(threads)
+    # each shuffle keeps the unit's weights: the null's best window never beats the b^2
+    # largest weights together
+    p = (fields**2).reshape(20, -1) / (fields**2).reshape(20, -1).sum(axis=1, keepdims=True)
+    top4 = np.sort(p, axis=1)[:, -4:].sum(axis=1)
+    assert (one <= top4[:, None] + 1e-12).all()

@@ -17,7 +17,6 @@ from ising_rg.rg.kadanoff import (
 from ising_rg.rg.receptive_fields import activation_weighted_receptive_fields, receptive_fields
 from ising_rg.rg.shape import (
     centroid_coverage,
-    dead_units,
     locality,
     locality_chance,
     participation_ratio,
@@ -33,7 +32,6 @@ __all__ = [
     "block_spin_hierarchy",
     "centroid_coverage",
     "coarse_grained_observables",
-    "dead_units",
     "decimate_ring_by_enumeration",
     "decimated_coupling",
     "decimation_flow",

@@ -38,7 +38,7 @@ from ising_rg import exact
 from ising_rg.errors import IsingRGError
 from ising_rg.estimators.correlation_length import wall_correlation_length
 from ising_rg.io.jsonfile import to_json
-from ising_rg.rbm.trainer import DEAD_ACTIVATION_BOUNDS
+from ising_rg.rbm.trainer import DEAD_ACTIVATION_BOUNDS, dead_units
 from ising_rg.rg.baselines import (
     kadanoff_reference,
     noise_levels,
@@ -51,7 +51,6 @@ from ising_rg.rg.receptive_fields import (
     mean_jacobian_fields,
     weight_product_fields,
 )
-from ising_rg.rg.shape import dead_units
 from ising_rg.rg.unit_metrics import (
     CORRELATION_BLOCKS,
     FIELD_KINDS,

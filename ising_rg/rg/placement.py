@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ising_rg.errors import IsingRGError
+from ising_rg.rbm.trainer import dead_units
 from ising_rg.rg._assignment import optimal_assignment
 from ising_rg.rg.receptive_fields import (
     lattice_size,
@@ -42,13 +43,7 @@ from ising_rg.rg.receptive_fields import (
     spins_to_visible,
     weight_product_fields,
 )
-from ising_rg.rg.shape import (
-    dead_units,
-    locality,
-    locality_chance,
-    minimum_image,
-    periodic_centroid,
-)
+from ising_rg.rg.shape import locality, locality_chance, minimum_image, periodic_centroid
 from ising_rg.seeding import seed_stream
 
 __all__ = ["LayerPlacement", "block_lattice_sizes", "place_units"]

@@ -5,7 +5,7 @@ Three definitions, side by side:
 * **weight product** (the paper's, Mehta & Schwab App. B): r(1) = W(1), r(l) = r(l-1) W(l).
   Linear: it ignores the sigmoids and the biases, so it is what the weights say, not
   necessarily what the unit responds to. Given the live units of each layer, the products
-  run over live units only: a dead unit (``ising_rg.rg.shape.dead_units``) passes nothing on,
+  run over live units only: a dead unit (``ising_rg.rbm.trainer.dead_units``) passes nothing on,
   whatever its weights (its output is constant), so its weights are dropped from the fields of
   the layers above.
 * **mean Jacobian** ``J_a(x) = <dh_a / dv_x>`` over the data: the average linear response of

@@ -30,6 +30,7 @@ from ising_rg.rg.shape import (
     best_window_fraction,
     centroid_coverage,
     half_weight_radius,
+    local_units,
     locality_chance,
     participation_ratio,
     periodic_centroid,
@@ -49,9 +50,11 @@ __all__ = [
 ]
 
 # Stream numbers of the analysis' random choices, one per purpose (ising_rg.diagnostics.quality
-# uses 7): the first three are drawn here, the others by ising_rg.rg.analysis.
+# uses 7 and 8): ties, shuffles, random blocks and the locality null are drawn here, the others
+# by ising_rg.rg.analysis and ising_rg.pipeline.
 (STREAM_TIES, STREAM_SHUFFLE, STREAM_RANDOM_BLOCKS, STREAM_DBN_SAMPLE, STREAM_BINARIZE_SAMPLES,
  STREAM_BINARIZE_RECON, STREAM_COARSE) = range(7)
+STREAM_LOCAL = 9
 
 #: The kinds of receptive field, as keys of ``receptive_field_arrays`` and of each layer's
 #: metrics (the first at the top level of a layer, the others under their own key).
@@ -127,7 +130,7 @@ def _field_metrics(
         nan = float("nan")
         return {
             **_size_metrics(fields, level),
-            "locality": {"mean": nan, "std": nan, "chance": nan},
+            "locality": {"mean": nan, "std": nan, "chance": nan, "local_fraction": nan},
             "block_spin_correlation": {"mean": nan, "std": nan, "chance": nan, "aligned_mean": nan},
             "block_average_correlation": {"mean": nan, "std": nan, "chance": nan},
             "coverage": centroid_coverage(np.empty((0, 2)), size, block_size),
@@ -138,6 +141,7 @@ def _field_metrics(
     locality_values, _ = best_window_fraction(fields, block_size)
     chance_locality = locality_chance(fields, block_size,
                                       seed=seed_stream(seed, STREAM_SHUFFLE, layer))
+    is_local, _ = local_units(fields, block_size, seed=seed_stream(seed, STREAM_LOCAL, layer))
 
     def correlation(window: np.ndarray, aligned: bool = False) -> np.ndarray:
         return block_spin_correlation(activations, context["spins"], centroids, block_size,
@@ -145,7 +149,9 @@ def _field_metrics(
 
     return {
         **_size_metrics(fields, level),
-        "locality": {**mean_std(locality_values), "chance": mean_std(chance_locality)["mean"]},
+        "locality": {**mean_std(locality_values), "chance": mean_std(chance_locality)["mean"],
+                     # judged per unit against its own shuffles (sparsity kept, place not)
+                     "local_fraction": float(np.mean(is_local))},
         "block_spin_correlation": {
             **mean_std(correlation(context["window_spins"])),
             "chance": chance_correlation["majority"],
