@@ -6,6 +6,8 @@ at the origin and its environment (:mod:`ising_rg.rg.rsmi_geometry`; every block
 numbers by translation invariance):
 
 * :func:`exact_environment_information`: I(H; E) = H(H) - sum_e P(e) H_b(P(H = +1 | e)), exact.
+* :func:`exact_block_information`: I(H; V) = H(H) - E_V[H_b(P(H = +1 | V))], exact (the
+  compression term of :mod:`ising_rg.rg.rsmi`).
 * :func:`exact_logistic_bound`: the Barber-Agakov bound with the *best* logistic-regression
   decoder for the exact distribution (Newton's method on the concave objective). It is the value
   the sampled estimator converges to with unlimited data; the gap to the exact I(H; E) is the
@@ -21,7 +23,8 @@ from ising_rg.exact_enumeration import boltzmann_state_probabilities
 from ising_rg.rg.rsmi_bound import CoarseRule, Decoder, binary_entropy, bits
 from ising_rg.rg.rsmi_geometry import RSMIGeometry, rsmi_geometry
 
-__all__ = ["exact_environment_information", "exact_logistic_bound", "state_spins"]
+__all__ = ["exact_block_information", "exact_environment_information", "exact_logistic_bound",
+           "state_spins"]
 
 
 def state_spins(size: int) -> np.ndarray:
@@ -74,14 +77,37 @@ def exact_environment_information(coupling: float, size: int, rule: CoarseRule, 
     return float(bits(float(h_marginal) - h_conditional))
 
 
+def exact_block_information(coupling: float, size: int, rule: CoarseRule) -> float:
+    """Exact I(H; V) in bits between a block's coarse variable and the block itself.
+
+    Parameters
+    ----------
+    coupling : float, K
+    size : int, L <= 4
+    rule : CoarseRule
+
+    Returns
+    -------
+    float, bits: 1 - P(tie) for majority rule at zero field, 1 for any rule without ties.
+    """
+    if not isinstance(rule, CoarseRule):
+        raise IsingRGError("rule must be a CoarseRule")
+    geometry = rsmi_geometry(size, rule.block_size, 0, 1)
+    probabilities = boltzmann_state_probabilities(coupling, size)
+    p_plus = rule.probabilities(state_spins(size)[:, geometry.block_index[0]])
+    nats = binary_entropy(float(probabilities @ p_plus)) - float(
+        probabilities @ binary_entropy(p_plus))
+    return float(bits(nats))
+
+
 def exact_logistic_bound(coupling: float, size: int, rule: CoarseRule, buffer: int,
-                         environment: int, tolerance: float = 1e-13,
+                         environment: int, tolerance: float = 1e-12,
                          max_iterations: int = 100) -> tuple[float, Decoder]:
     """The Barber-Agakov bound with the best logistic decoder, for the exact distribution.
 
     Maximizes ``sum_states P (p u - softplus(u))``, u = w . s_E + c, by Newton's method (the
     objective is concave in (w, c)); stops when the step's largest entry is below
-    ``tolerance``.
+    ``tolerance`` times the largest parameter (at least 1).
 
     Returns
     -------
@@ -102,7 +128,7 @@ def exact_logistic_bound(coupling: float, size: int, rule: CoarseRule, buffer: i
         hessian = (x * (probabilities * q * (1.0 - q))[:, None]).T @ x
         step = np.linalg.solve(hessian, gradient)
         theta = theta + step
-        if np.max(np.abs(step)) < tolerance:
+        if np.max(np.abs(step)) < tolerance * max(1.0, float(np.max(np.abs(theta)))):
             break
     else:
         raise IsingRGError(f"Newton's method did not converge in {max_iterations} steps")
