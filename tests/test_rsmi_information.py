@@ -15,7 +15,12 @@ from ising_rg.rg.rsmi_exact import (
     exact_logistic_bound,
     state_spins,
 )
-from ising_rg.rg.rsmi_information import as_rule, best_window_filters, environment_information
+from ising_rg.rg.rsmi_information import (
+    as_rule,
+    best_window_filters,
+    compare_rules,
+    environment_information,
+)
 from ising_rg.sampling.sampler import SampleOptions, sample
 
 K_C = critical_coupling()
@@ -142,3 +147,36 @@ def test_as_rule():
     assert as_rule("majority", 2).hard and as_rule("decimation", 3).weights[0, 0] == 1.0
     rule = CoarseRule.filter(np.eye(2))
     assert as_rule(rule) is rule
+
+
+@pytest.mark.parametrize("coupling", [0.408, K_C], ids=["K=0.408", "K_c"])
+def test_paired_differences_against_exact_enumeration(coupling):
+    """Majority minus decimation, and the uniform sum minus majority, on the same held-out
+    configurations: within 4 paired errors of the exact difference of the best logistic bounds,
+    and the paired error below the bounds' own (measured 0.0038-0.0051 bits against
+    0.0045-0.0061 for decimation, 0.0013-0.0015 against 0.0031-0.0038 for the uniform sum)."""
+    spins = exact_draws(coupling, N_DRAWS, seed=7)
+    rules = {"decimation": CoarseRule.decimation(2), "majority": CoarseRule.majority(2),
+             "uniform sum": CoarseRule.filter(np.ones((2, 2)))}
+    table = compare_rules(spins, rules, reference="majority", buffer=0, environment=1, seed=3)
+    assert list(table) == list(rules)
+    assert table["majority"].difference_bits == 0.0 and table["majority"].difference_error == 0
+    best = {name: exact_logistic_bound(coupling, 4, rule, 0, 1)[0] for name, rule in rules.items()}
+    for name in ("decimation", "uniform sum"):
+        row = table[name]
+        assert row.difference_bits == pytest.approx(
+            row.estimate.bits - table["majority"].estimate.bits, abs=1e-12)
+        assert abs(row.difference_bits - (best[name] - best["majority"])) < (
+            Z_MAX * row.difference_error)
+        assert row.difference_error < row.estimate.error
+        assert row.difference_bits < 0  # majority keeps the most of the three
+    assert table["uniform sum"].difference_error < 0.6 * table["uniform sum"].estimate.error
+
+
+def test_compare_rules_refuses_mixed_blocks_and_unknown_reference():
+    spins = exact_draws(0.408, 100, seed=0)
+    with pytest.raises(IsingRGError, match="different block sizes"):
+        compare_rules(spins, {"a": CoarseRule.majority(2), "b": CoarseRule.decimation(1)},
+                      reference="a", buffer=0, environment=1)
+    with pytest.raises(IsingRGError, match="reference 'c' is not one of the rules"):
+        compare_rules(spins, {"a": CoarseRule.majority(2)}, reference="c")

@@ -36,7 +36,7 @@ from ising_rg.rg.rsmi_geometry import RSMIGeometry
 from ising_rg.sampling.observables import jackknife
 
 __all__ = ["BoundEstimate", "CoarseRule", "Decoder", "TrainingOptions", "binary_entropy", "bits",
-           "estimate_bound", "maximize_bound"]
+           "bound_difference", "estimate_bound", "maximize_bound"]
 
 LN2 = math.log(2.0)
 
@@ -146,6 +146,31 @@ class BoundEstimate:
     block_information_bits: float  # I(H; V) = H(H) - mean H_b(P(H = +1 | V))
     n_configurations: int
     n_blocks: int
+    #: float64 (m, 2): per configuration, the means over its blocks of p and of
+    #: p u - softplus(u), in the order of ``configs`` (for paired comparisons)
+    terms: np.ndarray = field(repr=False, default_factory=lambda: np.empty((0, 2)))
+
+
+def _bound_nats(series: tuple[np.ndarray, ...]) -> float:
+    """The bound from per-configuration means (p, cross term), configurations weighted equally
+    (every configuration has the same number of blocks)."""
+    p_mean, cross = series
+    return binary_entropy(float(p_mean.mean())) + float(cross.mean())
+
+
+def bound_difference(terms: np.ndarray, reference: np.ndarray, n_groups: int = 32
+                     ) -> tuple[float, float]:
+    """bound(terms) - bound(reference) in bits and its paired blocked-jackknife error, for two
+    rules evaluated on the same configurations (``BoundEstimate.terms`` of each)."""
+    if terms.shape != reference.shape:
+        raise IsingRGError("a paired difference needs both rules on the same configurations")
+
+    def difference(series):
+        return _bound_nats(series[:2]) - _bound_nats(series[2:])
+
+    nats, error = jackknife(difference, (terms[:, 0], terms[:, 1], reference[:, 0],
+                                         reference[:, 1]), n_groups)
+    return float(bits(nats)), float(bits(error))
 
 
 #: Multiply-adds above which a batch is spread over threads (waking them costs ~0.1-1 ms).
@@ -213,19 +238,13 @@ def estimate_bound(spins: np.ndarray, configs: np.ndarray, geometry: RSMIGeometr
         Contiguous groups of configurations for the jackknife error.
     """
     rows = _sums(spins, configs, geometry, rule, decoder)
-    n_blocks = geometry.n_blocks
-
-    def value(series):
-        p_sum, x_sum = series
-        return binary_entropy(p_sum.sum() / (p_sum.size * n_blocks)) + x_sum.sum() / (
-            x_sum.size * n_blocks)
-
-    nats, error = jackknife(value, (rows[:, 0], rows[:, 1]), n_groups)
-    n = configs.size * n_blocks
+    terms = rows[:, :2] / geometry.n_blocks
+    nats, error = jackknife(_bound_nats, (terms[:, 0], terms[:, 1]), n_groups)
+    n = configs.size * geometry.n_blocks
     entropy = binary_entropy(rows[:, 0].sum() / n)
     block_information = entropy - rows[:, 3].sum() / n
     return BoundEstimate(float(bits(nats)), float(bits(error)), float(bits(entropy)),
-                         float(bits(block_information)), int(configs.size), int(n))
+                         float(bits(block_information)), int(configs.size), int(n), terms)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,9 @@ decoder gives a lower bound, so the estimate is at most I(H; E) up to its statis
 distance below I(H; E) is calibrated against exact enumeration of the 4 x 4 torus in
 ``docs/rsmi.md``.
 
+:func:`compare_rules` measures several rules on the same split and gives each one's paired
+difference from a reference rule, with its (much smaller) paired error.
+
 :func:`best_window_filters` turns receptive fields on the whole lattice (a DBN's first-layer
 units) into b x b filters: each unit's best periodic b x b window (the one holding the largest
 share of its squared weight) and the share that restricting it to the window drops.
@@ -16,6 +19,7 @@ share of its squared weight) and the share that restricting it to the window dro
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,12 +28,19 @@ import numpy as np
 from ising_rg.checks import check_integer, check_number
 from ising_rg.errors import IsingRGError
 from ising_rg.rg.rsmi import RSMIFilter, check_spins, split_configurations
-from ising_rg.rg.rsmi_bound import CoarseRule, TrainingOptions, estimate_bound, maximize_bound
-from ising_rg.rg.rsmi_geometry import rsmi_geometry
+from ising_rg.rg.rsmi_bound import (
+    CoarseRule,
+    TrainingOptions,
+    bound_difference,
+    estimate_bound,
+    maximize_bound,
+)
+from ising_rg.rg.rsmi_geometry import RSMIGeometry, rsmi_geometry
 from ising_rg.rg.shape import best_window_fraction
 from ising_rg.seeding import as_generator, seed_sequence, seed_stream
 
-__all__ = ["InformationEstimate", "as_rule", "best_window_filters", "environment_information"]
+__all__ = ["InformationEstimate", "RuleComparison", "as_rule", "best_window_filters",
+           "compare_rules", "environment_information"]
 
 RULE_NAMES = ("decimation", "majority")
 
@@ -43,7 +54,8 @@ class InformationEstimate:
     bits, error : the bound and its blocked-jackknife error (bits)
     entropy_bits : H(H), the bound's ceiling (bits)
     block_information_bits : I(H; V) (bits), how much of the block the rule keeps
-    train_bits : the bound on the decoder's training configurations in its last epoch
+    train_bits : the bound on the decoder's training configurations (well above ``bits``
+        only if the decoder overfits)
     n_train, n_held_out : configurations used to train the decoder and to evaluate
     decoder_weights : float64 (n_env,), decoder_bias : float
     """
@@ -78,6 +90,53 @@ def as_rule(rule: Any, block_size: int | None = None) -> CoarseRule:
     return CoarseRule.filter(rule)
 
 
+def _geometry(spins: np.ndarray, block_size: int, rules: list[Any], buffer: int | None,
+              environment: int | None) -> tuple[np.ndarray, RSMIGeometry]:
+    """Flattened spins (n, L*L) and the geometry: explicit widths, else a fitted
+    RSMIFilter's own, else b."""
+    for rule in rules:
+        if isinstance(rule, RSMIFilter):
+            own = rule.geometry(rule.lattice_size_)
+            buffer = own.buffer if buffer is None else buffer
+            environment = own.environment if environment is None else environment
+    s = check_spins(spins)
+    n, size, _ = s.shape
+    geometry = rsmi_geometry(size, block_size, block_size if buffer is None else buffer,
+                             block_size if environment is None else environment)
+    return np.ascontiguousarray(s.reshape(n, -1)), geometry
+
+
+def _measure(flat: np.ndarray, geometry: RSMIGeometry, coarse: CoarseRule,
+             split: tuple[np.ndarray, np.ndarray], options: TrainingOptions, seed: int
+             ) -> tuple[InformationEstimate, np.ndarray]:
+    """Train the decoder on ``split[0]``, evaluate on ``split[1]``; the estimate and the
+    held-out per-configuration terms (for paired differences)."""
+    train, held_out = split
+    _, decoder, _ = maximize_bound(flat, train, geometry, coarse, options,
+                                   as_generator(seed_stream(seed, 2)))
+    estimate = estimate_bound(flat, held_out, geometry, coarse, decoder)
+    on_train = estimate_bound(flat, train, geometry, coarse, decoder)
+    return InformationEstimate(
+        bits=estimate.bits, error=estimate.error, entropy_bits=estimate.entropy_bits,
+        block_information_bits=estimate.block_information_bits, train_bits=on_train.bits,
+        n_train=int(train.size), n_held_out=int(held_out.size),
+        decoder_weights=decoder.weights.copy(), decoder_bias=decoder.bias), estimate.terms
+
+
+def _options(n_epochs: int, batch_size: int, learning_rate: float) -> TrainingOptions:
+    return TrainingOptions(n_epochs=check_integer(n_epochs, "n_epochs", 1),
+                           batch_size=check_integer(batch_size, "batch_size", 1),
+                           learning_rate=check_number(learning_rate, "learning_rate", above=0),
+                           train_filter=False)
+
+
+def _check_block_size(coarse: CoarseRule, block_size: int | None) -> int:
+    b = coarse.block_size
+    if block_size is not None and check_integer(block_size, "block size", 1) != b:
+        raise IsingRGError(f"the rule is for {b} x {b} blocks, not {block_size} x {block_size}")
+    return b
+
+
 def environment_information(spins: np.ndarray, rule: Any, *, block_size: int | None = None,
                             buffer: int | None = None, environment: int | None = None,
                             held_out_fraction: float = 0.5, n_epochs: int = 10,
@@ -105,35 +164,64 @@ def environment_information(spins: np.ndarray, rule: Any, *, block_size: int | N
     InformationEstimate
     """
     coarse = as_rule(rule, block_size)
-    b = coarse.block_size
-    if block_size is not None and check_integer(block_size, "block size", 1) != b:
-        raise IsingRGError(f"the rule is for {b} x {b} blocks, not {block_size} x {block_size}")
-    if isinstance(rule, RSMIFilter):
-        buffer = rule.geometry(rule.lattice_size_).buffer if buffer is None else buffer
-        environment = (rule.geometry(rule.lattice_size_).environment if environment is None
-                       else environment)
-    s = check_spins(spins)
-    n, size, _ = s.shape
-    geometry = rsmi_geometry(size, b, b if buffer is None else buffer,
-                             b if environment is None else environment)
+    b = _check_block_size(coarse, block_size)
+    flat, geometry = _geometry(spins, b, [rule], buffer, environment)
     check_number(held_out_fraction, "held_out_fraction", above=0, below=1)
     seed = int(seed_sequence(seed).entropy)
-    options = TrainingOptions(n_epochs=check_integer(n_epochs, "n_epochs", 1),
-                              batch_size=check_integer(batch_size, "batch_size", 1),
-                              learning_rate=check_number(learning_rate, "learning_rate",
-                                                         above=0),
-                              train_filter=False)
-    train, held_out = split_configurations(n, held_out_fraction, seed)
-    flat = np.ascontiguousarray(s.reshape(n, -1))
-    _, decoder, history = maximize_bound(flat, train, geometry, coarse, options,
-                                         as_generator(seed_stream(seed, 2)))
-    estimate = estimate_bound(flat, held_out, geometry, coarse, decoder)
-    return InformationEstimate(
-        bits=estimate.bits, error=estimate.error, entropy_bits=estimate.entropy_bits,
-        block_information_bits=estimate.block_information_bits,
-        train_bits=float(history["train_bits"][-1]), n_train=int(train.size),
-        n_held_out=int(held_out.size), decoder_weights=decoder.weights.copy(),
-        decoder_bias=decoder.bias)
+    split = split_configurations(flat.shape[0], held_out_fraction, seed)
+    options = _options(n_epochs, batch_size, learning_rate)
+    return _measure(flat, geometry, coarse, split, options, seed)[0]
+
+
+@dataclass(frozen=True)
+class RuleComparison:
+    """One rule's I(H; E) and its paired difference from the reference rule (bits)."""
+
+    estimate: InformationEstimate
+    difference_bits: float  # this rule's bound minus the reference's, same configurations
+    difference_error: float  # paired blocked-jackknife error of the difference
+
+
+def compare_rules(spins: np.ndarray, rules: Mapping[str, Any], *, reference: str,
+                  block_size: int | None = None, buffer: int | None = None,
+                  environment: int | None = None, held_out_fraction: float = 0.5,
+                  n_epochs: int = 10, batch_size: int = 32, learning_rate: float = 0.01,
+                  seed: int = 0) -> dict[str, RuleComparison]:
+    """:func:`environment_information` of several rules on the same split, with paired
+    differences from ``reference`` (much smaller errors than the bounds' own: the
+    configuration-to-configuration fluctuations they share cancel).
+
+    Parameters
+    ----------
+    rules : mapping name -> rule (anything :func:`as_rule` takes), one block size for all
+    reference : str, one of the names
+    (the other parameters as in :func:`environment_information`)
+
+    Returns
+    -------
+    dict name -> RuleComparison, in the order of ``rules``.
+    """
+    if reference not in rules:
+        raise IsingRGError(f"reference {reference!r} is not one of the rules "
+                           f"({', '.join(map(repr, rules))})")
+    coarse = {name: as_rule(rule, block_size) for name, rule in rules.items()}
+    sizes = {rule.block_size for rule in coarse.values()}
+    if len(sizes) != 1:
+        raise IsingRGError(f"the rules are for different block sizes: {sorted(sizes)}")
+    b = _check_block_size(next(iter(coarse.values())), block_size)
+    flat, geometry = _geometry(spins, b, list(rules.values()), buffer, environment)
+    check_number(held_out_fraction, "held_out_fraction", above=0, below=1)
+    seed = int(seed_sequence(seed).entropy)
+    split = split_configurations(flat.shape[0], held_out_fraction, seed)
+    options = _options(n_epochs, batch_size, learning_rate)
+    measured = {name: _measure(flat, geometry, rule, split, options, seed)
+                for name, rule in coarse.items()}
+    base = measured[reference][1]
+    out = {}
+    for name, (estimate, terms) in measured.items():
+        difference, error = bound_difference(terms, base)
+        out[name] = RuleComparison(estimate, difference, error)
+    return out
 
 
 def best_window_filters(fields: np.ndarray, block_size: int
