@@ -9,12 +9,13 @@ from ising_rg.errors import IsingRGError
 from ising_rg.exact import critical_coupling
 from ising_rg.exact_enumeration import boltzmann_state_probabilities
 from ising_rg.rg.rsmi import RSMIFilter
-from ising_rg.rg.rsmi_bound import CoarseRule
+from ising_rg.rg.rsmi_bound import CoarseRule, Decoder, objective
 from ising_rg.rg.rsmi_exact import (
     exact_environment_information,
     exact_logistic_bound,
     state_spins,
 )
+from ising_rg.rg.rsmi_geometry import rsmi_geometry
 from ising_rg.rg.rsmi_information import (
     as_rule,
     best_window_filters,
@@ -180,3 +181,40 @@ def test_compare_rules_refuses_mixed_blocks_and_unknown_reference():
                       reference="a", buffer=0, environment=1)
     with pytest.raises(IsingRGError, match="reference 'c' is not one of the rules"):
         compare_rules(spins, {"a": CoarseRule.majority(2)}, reference="c")
+
+
+@pytest.mark.parametrize("compression", [0.0, 0.3])
+def test_gradient_is_the_derivative_of_the_objective(compression):
+    """The analytic gradient (filter and decoder, with the compression term) against central
+    finite differences of the objective itself, on Monte Carlo-like data with a buffer."""
+    draws = exact_draws(0.408, 300, seed=5)  # 4 x 4 tiled to 8 x 8: correlated, not Ising
+    spins = np.ascontiguousarray(np.tile(draws, (1, 2, 2)).reshape(300, -1))
+    geometry = rsmi_geometry(8, 2, 1, 1)
+    rng = np.random.default_rng(0)
+    rule = CoarseRule.filter(rng.normal(0, 1.0, (2, 2)))
+    decoder = Decoder(rng.normal(0, 0.3, geometry.n_environment), 0.2)
+    configs = np.arange(300)
+    at = objective(spins, configs, geometry, rule, decoder, compression)
+    step = 1e-6
+
+    def value(weights, dec_w, dec_c):
+        return objective(spins, configs, geometry, CoarseRule.filter(weights),
+                         Decoder(dec_w, dec_c), compression).value
+
+    for k in range(4):
+        e = np.zeros(4)
+        e[k] = step
+        w = rule.weights.ravel()
+        numeric = (value((w + e).reshape(2, 2), decoder.weights, decoder.bias)
+                   - value((w - e).reshape(2, 2), decoder.weights, decoder.bias)) / (2 * step)
+        assert at.grad_filter[k] == pytest.approx(numeric, rel=1e-6, abs=1e-9)
+    for j in (0, 7, geometry.n_environment - 1):
+        e = np.zeros(geometry.n_environment)
+        e[j] = step
+        numeric = (value(rule.weights, decoder.weights + e, decoder.bias)
+                   - value(rule.weights, decoder.weights - e, decoder.bias)) / (2 * step)
+        assert at.grad_decoder_weights[j] == pytest.approx(numeric, rel=1e-6, abs=1e-9)
+    numeric = (value(rule.weights, decoder.weights, decoder.bias + step)
+               - value(rule.weights, decoder.weights, decoder.bias - step)) / (2 * step)
+    assert at.grad_decoder_bias == pytest.approx(numeric, rel=1e-6, abs=1e-9)
+    assert at.value == pytest.approx(at.bound - compression * at.block_information)

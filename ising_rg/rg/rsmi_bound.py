@@ -35,8 +35,9 @@ from ising_rg.rg._rsmi_kernels import N_SCALARS, block_sums, block_sums_serial
 from ising_rg.rg.rsmi_geometry import RSMIGeometry
 from ising_rg.sampling.observables import jackknife
 
-__all__ = ["BoundEstimate", "CoarseRule", "Decoder", "TrainingOptions", "binary_entropy", "bits",
-           "bound_difference", "estimate_bound", "maximize_bound"]
+__all__ = ["BoundEstimate", "CoarseRule", "Decoder", "Objective", "TrainingOptions",
+           "binary_entropy", "bits", "bound_difference", "estimate_bound", "maximize_bound",
+           "objective"]
 
 LN2 = math.log(2.0)
 
@@ -245,6 +246,37 @@ def estimate_bound(spins: np.ndarray, configs: np.ndarray, geometry: RSMIGeometr
     block_information = entropy - rows[:, 3].sum() / n
     return BoundEstimate(float(bits(nats)), float(bits(error)), float(bits(entropy)),
                          float(bits(block_information)), int(configs.size), int(n), terms)
+
+
+@dataclass(frozen=True)
+class Objective:
+    """The training objective on a batch and its exact gradient (nats per block sample)."""
+
+    value: float  # bound - compression * I(H; V)
+    bound: float
+    block_information: float  # I(H; V)
+    grad_filter: np.ndarray  # (b*b,), row-major over the block
+    grad_decoder_weights: np.ndarray  # (n_env,)
+    grad_decoder_bias: float
+
+
+def objective(spins: np.ndarray, configs: np.ndarray, geometry: RSMIGeometry, rule: CoarseRule,
+              decoder: Decoder, compression: float = 0.0) -> Objective:
+    """bound(H; E) - compression * I(H; V) over every block of ``configs``, and its gradient in
+    the filter and the decoder (module docstring; what :func:`maximize_bound` climbs).
+
+    Parameters
+    ----------
+    spins : int8 (n, L*L); configs : int64 (m,)
+    rule : CoarseRule (a hard rule's filter gradient is 0); decoder : Decoder
+    compression : float >= 0
+    """
+    total = _sums(spins, configs, geometry, rule, decoder).sum(axis=0)
+    n = configs.size * geometry.n_blocks
+    bound, g_filter, g_w, g_c = _gradients(total, n, rule.weights.size, compression)
+    block_information = binary_entropy(total[0] / n) - total[3] / n
+    return Objective(bound - compression * block_information, bound, block_information,
+                     g_filter, g_w, g_c)
 
 
 @dataclass(frozen=True)
