@@ -10,7 +10,8 @@ from ising_rg.errors import IsingRGError, NotFittedError
 from ising_rg.exact import critical_coupling
 from ising_rg.rg.rsmi import RSMIFilter, coarse_spins
 from ising_rg.rg.rsmi_bound import CoarseRule
-from ising_rg.sampling.sampler import SampleOptions, sample
+from ising_rg.sampling.sampler import sample
+from ising_rg.settings import SampleOptions
 from tests.conftest import random_spins
 
 K_C = critical_coupling()
@@ -19,7 +20,7 @@ K_C = critical_coupling()
 @pytest.fixture(scope="module")
 def mc_data():
     """Wolff configurations of the 32 x 32 torus at K = 0.408 and at K_c (2000 each)."""
-    return {k: sample(SampleOptions(size=32, coupling=k, n_samples=2000, seed=11)).spins
+    return {k: sample(SampleOptions(size=32, coupling=k, samples=2000, seed=11)).spins
             for k in (0.408, K_C)}
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from ising_rg.exact import critical_coupling
-from ising_rg.exact_enumeration import boltzmann_state_probabilities
+from ising_rg.exact.enumeration import boltzmann_state_probabilities
 from ising_rg.rg.rsmi_bound import CoarseRule
 from ising_rg.rg.rsmi_exact import (
     exact_block_information,

@@ -7,7 +7,7 @@ import pytest
 
 from ising_rg.errors import IsingRGError
 from ising_rg.exact import critical_coupling
-from ising_rg.exact_enumeration import boltzmann_state_probabilities
+from ising_rg.exact.enumeration import boltzmann_state_probabilities
 from ising_rg.rg.rsmi import RSMIFilter
 from ising_rg.rg.rsmi_bound import CoarseRule, Decoder, objective
 from ising_rg.rg.rsmi_exact import (
@@ -22,7 +22,8 @@ from ising_rg.rg.rsmi_information import (
     compare_rules,
     environment_information,
 )
-from ising_rg.sampling.sampler import SampleOptions, sample
+from ising_rg.sampling.sampler import sample
+from ising_rg.settings import SampleOptions
 
 K_C = critical_coupling()
 N_DRAWS = 20000
@@ -84,7 +85,7 @@ def test_seeds_fix_the_estimate_bit_for_bit():
 def test_rules_compared_through_the_same_code():
     """On Monte Carlo data with a buffer: majority keeps more than decimation, and the trained
     RSMI filter at least as much as majority rule within the errors."""
-    spins = sample(SampleOptions(size=16, coupling=0.408, n_samples=3000, seed=21)).spins
+    spins = sample(SampleOptions(size=16, coupling=0.408, samples=3000, seed=21)).spins
     decimation = environment_information(spins, "decimation", block_size=2)
     majority = environment_information(spins, "majority", block_size=2)
     model = RSMIFilter(random_state=2).fit(spins)

@@ -47,7 +47,6 @@ import numpy as np
 
 from ising_rg.checks import check_integer, check_number
 from ising_rg.errors import IsingRGError, NotFittedError
-from ising_rg.rg.blockspin import as_spin_batch
 from ising_rg.rg.rsmi_bound import (
     CoarseRule,
     Decoder,
@@ -57,6 +56,7 @@ from ising_rg.rg.rsmi_bound import (
 )
 from ising_rg.rg.rsmi_geometry import RSMIGeometry, rsmi_geometry
 from ising_rg.seeding import as_generator, bernoulli, seed_sequence, seed_stream
+from ising_rg.spins import as_spin_batch
 
 __all__ = ["RSMIFilter", "check_spins", "coarse_blocks", "coarse_spins", "split_configurations"]
 

@@ -1,7 +1,7 @@
 """Exact real-space mutual information on a torus small enough to enumerate (L <= 4).
 
 The oracle the RSMI estimator is tested against. Over all 2^(L^2) states of the L x L torus with
-their exact Boltzmann weights at coupling K (:mod:`ising_rg.exact_enumeration`), for the block
+their exact Boltzmann weights at coupling K (:mod:`ising_rg.exact.enumeration`), for the block
 at the origin and its environment (:mod:`ising_rg.rg.rsmi_geometry`; every block gives the same
 numbers by translation invariance):
 
@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from ising_rg.errors import IsingRGError
-from ising_rg.exact_enumeration import boltzmann_state_probabilities
+from ising_rg.exact.enumeration import boltzmann_state_probabilities
 from ising_rg.rg.rsmi_bound import CoarseRule, Decoder, binary_entropy, bits
 from ising_rg.rg.rsmi_geometry import RSMIGeometry, rsmi_geometry
 
@@ -31,7 +31,7 @@ def state_spins(size: int) -> np.ndarray:
     """Every state of the L x L torus as flattened spins, int8 (2^(L^2), L*L).
 
     Row j is the state whose bit ``i = row*L + col`` is 1 for spin +1 (the convention of
-    :func:`ising_rg.exact_enumeration.boltzmann_state_probabilities`).
+    :func:`ising_rg.exact.enumeration.boltzmann_state_probabilities`).
     """
     n_sites = size * size
     states = np.arange(1 << n_sites, dtype=np.int64)
