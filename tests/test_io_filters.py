@@ -19,7 +19,7 @@ SHA = "ab" * 32
 
 @pytest.fixture(scope="module")
 def fitted():
-    return RSMIFilter(n_epochs=2, random_state=4).fit(random_spins(60, 12, seed=1))
+    return RSMIFilter(epochs=2, random_state=4).fit(random_spins(60, 12, seed=1))
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +107,7 @@ DAMAGE = [
     (lambda f: f.attrs.__setitem__("hyperparameters", "{"), "not valid JSON"),
     (lambda f: f.attrs.__setitem__("mutual_information_bits", 3.0), "must be a number <= 1"),
     (lambda f: f.attrs.__setitem__("environment", 1), r"attribute 'environment' \(1\) is not"),
-    (lambda f: f.attrs.__setitem__("hyperparameters", '{"block_size": 2, "epochs": 3}'),
+    (lambda f: f.attrs.__setitem__("hyperparameters", '{"block_size": 2, "n_epochs": 3}'),
      "unexpected keyword"),
     (lambda f: f.attrs.__setitem__("lattice_size", 4), "leaves no environment"),
     (lambda f: f.__delitem__("filter"), "dataset /filter is missing"),

@@ -66,7 +66,7 @@ def test_trained_4x4_filter_weights_the_boundary(mc_data):
 
 def test_same_seed_same_bits_on_any_number_of_threads(mc_data):
     spins = mc_data[K_C][:1200]
-    params = dict(n_epochs=3, random_state=8)
+    params = dict(epochs=3, random_state=8)
     original = numba.get_num_threads()
     try:
         numba.set_num_threads(1)
@@ -81,7 +81,7 @@ def test_same_seed_same_bits_on_any_number_of_threads(mc_data):
     assert one.mutual_information_ == two.mutual_information_
     for key in one.history_:
         assert np.array_equal(one.history_[key], two.history_[key])
-    other = RSMIFilter(n_epochs=3, random_state=9).fit(spins)
+    other = RSMIFilter(epochs=3, random_state=9).fit(spins)
     assert not np.array_equal(other.filter_, one.filter_)
 
 
@@ -106,7 +106,7 @@ def test_coarse_spins_follow_the_filter_probabilities():
 
 
 def test_transform_and_coarse_grain_are_seeded(mc_data):
-    model = RSMIFilter(n_epochs=1, random_state=1).fit(mc_data[0.408][:300])
+    model = RSMIFilter(epochs=1, random_state=1).fit(mc_data[0.408][:300])
     spins = mc_data[0.408][:50]
     a = model.transform(spins, np.random.default_rng(5))
     b = model.coarse_grain(spins, level=2, rng=np.random.default_rng(5))
@@ -128,7 +128,7 @@ def test_a_huge_filter_is_majority_rule_off_ties():
 
 
 def test_fitted_attributes_and_parameters(mc_data):
-    model = RSMIFilter(n_epochs=2, random_state=0).fit(mc_data[0.408][:400])
+    model = RSMIFilter(epochs=2, random_state=0).fit(mc_data[0.408][:400])
     assert model.get_params()["block_size"] == 2
     assert model.lattice_size_ == 32
     assert model.environment_offsets_.shape == (64, 2)  # (2 + 2*4)^2 - (2 + 2*2)^2
@@ -136,9 +136,9 @@ def test_fitted_attributes_and_parameters(mc_data):
     assert model.train_indices_.size + model.validation_indices_.size == 400
     assert not set(model.train_indices_) & set(model.validation_indices_)
     assert 0.0 < model.block_information_ <= model.entropy_
-    assert model.set_params(n_epochs=4) is model and model.n_epochs == 4
+    assert model.set_params(epochs=4) is model and model.epochs == 4
     with pytest.raises(IsingRGError, match="no parameter"):
-        model.set_params(epochs=3)
+        model.set_params(n_epochs=3)
 
 
 @pytest.mark.parametrize("params,size,message", [
@@ -148,7 +148,7 @@ def test_fitted_attributes_and_parameters(mc_data):
     (dict(compression=-0.1), 8, "compression must be a number >= 0"),
     (dict(learning_rate=0.0), 8, "learning_rate must be a positive number"),
     (dict(validation_fraction=1.0), 8, "validation_fraction must be a number > 0 and < 1"),
-    (dict(n_epochs=0), 8, "n_epochs must be an integer >= 1"),
+    (dict(epochs=0), 8, "epochs must be an integer >= 1"),
 ])
 def test_bad_input_gets_a_one_line_error(params, size, message):
     with pytest.raises(IsingRGError, match=message) as info:

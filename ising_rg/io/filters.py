@@ -7,9 +7,9 @@ Layout::
     /decoder/weights               float64 (n_env,)      logistic decoder on the environment
     /decoder/environment_offsets   int64 (n_env, 2)      (row, col) of each weight's site from
                                                          the block's top-left corner
-    /history/train_bits            float64 (n_epochs,)   per-epoch training history
-    /history/validation_bits       float64 (n_epochs,)
-    /history/filters               float64 (n_epochs, b*b)
+    /history/train_bits            float64 (epochs,)   per-epoch training history
+    /history/validation_bits       float64 (epochs,)
+    /history/filters               float64 (epochs, b*b)
     /train_indices                 int64 (n_train,)      the configurations of the split
     /validation_indices            int64 (n_held_out,)
 
@@ -157,11 +157,11 @@ def _read_history(f: h5py.File, path: Path, n_filter: int) -> dict[str, np.ndarr
     if "history" not in f or not isinstance(f["history"], h5py.Group):
         raise IsingRGError(f"{path}: group /history is missing")
     group = f["history"]
-    history = {name: dataset(group, name, path, np.float64, ("n_epochs",))[()]
+    history = {name: dataset(group, name, path, np.float64, ("epochs",))[()]
                for name in _HISTORY_1D if name in group}
     if "filters" in group:
         history["filters"] = dataset(group, "filters", path, np.float64,
-                                     ("n_epochs", n_filter))[()]
+                                     ("epochs", n_filter))[()]
     if len({len(values) for values in history.values()}) > 1:
         raise IsingRGError(f"{path}: the series in /history differ in length")
     return history

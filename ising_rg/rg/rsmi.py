@@ -118,7 +118,7 @@ class RSMIFilter:
         L_B and L_E (:mod:`ising_rg.rg.rsmi_geometry`); None means b.
     compression : float >= 0
         Weight of I(H; V) subtracted from the bound (module docstring).
-    n_epochs, batch_size : int
+    epochs, batch_size : int
         Passes over the training configurations, and configurations per Adam step.
     learning_rate : float
         Adam's step size at the start; it decays linearly to 0 over the run.
@@ -141,29 +141,29 @@ class RSMIFilter:
         The bound on the held-out configurations, and its blocked-jackknife error.
     entropy_ : float, H(H) in bits on the held-out configurations (the bound's ceiling)
     block_information_ : float, I(H; V) in bits on the held-out configurations
-    history_ : dict of arrays: ``train_bits`` and ``validation_bits`` (n_epochs,),
-        ``filters`` (n_epochs, b*b)
+    history_ : dict of arrays: ``train_bits`` and ``validation_bits`` (epochs,),
+        ``filters`` (epochs, b*b)
     train_indices_, validation_indices_ : int64 arrays, the split
     """
 
     name: str = "rsmi"
 
     def __init__(self, block_size: int = 2, buffer: int | None = None,
-                 environment: int | None = None, compression: float = 0.1, n_epochs: int = 15,
+                 environment: int | None = None, compression: float = 0.1, epochs: int = 15,
                  batch_size: int = 32, learning_rate: float = 0.02, init_scale: float = 0.1,
                  validation_fraction: float = 0.2, random_state: int = 0):
         self.block_size = block_size
         self.buffer = buffer
         self.environment = environment
         self.compression = compression
-        self.n_epochs = n_epochs
+        self.epochs = epochs
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.init_scale = init_scale
         self.validation_fraction = validation_fraction
         self.random_state = random_state
 
-    _PARAMS = ("block_size", "buffer", "environment", "compression", "n_epochs", "batch_size",
+    _PARAMS = ("block_size", "buffer", "environment", "compression", "epochs", "batch_size",
                "learning_rate", "init_scale", "validation_fraction", "random_state")
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
@@ -191,7 +191,7 @@ class RSMIFilter:
 
     def _training_options(self) -> TrainingOptions:
         return TrainingOptions(
-            n_epochs=check_integer(self.n_epochs, "n_epochs", 1),
+            epochs=check_integer(self.epochs, "epochs", 1),
             batch_size=check_integer(self.batch_size, "batch_size", 1),
             learning_rate=check_number(self.learning_rate, "learning_rate", above=0),
             compression=check_number(self.compression, "compression", minimum=0),

@@ -283,7 +283,7 @@ def objective(spins: np.ndarray, configs: np.ndarray, geometry: RSMIGeometry, ru
 class TrainingOptions:
     """Adam on minibatches of configurations (every block of a configuration is a sample)."""
 
-    n_epochs: int = 20
+    epochs: int = 20
     batch_size: int = 32
     learning_rate: float = 0.01  # decays linearly to 0 over the run
     compression: float = 0.0  # objective = bound - compression * I(H; V)
@@ -337,8 +337,8 @@ def maximize_bound(spins: np.ndarray, train: np.ndarray, geometry: RSMIGeometry,
 
     Returns
     -------
-    (rule, decoder, history): history holds ``train_bits`` (n_epochs,), the mean of the
-    minibatch bounds during each epoch, and ``filters`` (n_epochs, b*b), the weights after it.
+    (rule, decoder, history): history holds ``train_bits`` (epochs,), the mean of the
+    minibatch bounds during each epoch, and ``filters`` (epochs, b*b), the weights after it.
     """
     if options.train_filter and rule.hard:
         raise IsingRGError("a hard (deterministic) rule has no gradient and cannot be trained")
@@ -347,12 +347,12 @@ def maximize_bound(spins: np.ndarray, train: np.ndarray, geometry: RSMIGeometry,
     decoder = Decoder.zeros(n_e)
     theta = np.concatenate([weights, decoder.weights, [decoder.bias]])
     adam = _Adam(options.learning_rate, theta.size)
-    history = {"train_bits": np.empty(options.n_epochs),
-               "filters": np.empty((options.n_epochs, n_v))}
+    history = {"train_bits": np.empty(options.epochs),
+               "filters": np.empty((options.epochs, n_v))}
     n_samples = geometry.n_blocks
     steps_per_epoch = -(-train.size // options.batch_size)
-    total_steps = options.n_epochs * steps_per_epoch
-    for epoch in range(options.n_epochs):
+    total_steps = options.epochs * steps_per_epoch
+    for epoch in range(options.epochs):
         order = rng.permutation(train)
         bounds = []
         for start in range(0, order.size, options.batch_size):
