@@ -137,3 +137,14 @@ def mcrg_table(result: dict) -> list[str]:
     exact = result["settings"]["exact"]
     lines.append(f"exact 2D Ising at K_c: y_t = {exact['y_t']:g}, y_h = {exact['y_h']:g}")
     return lines
+
+
+def rsmi_lines(model) -> list[str]:
+    """``ising-rg rsmi``'s summary: the filter's weights and the information it keeps."""
+    lines = ["filter Lambda (spin units):"]
+    lines += ["  " + " ".join(f"{w:+8.3f}" for w in row) for row in model.filter_]
+    bound = format_measurement(model.mutual_information_, model.mutual_information_error_)
+    lines.append(f"I(H;E) >= {bound} bits on held-out configurations (H(H) = "
+                 f"{model.entropy_:.4f} bits, "
+                 f"I(H;V) = {model.block_information_:.4f} bits)")
+    return lines

@@ -30,6 +30,7 @@ from ising_rg.diagnostics.generative import generative_quality, reconstruction_q
 from ising_rg.diagnostics.quality import quality_block, training_health
 from ising_rg.errors import IsingRGError
 from ising_rg.io.atomic import check_output_path
+from ising_rg.io.filters import load_filter, save_filter
 from ising_rg.io.jsonfile import to_json
 from ising_rg.io.models import file_sha256, load_dbn, read_model_metadata, save_dbn
 from ising_rg.io.results import (
@@ -50,6 +51,7 @@ from ising_rg.rg.coarse_grain import DBNCoarseGrainer, Decimation, Majority
 from ising_rg.rg.decimation1d import decimation_summary
 from ising_rg.rg.kadanoff import majority_block_spins
 from ising_rg.rg.mcrg_output import mcrg_results
+from ising_rg.rg.rsmi import RSMIFilter
 from ising_rg.rg.unit_metrics import (
     STREAM_BINARIZE_RECON,
     STREAM_BINARIZE_SAMPLES,
@@ -332,6 +334,20 @@ def run_analyze(model_path: str | os.PathLike, data_path: str | os.PathLike,
     return metrics
 
 
+# ------------------------------------------------------------------------------------- rsmi
+def run_rsmi(data_path: str | os.PathLike, out_path: str | os.PathLike, model: RSMIFilter, *,
+             overwrite: bool = False) -> RSMIFilter:
+    """Train an RSMI filter (``ising_rg.rg.rsmi.RSMIFilter``, its settings as given) on a
+    sample file and write it (``ising-rg rsmi``); the data and the geometry (block, buffer,
+    environment on the data's lattice) are checked first, then the output."""
+    samples = read_samples(data_path)
+    model.geometry(samples.size)  # a block or buffer that does not fit: before any work
+    check_output_path(out_path, overwrite)
+    model.fit(samples.spins)
+    save_filter(model, out_path, data_sha256=file_sha256(data_path), overwrite=overwrite)
+    return model
+
+
 # ------------------------------------------------------------------------------------- mcrg
 def mcrg_coarse_grainers(spins: np.ndarray, networks: Sequence[tuple[str, Any]] = (), *,
                          seed: int = 0) -> list:
@@ -350,11 +366,13 @@ def mcrg_coarse_grainers(spins: np.ndarray, networks: Sequence[tuple[str, Any]] 
 
 
 def run_mcrg(data_path: str | os.PathLike, out_dir: str | os.PathLike, *,
-             model_paths: Sequence[str | os.PathLike] = (), seed: int = 0,
+             model_paths: Sequence[str | os.PathLike] = (),
+             filter_paths: Sequence[str | os.PathLike] = (), seed: int = 0,
              overwrite: bool = False) -> dict:
     """The RG measured as RG on a sample file (``ising-rg mcrg``): the coarse couplings per
-    level and y_t, y_h per step of majority rule, decimation and each model's layers
-    (``ising_rg.rg.mcrg_output.mcrg_results``), written to ``out_dir/mcrg.json``.
+    level and y_t, y_h per step of majority rule, decimation, each model's layers and each
+    RSMI filter (applied at every level), through ``ising_rg.rg.mcrg_output.mcrg_results``,
+    written to ``out_dir/mcrg.json``.
 
     Every input is read and checked first (a model for another L, a layer that is not a
     block lattice, an L the block size does not divide), then the output; returns the
@@ -365,12 +383,20 @@ def run_mcrg(data_path: str | os.PathLike, out_dir: str | os.PathLike, *,
              for path in model_paths]
     networks = [(name, load_dbn(path)) for name, path in zip(names, model_paths, strict=True)]
     coarse_grainers = mcrg_coarse_grainers(samples.spins, networks, seed=seed)
+    filter_names = [f"rsmi:{Path(path).stem}" if len(filter_paths) > 1 else "rsmi"
+                    for path in filter_paths]
+    for name, path in zip(filter_names, filter_paths, strict=True):
+        rsmi_filter = load_filter(path)
+        rsmi_filter.name = name
+        coarse_grainers.append(rsmi_filter)
     check_results_output(out_dir, (MCRG_NAME,), overwrite)
     result = mcrg_results(samples.spins, coarse_grainers, seed=seed,
                           coupling=samples.coupling)
     result["provenance"] = {"data": str(data_path), "data_sha256": file_sha256(data_path),
                             "models": {name: str(path) for name, path
-                                       in zip(names, model_paths, strict=True)}}
+                                       in zip(names, model_paths, strict=True)},
+                            "filters": {name: str(path) for name, path
+                                        in zip(filter_names, filter_paths, strict=True)}}
     write_mcrg(out_dir, result, overwrite=overwrite)
     return result
 

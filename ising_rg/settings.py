@@ -41,6 +41,7 @@ __all__ = [
     "RECIPES",
     "RECIPE_NAMES",
     "AnalysisOptions",
+    "RSMIOptions",
     "Recipe",
     "SampleOptions",
     "VALIDATION_SAMPLES",
@@ -347,3 +348,37 @@ class AnalysisOptions(_Checked):
         5000, lambda value, name: None if value is None else check_integer(value, name, 2),
         "evenly spaced data samples of the field and correlation metrics")
     chance_draws: int = _setting(8, _integer(1), "random blocks per unit for a chance level")
+
+
+@dataclasses.dataclass(frozen=True)
+class RSMIOptions(_Checked):
+    """How to train an RSMI filter (``ising_rg.rg.rsmi.RSMIFilter``, ``ising-rg rsmi``).
+
+    Attributes
+    ----------
+    block_size : int, b of the block whose coarse variable is trained
+    buffer, environment : int or None, widths L_B and L_E (None: b)
+    compression : float, weight of I(H;V) subtracted from the bound on I(H;E)
+    epochs, batch_size : int, passes over the data and configurations per Adam step
+    learning_rate : float, Adam's initial step (decays linearly to 0)
+    init_scale : float, standard deviation of the filter's random start
+    validation_fraction : float in (0, 1), configurations held out to report the bound
+    """
+
+    block_size: int = _setting(2, _integer(1), "block side b of the coarse variable")
+    buffer: int | None = _setting(
+        None, lambda value, name: None if value is None else check_integer(value, name, 0),
+        "width L_B of the buffer between block and environment (default: b)")
+    environment: int | None = _setting(
+        None, lambda value, name: None if value is None else check_integer(value, name, 1),
+        "width L_E of the environment ring beyond the buffer (default: b)")
+    # 0.1 is above the 0.07 at which majority rule overtakes a three-spin majority in the
+    # exact 4 x 4 bound (docs/rsmi.md): with the bound alone the filter breaks block ties
+    compression: float = _setting(0.1, _number(minimum=0),
+                                  "weight of I(H;V) subtracted from the bound on I(H;E)")
+    epochs: int = _setting(15, _integer(1), "passes over the training configurations")
+    batch_size: int = _setting(32, _integer(1), "configurations per Adam step")
+    learning_rate: float = _setting(0.02, _number(above=0), "Adam's initial step size")
+    init_scale: float = _setting(0.1, _number(above=0), "spread of the filter's random start")
+    validation_fraction: float = _setting(0.2, _number(above=0, below=1),
+                                          "share of the configurations held out")

@@ -56,6 +56,7 @@ from ising_rg.rg.rsmi_bound import (
 )
 from ising_rg.rg.rsmi_geometry import RSMIGeometry, rsmi_geometry
 from ising_rg.seeding import as_generator, bernoulli, seed_sequence, seed_stream
+from ising_rg.settings import RSMIOptions
 from ising_rg.spins import as_spin_batch
 
 __all__ = ["RSMIFilter", "check_spins", "coarse_blocks", "coarse_spins", "split_configurations"]
@@ -107,6 +108,21 @@ def coarse_spins(spins: np.ndarray, rule: CoarseRule, rng: Any) -> np.ndarray:
     return (2 * bernoulli(p_plus, as_generator(rng), dtype=np.int8) - 1).astype(np.int8)
 
 
+
+def _follow_the_block(weights: np.ndarray, decoder: Decoder) -> tuple[np.ndarray, Decoder]:
+    """The filter signed so that H follows its block's magnetization (sum of Lambda >= 0).
+
+    The bound is the same for H and -H (the decoder flips with it), so training ends with
+    either sign; fixing it makes the coarse spins a block spin, whose odd operators keep their
+    sign from level to level (an alternating sign would make the RG's odd eigenvalue
+    negative)."""
+    if np.sum(weights) >= 0:
+        return weights, decoder
+    return -np.asarray(weights), Decoder(-np.asarray(decoder.weights), -float(decoder.bias))
+
+#: The defaults of every setting (``ising_rg.settings.RSMIOptions``).
+_DEFAULT = RSMIOptions()
+
 class RSMIFilter:
     """A b x b RSMI filter, trained on Ising configurations (module docstring).
 
@@ -148,10 +164,15 @@ class RSMIFilter:
 
     name: str = "rsmi"
 
-    def __init__(self, block_size: int = 2, buffer: int | None = None,
-                 environment: int | None = None, compression: float = 0.1, epochs: int = 15,
-                 batch_size: int = 32, learning_rate: float = 0.02, init_scale: float = 0.1,
-                 validation_fraction: float = 0.2, random_state: int = 0):
+    def __init__(self, block_size: int = _DEFAULT.block_size,
+                 buffer: int | None = _DEFAULT.buffer,
+                 environment: int | None = _DEFAULT.environment,
+                 compression: float = _DEFAULT.compression, epochs: int = _DEFAULT.epochs,
+                 batch_size: int = _DEFAULT.batch_size,
+                 learning_rate: float = _DEFAULT.learning_rate,
+                 init_scale: float = _DEFAULT.init_scale,
+                 validation_fraction: float = _DEFAULT.validation_fraction,
+                 random_state: int = 0):
         self.block_size = block_size
         self.buffer = buffer
         self.environment = environment
@@ -226,7 +247,8 @@ class RSMIFilter:
             flat, train, geometry, CoarseRule.filter(start), options,
             as_generator(seed_stream(seed, 2)), record)
         history["validation_bits"] = np.array(validation_bits)
-        self._set_fitted(rule.weights, decoder, geometry, history)
+        weights, decoder = _follow_the_block(rule.weights, decoder)
+        self._set_fitted(weights, decoder, geometry, history)
         self.train_indices_, self.validation_indices_ = train, held_out
         self._evaluate(flat, held_out, geometry)
         return self
