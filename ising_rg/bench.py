@@ -300,8 +300,25 @@ def time_to_quality(
     ``gap_per_spin`` at that (or the last) check and its ``gap_error`` (AIS standard error
     and the test samples' standard error, combined, per spin).
     """
-    from ising_rg.rbm.partition import ais_log_partition
-    from ising_rg.rbm.trainer import train_cd
+    X, X_test, log_p_ising = _quality_data(size, coupling, n_samples, n_test, seed)
+    results: dict[str, Any] = {
+        "size": size, "coupling": coupling, "n_samples": n_samples, "n_test": n_test,
+        "n_hidden": n_hidden, "n_epochs": n_epochs, "check_every": check_every,
+        "threshold_gap_per_spin": threshold,
+    }
+    for name in recipes:
+        results[name] = _recipe_time_to_quality(
+            Recipe.named(name, epochs=n_epochs), X, X_test, log_p_ising, n_hidden=n_hidden,
+            check_every=check_every, threshold=threshold, ais_runs=ais_runs,
+            ais_betas=ais_betas, seed=seed)
+    return results
+
+
+def _quality_data(size: int, coupling: float, n_samples: int, n_test: int,
+                  seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``time_to_quality``'s data as visible rows (n, L*L): ``n_samples`` Wolff samples of
+    the L x L torus at K for training (seed ``seed``), ``n_test`` held out (seed ``seed + 1``),
+    and the exact log p_Ising of the held-out rows (n_test,)."""
     from ising_rg.spins import spins_to_visible
 
     train_set = sample(SampleOptions(size=size, coupling=coupling, samples=n_samples,
@@ -309,55 +326,67 @@ def time_to_quality(
     test_set = sample(SampleOptions(size=size, coupling=coupling, samples=n_test,
                                     seed=seed + 1))
     X, X_test = spins_to_visible(train_set.spins), spins_to_visible(test_set.spins)
-    log_p_ising = _ising_log_probabilities(test_set)
-    n_sites = size**2
-    results: dict[str, Any] = {
-        "size": size, "coupling": coupling, "n_samples": n_samples, "n_test": n_test,
-        "n_hidden": n_hidden, "n_epochs": n_epochs, "check_every": check_every,
-        "threshold_gap_per_spin": threshold,
+    return X, X_test, _ising_log_probabilities(test_set)
+
+
+def _gap_per_spin(parameters: tuple[np.ndarray, np.ndarray, np.ndarray], X: np.ndarray,
+                  X_test: np.ndarray, log_p_ising: np.ndarray, ais_runs: int, ais_betas: int,
+                  seed: int) -> tuple[float, float]:
+    """The RBM's log-likelihood gap per spin on the held-out rows, mean of log p_Ising -
+    log p_RBM over them / L^2 (log Z by AIS from the training data's base rates), and its
+    error: the AIS and the held-out rows' standard errors combined, per spin."""
+    from ising_rg.rbm.partition import ais_log_partition
+
+    n_sites = X.shape[1]
+    log_z, log_z_error = ais_log_partition(parameters, n_runs=ais_runs, n_betas=ais_betas,
+                                           data=X, seed=seed, dtype=np.float32)
+    model = BernoulliRBM.from_parameters(*parameters)
+    excess = log_p_ising - model.log_likelihood(X_test, log_z)
+    sampling_error = float(excess.std(ddof=1)) / math.sqrt(excess.size)
+    return float(excess.mean()) / n_sites, math.hypot(log_z_error, sampling_error) / n_sites
+
+
+def _recipe_time_to_quality(recipe: Recipe, X: np.ndarray, X_test: np.ndarray,
+                            log_p_ising: np.ndarray, *, n_hidden: int, check_every: int,
+                            threshold: float, ais_runs: int, ais_betas: int,
+                            seed: int) -> dict[str, Any]:
+    """Train one RBM with ``recipe``, measuring its gap per spin (``_gap_per_spin``) every
+    ``check_every`` epochs and at the last, until the first gap below ``threshold``;
+    ``time_to_quality``'s entry of the recipe."""
+    from ising_rg.rbm.trainer import train_cd
+
+    # compile this recipe's numba kernels outside the timed epochs
+    tiny = recipe.replace(epochs=1, batch_size=2).layer_settings()
+    BernoulliRBM(4, **tiny, n_monitor=4).fit(X[:4, :8])
+    rbm = BernoulliRBM(n_hidden, random_state=seed, **recipe.layer_settings())
+    rbm.initialize(X.shape[1], X)
+    parameters = tuple(np.array(a) for a in (rbm.weights_, rbm.visible_bias_,
+                                             rbm.hidden_bias_))
+    generators = [as_generator(s) for s in seed_sequence(seed).spawn(3)]
+    state = {"seconds": 0.0, "epochs": None, "gap": math.nan, "error": math.nan}
+
+    def check(epoch: int, total: int, metrics: dict) -> None:
+        state["seconds"] += metrics["epoch_seconds"]
+        if epoch % check_every and epoch != total:
+            return
+        state["gap"], state["error"] = _gap_per_spin(parameters, X, X_test, log_p_ising,
+                                                     ais_runs, ais_betas, seed)
+        if state["gap"] < threshold:
+            state["epochs"] = epoch
+            raise _Reached
+
+    try:
+        train_cd(recipe, rbm.n_monitor, parameters, X, None, generators, check)
+    except _Reached:
+        pass
+    reached = state["epochs"] is not None
+    return {
+        "epochs": state["epochs"],
+        "seconds": state["seconds"] if reached else None,
+        "result": "reached" if reached else f"not reached in {recipe.epochs} epochs",
+        "gap_per_spin": state["gap"],
+        "gap_error": state["error"],
     }
-    for name in recipes:
-        recipe = Recipe.named(name, epochs=n_epochs)
-        # compile this recipe's numba kernels outside the timed epochs
-        tiny = recipe.replace(epochs=1, batch_size=2).layer_settings()
-        BernoulliRBM(4, **tiny, n_monitor=4).fit(X[:4, :8])
-        rbm = BernoulliRBM(n_hidden, random_state=seed, **recipe.layer_settings())
-        rbm.initialize(size**2, X)
-        parameters = tuple(np.array(a) for a in (rbm.weights_, rbm.visible_bias_,
-                                                 rbm.hidden_bias_))
-        generators = [as_generator(s) for s in seed_sequence(seed).spawn(3)]
-        state = {"seconds": 0.0, "epochs": None, "gap": math.nan, "error": math.nan}
-
-        def check(epoch: int, total: int, metrics: dict, state=state,
-                  parameters=parameters) -> None:
-            state["seconds"] += metrics["epoch_seconds"]
-            if epoch % check_every and epoch != total:
-                return
-            log_z, log_z_error = ais_log_partition(parameters, n_runs=ais_runs,
-                                                   n_betas=ais_betas, data=X, seed=seed,
-                                                   dtype=np.float32)
-            model = BernoulliRBM.from_parameters(*parameters)
-            excess = log_p_ising - model.log_likelihood(X_test, log_z)
-            state["gap"] = float(excess.mean()) / n_sites
-            sampling_error = float(excess.std(ddof=1)) / math.sqrt(excess.size)
-            state["error"] = math.hypot(log_z_error, sampling_error) / n_sites
-            if state["gap"] < threshold:
-                state["epochs"] = epoch
-                raise _Reached
-
-        try:
-            train_cd(recipe, rbm.n_monitor, parameters, X, None, generators, check)
-        except _Reached:
-            pass
-        reached = state["epochs"] is not None
-        results[name] = {
-            "epochs": state["epochs"],
-            "seconds": state["seconds"] if reached else None,
-            "result": "reached" if reached else f"not reached in {n_epochs} epochs",
-            "gap_per_spin": state["gap"],
-            "gap_error": state["error"],
-        }
-    return results
 
 
 def run_benchmarks(parts: tuple[str, ...] = ("metropolis", "wolff", "dataset", "rbm")) -> dict:

@@ -129,16 +129,53 @@ def generative_chains(
     thin = (_measurement_interval(len(dbn.rbms_), max_steps) if thin is None
             else check_integer(thin, "thin", 1))
     rng = as_generator(seed)
-    measure_rng = as_generator(measure_seed)
-    top = dbn.rbms_[-1]
     n_data = (n_chains + 1) // 2
+    v_top = _starting_states(dbn, data_visible, n_chains, n_data, rng)
+    energy, magnetization, history = _run_chains(
+        dbn, v_top, size, max_steps // thin, thin, rhat_threshold, rng,
+        as_generator(measure_seed))
+    n_measured = energy.shape[0] - 1
+    rhat = _chain_rhat(energy, magnetization)
+    window = slice((n_measured + 1) // 2, n_measured + 1)  # as window_rhat's
+    e_window, m_window = energy[window], magnetization[window]
+    return {
+        "energy_per_spin": e_window.T.ravel(),
+        "magnetization": m_window.T.ravel(),
+        "rhat": rhat,
+        "converged": rhat_converged(rhat, rhat_threshold),
+        "by_start": _means_by_start(e_window, m_window, n_data),
+        "rhat_history": history,
+        "n_chains": n_chains,
+        "n_steps": n_measured * thin,
+        "max_steps": max_steps,
+        "thin": thin,
+        "n_measured": int(e_window.shape[0]),
+    }
+
+
+def _starting_states(dbn, data_visible: np.ndarray, n_chains: int, n_data: int,
+                     rng: np.random.Generator) -> np.ndarray:
+    """The chains' states (n_chains, n_top_visible) in the top RBM: ``n_data`` evenly spaced
+    data rows sampled up the DBN, then uniform random {0, 1} states."""
     rows = np.round(np.linspace(0, len(data_visible) - 1, n_data)).astype(np.int64)
-    v_top = np.concatenate([
+    return np.concatenate([
         dbn.sample_up(data_visible[rows], len(dbn.rbms_) - 1, rng),
-        bernoulli(0.5, rng, shape=(n_chains - n_data, top.n_visible)),
+        bernoulli(0.5, rng, shape=(n_chains - n_data, dbn.rbms_[-1].n_visible)),
     ])
-    max_measurements = max_steps // thin
-    energy = np.empty((max_measurements + 1, n_chains))
+
+
+def _run_chains(dbn, v_top: np.ndarray, size: int, max_measurements: int, thin: int,
+                rhat_threshold: float, rng: np.random.Generator,
+                measure_rng: np.random.Generator
+                ) -> tuple[np.ndarray, np.ndarray, list[dict[str, float]]]:
+    """Run the top RBM's chains ``thin`` Gibbs steps at a time, measuring E/N and m of each
+    state sent down, until the R-hat check passes or ``max_measurements`` are taken.
+
+    Returns E/N and m, (n_measured + 1, n_chains) float64 each (row 0: the starting states),
+    and the R-hat checks, one dict per check.
+    """
+    top = dbn.rbms_[-1]
+    energy = np.empty((max_measurements + 1, v_top.shape[0]))
     magnetization = np.empty_like(energy)
 
     def measure(index: int, state: np.ndarray) -> None:
@@ -158,28 +195,18 @@ def generative_chains(
             if rhat_converged(rhat, rhat_threshold):
                 n_measured = index
                 break
-    energy, magnetization = energy[: n_measured + 1], magnetization[: n_measured + 1]
-    rhat = _chain_rhat(energy, magnetization)
-    window = slice((n_measured + 1) // 2, n_measured + 1)  # as window_rhat's
-    e_window, m_window = energy[window], magnetization[window]
-    by_start = {
+    return energy[: n_measured + 1], magnetization[: n_measured + 1], history
+
+
+def _means_by_start(e_window: np.ndarray, m_window: np.ndarray,
+                    n_data: int) -> dict[str, dict[str, float]]:
+    """Window means of E/N and |m| over the data-started chains (the first ``n_data``
+    columns) and over the random-started ones (a kind with no chain is left out)."""
+    return {
         name: {"energy_per_spin": float(e_window[:, part].mean()),
                "abs_magnetization": float(np.abs(m_window[:, part]).mean())}
         for name, part in (("data", slice(0, n_data)), ("random", slice(n_data, None)))
         if e_window[:, part].size
-    }
-    return {
-        "energy_per_spin": e_window.T.ravel(),
-        "magnetization": m_window.T.ravel(),
-        "rhat": rhat,
-        "converged": rhat_converged(rhat, rhat_threshold),
-        "by_start": by_start,
-        "rhat_history": history,
-        "n_chains": n_chains,
-        "n_steps": n_measured * thin,
-        "max_steps": max_steps,
-        "thin": thin,
-        "n_measured": int(e_window.shape[0]),
     }
 
 

@@ -120,24 +120,20 @@ def rbm_flow(
 
     Parameters
     ----------
-    rbm : BernoulliRBM
-        Fitted, with L*L visible units (``transform``, ``propagate_down``, ``weights_``).
-    size : int
-        L.
+    rbm : BernoulliRBM, fitted, with L*L visible units (``transform``, ``propagate_down``)
+    size : int, L
     n_chains : int
         Chains of each string start ('up', 'down', 'random'); an array start has one chain
         per row.
     n_steps : int >= 1
-        Flow steps; step t applies the map t times (step 0 is the start). With
-        ``check_every``, the largest number of steps.
+        Flow steps (the largest number with ``check_every``); step t applies the map t
+        times, step 0 is the start.
     start : {'up', 'down', 'random'}, array, or mapping {name: one of those}
         All spins up (v = 1), all down, independent fair coin flips (seeded), given
         configurations as visible units (n, L*L) in {0, 1} or as spins (n, L, L) in {-1, +1}
         (e.g. Monte Carlo samples), or several such groups of starts run together as one set
         of chains (e.g. {"T=1.5": spins, "T=3.0": spins, "random": "random"}).
-    seed : int
-        Root of the random streams (flow, measurement binarisation, random starts); the same
-        seed and inputs give identical results.
+    seed : int, root of the random streams (flow, measurement binarisation, random starts)
     stochastic : bool
         True: sample h and v at every step (block Gibbs). False: mean-field probabilities,
         binarised only for measuring (module docstring).
@@ -146,8 +142,7 @@ def rbm_flow(
         chains on the second half of the steps so far, and stop as soon as both are below
         ``rhat_threshold``. Checking draws no random numbers, so a run that stops at step t is
         the first t steps of a longer run. None: run exactly ``n_steps`` steps.
-    rhat_threshold : float
-        Convergence threshold on both R-hats (default 1.05).
+    rhat_threshold : float, the convergence threshold on both R-hats (default 1.05)
 
     Returns
     -------
@@ -171,6 +166,28 @@ def rbm_flow(
             'array', or the list of group names), seed, stochastic, check_every,
             rhat_threshold.
     """
+    size, max_steps, check_every = _check_flow_settings(rbm, size, n_steps, check_every,
+                                                        rhat_threshold)
+    flow_seed, measure_seed, start_seed = np.random.SeedSequence(seed).spawn(3)
+    start_rng = np.random.default_rng(start_seed)  # consumed by the groups in order
+    names, start_name, v, bounds = _flow_starts(start, n_chains, size, start_rng)
+    energy, abs_m, measured, history = _iterate(
+        rbm, v, size, max_steps, stochastic, check_every, rhat_threshold,
+        np.random.default_rng(flow_seed), np.random.default_rng(measure_seed))
+    return {
+        **_flow_measurements(energy, abs_m, measured, history, names, bounds, size,
+                             rhat_threshold),
+        "settings": {"size": size, "n_chains": int(v.shape[0]),
+                     "n_steps": int(energy.shape[0] - 1), "max_steps": int(max_steps),
+                     "start": start_name, "seed": int(seed), "stochastic": bool(stochastic),
+                     "check_every": check_every, "rhat_threshold": float(rhat_threshold)},
+    }
+
+
+def _check_flow_settings(rbm: Any, size: Any, n_steps: Any, check_every: Any,
+                         rhat_threshold: float) -> tuple[int, int, int | None]:
+    """``rbm_flow``'s L (matching the RBM's visible units), step budget and check interval,
+    checked; IsingRGError for a bad one or for ``rhat_threshold`` <= 1."""
     size = _check_size(size)
     n_visible = int(np.shape(rbm.weights_)[0])
     if n_visible != size * size:
@@ -183,17 +200,18 @@ def rbm_flow(
         check_every = _check_count(check_every, "check_every")
     if not rhat_threshold > 1.0:
         raise IsingRGError(f"rhat_threshold must be > 1, got {rhat_threshold!r}")
-    flow_seed, measure_seed, start_seed = np.random.SeedSequence(seed).spawn(3)
-    start_rng = np.random.default_rng(start_seed)  # consumed by the groups in order
-    names, start_name, v, bounds = _flow_starts(start, n_chains, size, start_rng)
-    energy, abs_m, measured, history = _iterate(
-        rbm, v, size, max_steps, stochastic, check_every, rhat_threshold,
-        np.random.default_rng(flow_seed), np.random.default_rng(measure_seed))
-    n_run = energy.shape[0] - 1
-    n = v.shape[0]
+    return size, max_steps, check_every
+
+
+def _flow_measurements(energy: np.ndarray, abs_m: np.ndarray, measured: np.ndarray,
+                       history: list[dict[str, float]], names: list[str], bounds: np.ndarray,
+                       size: int, rhat_threshold: float) -> dict[str, Any]:
+    """``rbm_flow``'s result but its settings, from E/N and |m| per step and chain
+    (T + 1, n) each, the last step's measured visible states (n, L*L), the R-hat checks and
+    the start groups' names and column bounds."""
     rhat = _window_rhat(energy, abs_m)
     return {
-        "step": np.arange(n_run + 1),
+        "step": np.arange(energy.shape[0]),
         **_chain_statistics(energy, abs_m, size),
         "energy_per_spin_chains": energy,
         "abs_magnetization_chains": abs_m,
@@ -208,18 +226,7 @@ def rbm_flow(
         "rhat": rhat,
         "converged": rhat_converged(rhat, rhat_threshold),
         "rhat_history": history,
-        "final_spins": (2 * measured.astype(np.int8) - 1).reshape(n, size, size),
-        "settings": {
-            "size": size,
-            "n_chains": int(n),
-            "n_steps": int(n_run),
-            "max_steps": int(max_steps),
-            "start": start_name,
-            "seed": int(seed),
-            "stochastic": bool(stochastic),
-            "check_every": check_every,
-            "rhat_threshold": float(rhat_threshold),
-        },
+        "final_spins": (2 * measured.astype(np.int8) - 1).reshape(-1, size, size),
     }
 
 

@@ -360,6 +360,60 @@ def _coupling_grid(centres: list[float], widths: list[float], k_max: float) -> n
     return grid[(grid >= 0) & (grid <= k_max)]
 
 
+def _search_grid(from_energy: dict[str, Any], from_magnetization: dict[str, Any],
+                 from_fluctuation: dict[str, Any], n_sigma: float, k_max: float) -> np.ndarray:
+    """The couplings at which ``ising_state`` compares the observables with the Ising model:
+    uniform on [0, k_max] plus, around each readout's coupling, a band n_sigma + 2 times as
+    wide as its one-error range."""
+    centres, widths = [], []
+    for readout in (from_energy["value"], from_magnetization["value"],
+                    from_fluctuation["low"], from_fluctuation["high"]):
+        centres.append(1.0 / readout if readout > 0 else math.inf)
+    for lo, hi in (from_energy["range"], from_magnetization["range"],
+                   from_fluctuation["low_range"], from_fluctuation["high_range"]):
+        with np.errstate(divide="ignore"):
+            k_band = np.abs(np.diff(1.0 / np.array([lo, hi], dtype=float)))
+        widths.append((n_sigma + 2.0) * float(k_band[0]) if np.isfinite(k_band[0]) else math.nan)
+    return _coupling_grid(centres, widths, k_max)
+
+
+def _z_on_grid(grid: np.ndarray, energy: tuple[float, float], abs_m: tuple[float, float],
+               fluctuation: tuple[float, float], size: int,
+               calibration: AbsMagnetizationCalibration) -> dict[str, np.ndarray]:
+    """|z| of each observable, given as (mean, error), against its Ising value at every
+    coupling of the grid: Kaufman's E/N and N var(E/N) = T^2 C/N (their infinite-temperature
+    limits at K = 0), and the calibrated |m| with the table's error."""
+    positive = np.maximum(grid, exact.K_MIN)  # K = 0 evaluated at K_MIN, where E/N = -2e-4
+    e_model = np.asarray(exact.energy_per_spin(positive, size))
+    c_model = np.asarray(exact.specific_heat_per_spin(positive, size))
+    f_model = np.where(grid > 0, c_model / positive**2, _HIGH_T_LIMIT["energy_fluctuation"])
+    e_model = np.where(grid > 0, e_model, 0.0)
+    m_model, m_model_error = calibration.curve(grid)
+    return {
+        "energy_per_spin": _z(*energy, e_model),
+        "abs_magnetization": _z(*abs_m, m_model, m_model_error),
+        "energy_fluctuation": _z(*fluctuation, f_model),
+    }
+
+
+def _verdict(t_energy: float, k_max: float, best_t: float, max_abs_z: float, worst_name: str,
+             side: str, n_sigma: float, size: int) -> tuple[str, bool | None]:
+    """``ising_state``'s sentence and decision: undecided when the E-temperature lies below
+    the calibrated range, else an Ising state iff the best temperature's largest |z| (that
+    of ``worst_name``) is within ``n_sigma``."""
+    if not t_energy >= 1.0 / k_max:  # colder than the table (or NaN): |m| cannot be read
+        return (f"undecided: the E-temperature {t_energy:.4g} lies below the calibrated range "
+                f"(T >= {1.0 / k_max:.3g})", None)
+    if max_abs_z <= n_sigma:
+        return (f"an Ising state: E, |m| and C agree with the L = {size} Ising model at "
+                f"T = {best_t:.4g} within {n_sigma:g} errors (largest |z| = {max_abs_z:.2f}; "
+                f"C branch {side})", True)
+    names = {"energy_per_spin": "E", "abs_magnetization": "|m|", "energy_fluctuation": "C"}
+    return (f"not an Ising state: no temperature fits E, |m| and C within {n_sigma:g} errors "
+            f"(best T = {best_t:.4g} still misses {names[worst_name]} by "
+            f"{max_abs_z:.1f} errors)", False)
+
+
 def ising_state(
     energy_per_spin: tuple[float, float],
     abs_magnetization: tuple[float, float],
@@ -410,27 +464,8 @@ def ising_state(
     from_magnetization = _magnetization_readout(m, m_err, calibration)
 
     k_max = calibration.max_coupling
-    centres, widths = [], []
-    for readout in (from_energy["value"], from_magnetization["value"],
-                    from_fluctuation["low"], from_fluctuation["high"]):
-        centres.append(1.0 / readout if readout > 0 else math.inf)
-    for lo, hi in (from_energy["range"], from_magnetization["range"],
-                   from_fluctuation["low_range"], from_fluctuation["high_range"]):
-        with np.errstate(divide="ignore"):
-            k_band = np.abs(np.diff(1.0 / np.array([lo, hi], dtype=float)))
-        widths.append((n_sigma + 2.0) * float(k_band[0]) if np.isfinite(k_band[0]) else math.nan)
-    grid = _coupling_grid(centres, widths, k_max)
-    positive = np.maximum(grid, exact.K_MIN)  # K = 0 evaluated at K_MIN, where E/N = -2e-4
-    e_model = np.asarray(exact.energy_per_spin(positive, size))
-    c_model = np.asarray(exact.specific_heat_per_spin(positive, size))
-    f_model = np.where(grid > 0, c_model / positive**2, _HIGH_T_LIMIT["energy_fluctuation"])
-    e_model = np.where(grid > 0, e_model, 0.0)
-    m_model, m_model_error = calibration.curve(grid)
-    z = {
-        "energy_per_spin": _z(e, e_err, e_model),
-        "abs_magnetization": _z(m, m_err, m_model, m_model_error),
-        "energy_fluctuation": _z(f, f_err, f_model),
-    }
+    grid = _search_grid(from_energy, from_magnetization, from_fluctuation, n_sigma, k_max)
+    z = _z_on_grid(grid, (e, e_err), (m, m_err), (f, f_err), size, calibration)
     worst = np.max(np.stack(list(z.values())), axis=0)
     best = int(np.argmin(worst))
     best_k = float(grid[best])
@@ -438,25 +473,9 @@ def ising_state(
     max_abs_z = float(worst[best])
     side = "below peak" if best_t < from_fluctuation["peak_temperature"] else "above peak"
     from_fluctuation["side"] = side
-
-    t_energy = from_energy["value"]
-    if not t_energy >= 1.0 / k_max:  # colder than the table (or NaN): |m| cannot be read
-        verdict, is_ising = (
-            f"undecided: the E-temperature {t_energy:.4g} lies below the calibrated range "
-            f"(T >= {1.0 / k_max:.3g})", None)
-    elif max_abs_z <= n_sigma:
-        verdict, is_ising = (
-            f"an Ising state: E, |m| and C agree with the L = {size} Ising model at "
-            f"T = {best_t:.4g} within {n_sigma:g} errors (largest |z| = {max_abs_z:.2f}; "
-            f"C branch {side})", True)
-    else:
-        names = {"energy_per_spin": "E", "abs_magnetization": "|m|",
-                 "energy_fluctuation": "C"}
-        worst_name = max(z, key=lambda name: z[name][best])
-        verdict, is_ising = (
-            f"not an Ising state: no temperature fits E, |m| and C within {n_sigma:g} errors "
-            f"(best T = {best_t:.4g} still misses {names[worst_name]} by "
-            f"{max_abs_z:.1f} errors)", False)
+    worst_name = max(z, key=lambda name: z[name][best])
+    verdict, is_ising = _verdict(from_energy["value"], k_max, best_t, max_abs_z, worst_name,
+                                 side, n_sigma, size)
     return {
         "temperature_from_energy": from_energy,
         "temperature_from_abs_magnetization": from_magnetization,

@@ -254,7 +254,10 @@ def _connected_correlator(series: tuple[np.ndarray, ...], occupancy: np.ndarray)
 
 # ------------------------------------------------------------------------------ entry point
 def _validate(fields: ArrayLike, spacing: float, mask: ArrayLike | None, n_blocks: int,
-              min_window: int, min_separation: float) -> tuple[np.ndarray, np.ndarray | None]:
+              min_window: int, min_separation: float, n_sigma: float,
+              softness: float) -> tuple[np.ndarray, np.ndarray | None]:
+    """The fields as an array (n, L, L) and the mask as bool (L, L) or None, every argument of
+    ``wall_correlation_length`` checked; IsingRGError for a bad one."""
     x = np.asarray(fields)
     if x.ndim != 3 or x.shape[1] != x.shape[2]:
         raise IsingRGError(f"fields must be shaped (n, L, L), got {np.shape(fields)}")
@@ -276,14 +279,75 @@ def _validate(fields: ArrayLike, spacing: float, mask: ArrayLike | None, n_block
         raise IsingRGError(f"fields must be numeric, got dtype {x.dtype}")
     if x.dtype.kind == "f" and not np.all(np.isfinite(x)):
         raise IsingRGError("fields contain NaN or infinite values")
-    if mask is None:
-        return x, None
-    m = np.asarray(mask, dtype=bool)
-    if m.shape != x.shape[1:]:
+    m = None if mask is None else np.asarray(mask, dtype=bool)
+    if m is not None and m.shape != x.shape[1:]:
         raise IsingRGError(f"mask must be shaped {x.shape[1:]}, got {m.shape}")
-    if not m.any():
+    if m is not None and not m.any():
         raise IsingRGError("the mask leaves no site of the lattice")
+    for name, value in (("n_sigma", n_sigma), ("softness", softness)):
+        if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+            raise IsingRGError(f"{name} must be a positive number, got {value!r}")
     return x, m
+
+
+def _first_pair(min_separation: float, spacing: float, size: int) -> int:
+    """Index of the first separation r = index * spacing >= min_separation of an
+    effective-mass pair (r, r + spacing); IsingRGError if none is left on the torus."""
+    first = int(math.ceil(min_separation / spacing - 1e-9))
+    if size // 2 - first < 1:
+        raise IsingRGError(
+            f"min_separation {min_separation:g} leaves no pair of separations on a torus of "
+            f"{size} sites of spacing {spacing:g}"
+        )
+    return first
+
+
+def _effective_mass_reading(series: tuple[np.ndarray, ...], occupancy: np.ndarray,
+                            first: int, spacing: float, is_ordered: bool,
+                            options: tuple[int, int, float, float, float]) -> dict[str, Any]:
+    """Steps 3-4 of the module docstring: the effective masses of the correlator's block sums,
+    read as one particle (cosh) or, in the ordered phase, as two particles, and their plateau.
+
+    ``options``: (n_blocks, min_window, n_sigma, softness, max_relative_error). Returns the
+    reading's fields of ``CorrelationLength`` (mean, error, method, plateau_reached, plateau,
+    separation, effective_xi, effective_xi_error, single_state).
+    """
+    size = series[1].shape[1]
+    total_size = size * spacing
+
+    def cosh_rates(s: tuple[np.ndarray, ...]) -> np.ndarray:
+        return cosh_decay_rates(_connected_correlator(s, occupancy), spacing, total_size)
+
+    def two_particle_rates(s: tuple[np.ndarray, ...]) -> np.ndarray:
+        return two_particle_decay_rates(_connected_correlator(s, occupancy), spacing,
+                                        total_size)
+
+    one_particle = plateau_reading(series, cosh_rates, first, *options)
+    primary = (plateau_reading(series, two_particle_rates, first, *options) if is_ordered
+               else one_particle)
+    separation = spacing * np.arange(first, size // 2, dtype=np.float64)
+    plateau = primary["plateau"]
+    single_state = None
+    if is_ordered:
+        single_state = {
+            "mean": float(one_particle["mean"]),
+            "error": float(one_particle["error"]),
+            "plateau_reached": False,  # a two-particle channel: known drift (module step 3)
+            "effective_xi": one_particle["effective_xi"],
+            "effective_xi_error": one_particle["effective_xi_error"],
+        }
+    return {
+        "mean": float(primary["mean"]),
+        "error": float(primary["error"]),
+        "method": METHOD_TWO_PARTICLE if is_ordered else METHOD_ONE_PARTICLE,
+        "plateau_reached": bool(primary["plateau_reached"]),
+        "plateau": None if plateau is None else (float(separation[plateau[0]]),
+                                                 float(separation[plateau[1]])),
+        "separation": separation,
+        "effective_xi": primary["effective_xi"],
+        "effective_xi_error": primary["effective_xi_error"],
+        "single_state": single_state,
+    }
 
 
 def wall_correlation_length(
@@ -320,12 +384,9 @@ def wall_correlation_length(
     mask : bool array-like, shape (L, L), optional
         Sites that carry a field (e.g. occupied bins); others are ignored, and the correlator
         is normalised by the occupancy of the walls.
-    n_blocks : int
-        Contiguous jackknife blocks (at least 2 configurations each).
-    min_window : int
-        Effective masses that must agree for a plateau (>= 2).
-    n_sigma : float
-        Agreement tolerance in jackknife errors of the pairwise differences.
+    n_blocks : int, contiguous jackknife blocks (at least 2 configurations each)
+    min_window : int, effective masses that must agree for a plateau (>= 2)
+    n_sigma : float, the agreement tolerance in jackknife errors of the pairwise differences
     softness : float > 0
         Width of the smooth window choice, in the same errors (``ising_rg.estimators.plateau``).
     max_relative_error : float
@@ -335,69 +396,31 @@ def wall_correlation_length(
     -------
     CorrelationLength
     """
-    x, m = _validate(fields, spacing, mask, n_blocks, min_window, min_separation)
-    for name, value in (("n_sigma", n_sigma), ("softness", softness)):
-        if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
-            raise IsingRGError(f"{name} must be a positive number, got {value!r}")
+    x, m = _validate(fields, spacing, mask, n_blocks, min_window, min_separation, n_sigma,
+                     softness)
     n_samples, size = x.shape[0], x.shape[1]
     total_size = size * spacing
     series, occupancy, binder, aligned = _wall_series(
         x, m, None if ordered is None or ordered else False, n_blocks
     )
     is_ordered = binder > BINDER_CROSSING if ordered is None else bool(ordered)
-    first = int(math.ceil(min_separation / spacing - 1e-9))
-    n_pairs = size // 2 - first
-    if n_pairs < 1:
-        raise IsingRGError(
-            f"min_separation {min_separation:g} leaves no pair of separations on a torus of "
-            f"{size} sites of spacing {spacing:g}"
-        )
-
-    def correlator(s: tuple[np.ndarray, ...]) -> np.ndarray:
-        return _connected_correlator(s, occupancy)
-
-    def cosh_rates(s: tuple[np.ndarray, ...]) -> np.ndarray:
-        return cosh_decay_rates(correlator(s), spacing, total_size)
-
-    def two_particle_rates(s: tuple[np.ndarray, ...]) -> np.ndarray:
-        return two_particle_decay_rates(correlator(s), spacing, total_size)
-
-    options = (first, n_blocks, min_window, n_sigma, softness, max_relative_error)
-    correlator_value, correlator_error = jackknife(correlator, series, n_blocks)
-    one_particle = plateau_reading(series, cosh_rates, *options)
-    primary = plateau_reading(series, two_particle_rates, *options) if is_ordered else one_particle
-    separation = spacing * np.arange(first, size // 2, dtype=np.float64)
-    plateau = primary["plateau"]
-    single_state = None
-    if is_ordered:
-        single_state = {
-            "mean": float(one_particle["mean"]),
-            "error": float(one_particle["error"]),
-            "plateau_reached": False,  # a two-particle channel: known drift (module step 3)
-            "effective_xi": one_particle["effective_xi"],
-            "effective_xi_error": one_particle["effective_xi_error"],
-        }
-    mean = float(primary["mean"])
+    first = _first_pair(min_separation, spacing, size)
+    correlator, correlator_error = jackknife(
+        lambda s: _connected_correlator(s, occupancy), series, n_blocks)
+    reading = _effective_mass_reading(
+        series, occupancy, first, spacing, is_ordered,
+        (n_blocks, min_window, n_sigma, softness, max_relative_error))
     return CorrelationLength(
-        mean=mean,
-        error=float(primary["error"]),
-        method=METHOD_TWO_PARTICLE if is_ordered else METHOD_ONE_PARTICLE,
-        finite_size_limited=bool(mean > total_size / 4.0),
-        plateau_reached=bool(primary["plateau_reached"]),
+        **reading,
+        finite_size_limited=bool(reading["mean"] > total_size / 4.0),
         ordered=is_ordered,
         sign_aligned=aligned,
         binder_cumulant=binder,
-        plateau=None if plateau is None else (float(separation[plateau[0]]),
-                                              float(separation[plateau[1]])),
-        separation=separation,
-        effective_xi=primary["effective_xi"],
-        effective_xi_error=primary["effective_xi_error"],
         correlator_separation=spacing * np.arange(occupancy.size, dtype=np.float64),
-        correlator=np.asarray(correlator_value),
+        correlator=np.asarray(correlator),
         correlator_error=np.asarray(correlator_error),
         size=float(total_size),
         spacing=float(spacing),
         n_samples=int(n_samples),
         n_blocks=int(n_blocks),
-        single_state=single_state,
     )

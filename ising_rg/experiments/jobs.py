@@ -263,9 +263,6 @@ def run_job(spec: dict[str, Any], root: str) -> dict[str, Any]:
     """
     # Imports here keep the worker start-up light and the module importable anywhere.
     from ising_rg.experiments.aggregate import summarize
-    from ising_rg.io.samples import read_samples
-    from ising_rg.pipeline import measure_network
-    from ising_rg.rg import controls
     from ising_rg.spins import spins_to_visible
 
     job = Job.from_dict(spec)
@@ -277,47 +274,18 @@ def run_job(spec: dict[str, Any], root: str) -> dict[str, Any]:
     folder.mkdir(parents=True, exist_ok=True)
     seconds: dict[str, float] = {}
     start = time.perf_counter()
-    paths = [Path(sample_data_set(asdict(options), root)["path"])
-             for options in job.data_options()]
-    parts = [read_samples(path) for path in paths]
-    # The analysis reads the data set at the job's coupling (for a mixture, its measure_at);
-    # training reads all of them, in the order of their couplings.
-    measured = next(i for i, part in enumerate(parts) if part.coupling == job.coupling)
-    samples = parts[measured]
+    paths, parts, measured = _job_data(job, root)
     seconds["sample"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    visible = spins_to_visible(samples.spins)
+    visible = spins_to_visible(parts[measured].spins)
     training = (visible if len(parts) == 1 else
                 np.concatenate([spins_to_visible(part.spins) for part in parts]))
     dbn, permutation = _train(job, training, root, paths[measured])
     seconds["train"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    # Measured in the lattice's own coordinates: for the permuted control, the first layer is
-    # re-indexed so that it reads the original lattice (exactly the same function).
-    network = (controls.permuted_dbn_in_original_coordinates(dbn, permutation)
-               if permutation is not None else dbn)
-    # The held-out rows of the measured data set: training's indices shifted by the rows of
-    # the data sets before it (a mixture trains on them all, in order).
-    # A network that was not trained has seen no row: any tenth serves as its held-out split.
-    n_rows = len(samples.spins)
-    offset = sum(len(part.spins) for part in parts[:measured])
-    held_out = (np.asarray(dbn.validation_indices_) - offset
-                if job.variant not in UNTRAINED_VARIANTS else np.arange(n_rows - n_rows // 10,
-                                                                        n_rows))
-    held_out = held_out[(held_out >= 0) & (held_out < n_rows)]
-    metrics, fields = measure_network(network, samples.spins, job.coupling,
-                                      job.analysis_options, held_out=held_out)
-    extras: dict[str, Any] = {}
-    if permutation is not None:
-        # The same network measured naively in the coordinates it was trained in.
-        permuted_spins = samples.spins.reshape(len(samples.spins), -1)[:, permutation]
-        naive = job.analysis_options.replace(generative_samples=10, gibbs_steps=1,
-                                             likelihood=False)
-        permuted_metrics, _ = measure_network(dbn, permuted_spins.reshape(samples.spins.shape),
-                                              job.coupling, naive)
-        extras["permuted_coordinates"] = {"layers": permuted_metrics["layers"]}
+    network, metrics, extras = _analyze(job, dbn, permutation, parts, measured)
     write_json(folder / "metrics.json", metrics, overwrite=True)
     seconds["analyze"] = time.perf_counter() - start
 
@@ -336,6 +304,58 @@ def run_job(spec: dict[str, Any], root: str) -> dict[str, Any]:
     write_json(folder / "result.json", result, overwrite=True)
     result["computed"] = True
     return result
+
+
+def _job_data(job: Job, root: str) -> tuple[list[Path], list, int]:
+    """The job's data sets (sampled into ``root/data/`` if not there): their paths and their
+    ``SampleSet``s, in the order of their couplings (training reads them all), and the index
+    of the one the analysis reads, at the job's coupling (for a mixture, its measure_at)."""
+    from ising_rg.io.samples import read_samples
+
+    paths = [Path(sample_data_set(asdict(options), root)["path"])
+             for options in job.data_options()]
+    parts = [read_samples(path) for path in paths]
+    measured = next(i for i, part in enumerate(parts) if part.coupling == job.coupling)
+    return paths, parts, measured
+
+
+def _held_out_rows(job: Job, dbn, parts: list, measured: int) -> np.ndarray:
+    """The held-out rows of the measured data set: training's validation indices shifted by
+    the rows of the data sets before it (a mixture trains on them all, in order). A network
+    that was not trained has seen no row: any tenth serves as its held-out split."""
+    n_rows = len(parts[measured].spins)
+    offset = sum(len(part.spins) for part in parts[:measured])
+    held_out = (np.asarray(dbn.validation_indices_) - offset
+                if job.variant not in UNTRAINED_VARIANTS else np.arange(n_rows - n_rows // 10,
+                                                                        n_rows))
+    return held_out[(held_out >= 0) & (held_out < n_rows)]
+
+
+def _analyze(job: Job, dbn, permutation: np.ndarray | None, parts: list,
+             measured: int) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+    """The network as measured (in the lattice's own coordinates), its metrics
+    (``pipeline.measure_network`` on the measured data set) and, for the permuted control,
+    the extra ``permuted_coordinates`` (the same network measured naively in the coordinates
+    it was trained in)."""
+    from ising_rg.pipeline import measure_network
+    from ising_rg.rg import controls
+
+    spins = parts[measured].spins
+    # For the permuted control, the first layer is re-indexed so that it reads the original
+    # lattice (exactly the same function).
+    network = (controls.permuted_dbn_in_original_coordinates(dbn, permutation)
+               if permutation is not None else dbn)
+    metrics, _ = measure_network(network, spins, job.coupling, job.analysis_options,
+                                 held_out=_held_out_rows(job, dbn, parts, measured))
+    extras: dict[str, Any] = {}
+    if permutation is not None:
+        permuted_spins = spins.reshape(len(spins), -1)[:, permutation]
+        naive = job.analysis_options.replace(generative_samples=10, gibbs_steps=1,
+                                             likelihood=False)
+        permuted_metrics, _ = measure_network(dbn, permuted_spins.reshape(spins.shape),
+                                              job.coupling, naive)
+        extras["permuted_coordinates"] = {"layers": permuted_metrics["layers"]}
+    return network, metrics, extras
 
 
 def model_path(root: str | Path, job: Job) -> Path | None:

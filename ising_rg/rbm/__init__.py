@@ -5,6 +5,7 @@ with values in {0, 1} (or probabilities in [0, 1]).
 
 Modules: :mod:`~ising_rg.rbm.rbm` (the estimator), :mod:`~ising_rg.rbm.dbn` (the stack),
 :mod:`~ising_rg.rbm.trainer` (CD/PCD training), :mod:`~ising_rg.rbm.parameters` (input checks),
+:mod:`~ising_rg.rbm.activations` (softplus, sigmoid),
 :mod:`~ising_rg.rbm.partition` (log Z), :mod:`~ising_rg.rbm.ising` (the RBM whose marginal is the
 Ising model, a known answer for every estimator), and the numba kernels in ``_kernels`` and
 ``_enumerate``. The training settings are :class:`ising_rg.settings.Recipe`. Model files are read

@@ -39,16 +39,16 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from ising_rg.checks import check_integer, check_number, check_unit_interval
 from ising_rg.errors import IsingRGError, NotFittedError
 from ising_rg.exact import K_MAX, K_MIN, energy_per_spin, log_partition_function
+from ising_rg.rbm.activations import sigmoid, softplus
 from ising_rg.rbm.ising import ising_bond_sites
 from ising_rg.rbm.partition import ais_log_partition, exact_log_partition, rbm_parameters
-from ising_rg.rbm.rbm import sigmoid, softplus
 from ising_rg.seeding import as_generator, bernoulli, seed_stream
 
 __all__ = [
@@ -232,18 +232,41 @@ def variational_bounds(
     n_q_samples = check_integer(n_q_samples, "n_q_samples", 1)
     max_exact_units = check_integer(max_exact_units, "max_exact_units", 0, 40)
     seed = check_integer(seed, "seed", 0)
+    n_draws = n_q_samples if wanted[-1] > 1 else 1  # depth 1 is deterministic: one pass
+    sums = _q_sample_sums(layers, V, wanted, n_draws, as_generator(seed_stream(seed, _Q_STREAM)))
+    estimates = []
+    for depth in wanted:
+        log_z, log_z_error, method = _top_log_partition(
+            layers[depth - 1], sums.input_sum[depth - 1] / (V.shape[0] * n_draws),
+            max_exact_units=max_exact_units, n_ais_runs=n_ais_runs, n_ais_betas=n_ais_betas,
+            ais_dtype=ais_dtype, seed=seed_stream(seed, _AIS_STREAM, depth))
+        estimates.append(_bound_estimate(depth, sums, n_draws, n_q_samples,
+                                         (log_z, log_z_error, method)))
+    return estimates
+
+
+class _DrawSums(NamedTuple):
+    """Sums over the Q draws, per row: -F_l(h_{l-1}) of each wanted depth l (n_rows,), the
+    two terms of each directed layer k < top, log p(h_{k-1} | h_k) and -log Q_k(h_k | h_{k-1})
+    (top - 1, n_rows) each; and the sum of each layer's (sampled) inputs for the AIS start."""
+
+    top_log_weight: dict[int, np.ndarray]
+    conditional: np.ndarray
+    entropy: np.ndarray
+    input_sum: list[np.ndarray]
+
+
+def _q_sample_sums(layers: list[tuple[np.ndarray, np.ndarray, np.ndarray]], V: np.ndarray,
+                   wanted: list[int], n_draws: int, rng: np.random.Generator) -> _DrawSums:
+    """Draw ``n_draws`` chains h_1 ~ Q_1(. | v), h_2 ~ Q_2(. | h_1), ... up to the largest
+    wanted depth for every row v of V (n_rows, n_visible), in blocks of ``_ROWS_PER_BLOCK``
+    rows, and sum the bound's terms over the draws."""
     top = wanted[-1]
     n_rows = V.shape[0]
-    n_draws = n_q_samples if top > 1 else 1  # depth 1 is deterministic: one pass suffices
-
-    # Sums over the draws, per row: -F_l(h_{l-1}) of each wanted depth l, and the two terms of
-    # each directed layer k < top; the sum of each layer's (sampled) inputs for the AIS start.
     top_log_weight = {d: np.zeros(n_rows) for d in wanted}
     conditional = np.zeros((top - 1, n_rows))
     entropy = np.zeros((top - 1, n_rows))
     input_sum = [np.zeros(layers[k][0].shape[0]) for k in range(top)]
-
-    rng = as_generator(seed_stream(seed, _Q_STREAM))
     with np.errstate(over="ignore", under="ignore"):
         for start in range(0, n_rows, _ROWS_PER_BLOCK):
             rows = slice(start, start + _ROWS_PER_BLOCK)
@@ -265,32 +288,32 @@ def variational_bounds(
                     input_sum[depth] += h.sum(axis=0)
                     W_next, _, c_next = layers[depth]
                     x, logits_up = h, h @ W_next + c_next
+    return _DrawSums(top_log_weight, conditional, entropy, input_sum)
 
-    estimates = []
-    for depth in wanted:
-        log_z, log_z_error, method = _top_log_partition(
-            layers[depth - 1], input_sum[depth - 1] / (n_rows * n_draws),
-            max_exact_units=max_exact_units, n_ais_runs=n_ais_runs, n_ais_betas=n_ais_betas,
-            ais_dtype=ais_dtype, seed=seed_stream(seed, _AIS_STREAM, depth))
-        directed = conditional[: depth - 1].sum(axis=0) + entropy[: depth - 1].sum(axis=0)
-        per_row = (top_log_weight[depth] + directed) / n_draws - log_z
-        sampling_error = _standard_error(per_row)
-        estimates.append(BoundEstimate(
-            depth=depth,
-            mean=float(per_row.mean()),
-            error=math.hypot(sampling_error, log_z_error),
-            sampling_error=sampling_error,
-            log_z=float(log_z),
-            log_z_error=float(log_z_error),
-            log_z_method=method,
-            top_log_weight=float(top_log_weight[depth].mean() / n_draws),
-            conditional_log_likelihood=tuple(
-                float(conditional[k].mean() / n_draws) for k in range(depth - 1)),
-            posterior_entropy=tuple(float(entropy[k].mean() / n_draws) for k in range(depth - 1)),
-            n_q_samples=n_q_samples if depth > 1 else 0,
-            per_row=per_row,
-        ))
-    return estimates
+
+def _bound_estimate(depth: int, sums: _DrawSums, n_draws: int, n_q_samples: int,
+                    log_z: tuple[float, float, str]) -> BoundEstimate:
+    """B_depth per row and its parts from the sums over the draws and the top RBM's
+    (log Z, its standard error, how it was obtained)."""
+    log_z_value, log_z_error, method = log_z
+    conditional, entropy = sums.conditional[: depth - 1], sums.entropy[: depth - 1]
+    directed = conditional.sum(axis=0) + entropy.sum(axis=0)
+    per_row = (sums.top_log_weight[depth] + directed) / n_draws - log_z_value
+    sampling_error = _standard_error(per_row)
+    return BoundEstimate(
+        depth=depth,
+        mean=float(per_row.mean()),
+        error=math.hypot(sampling_error, log_z_error),
+        sampling_error=sampling_error,
+        log_z=float(log_z_value),
+        log_z_error=float(log_z_error),
+        log_z_method=method,
+        top_log_weight=float(sums.top_log_weight[depth].mean() / n_draws),
+        conditional_log_likelihood=tuple(float(row.mean() / n_draws) for row in conditional),
+        posterior_entropy=tuple(float(row.mean() / n_draws) for row in entropy),
+        n_q_samples=n_q_samples if depth > 1 else 0,
+        per_row=per_row,
+    )
 
 
 def variational_bound(dbn: Any, X: Any, depth: int, **options: Any) -> BoundEstimate:
@@ -334,6 +357,36 @@ def _mean_error(values: np.ndarray, extra_error: float = 0.0) -> dict[str, float
     """{"mean", "error"} of a mean over rows, the error widened by an independent one."""
     return {"mean": float(values.mean()), "error": math.hypot(_standard_error(values),
                                                               extra_error)}
+
+
+def _depth_entry(estimate: BoundEstimate, previous: BoundEstimate | None,
+                 reference: np.ndarray, n_spins: int) -> dict[str, Any]:
+    """``free_energy_by_depth``'s entry of one depth: its bound per spin against the exact
+    Ising log-likelihood of the rows, ``reference`` (n_rows,), and the change from the
+    ``previous`` depth listed (paired over rows and Q samples; None for the first)."""
+    per_spin = estimate.per_row / n_spins
+    relative_error = estimate.log_z_error / n_spins
+    entry = {
+        "depth": estimate.depth,
+        "bound_per_spin": _mean_error(per_spin, relative_error),
+        "delta_f_per_spin": _mean_error(per_spin - reference / n_spins, relative_error),
+        "change_per_spin": None,
+        "log_z": estimate.log_z,
+        "log_z_error": estimate.log_z_error,
+        "log_z_method": estimate.log_z_method,
+        "n_q_samples": estimate.n_q_samples,
+        "parts_per_spin": {
+            "top_log_weight": estimate.top_log_weight / n_spins,
+            "conditional_log_likelihood": [
+                x / n_spins for x in estimate.conditional_log_likelihood],
+            "posterior_entropy": [x / n_spins for x in estimate.posterior_entropy],
+        },
+    }
+    if previous is not None:
+        entry["change_per_spin"] = _mean_error(
+            per_spin - previous.per_row / n_spins,
+            math.hypot(estimate.log_z_error, previous.log_z_error) / n_spins)
+    return entry
 
 
 def free_energy_by_depth(
@@ -402,29 +455,7 @@ def free_energy_by_depth(
     layers = []
     previous = None
     for estimate in estimates:
-        per_spin = estimate.per_row / n_spins
-        relative_error = estimate.log_z_error / n_spins
-        entry = {
-            "depth": estimate.depth,
-            "bound_per_spin": _mean_error(per_spin, relative_error),
-            "delta_f_per_spin": _mean_error(per_spin - reference / n_spins, relative_error),
-            "change_per_spin": None,
-            "log_z": estimate.log_z,
-            "log_z_error": estimate.log_z_error,
-            "log_z_method": estimate.log_z_method,
-            "n_q_samples": estimate.n_q_samples,
-            "parts_per_spin": {
-                "top_log_weight": estimate.top_log_weight / n_spins,
-                "conditional_log_likelihood": [
-                    x / n_spins for x in estimate.conditional_log_likelihood],
-                "posterior_entropy": [x / n_spins for x in estimate.posterior_entropy],
-            },
-        }
-        if previous is not None:
-            entry["change_per_spin"] = _mean_error(
-                per_spin - previous.per_row / n_spins,
-                math.hypot(estimate.log_z_error, previous.log_z_error) / n_spins)
-        layers.append(entry)
+        layers.append(_depth_entry(estimate, previous, reference, n_spins))
         previous = estimate
     return {
         "n_spins": n_spins,

@@ -24,7 +24,7 @@ import numpy as np
 from ising_rg.checks import check_integer, check_unit_interval
 from ising_rg.errors import IsingRGError, NotFittedError
 from ising_rg.rbm._enumerate import gray_code_log_partition
-from ising_rg.rbm.rbm import softplus
+from ising_rg.rbm.activations import softplus
 from ising_rg.seeding import as_generator, bernoulli, seed_sequence
 
 __all__ = [

@@ -11,7 +11,8 @@ Training: contrastive divergence with Hinton & Salakhutdinov's ``rbm.m`` recipe 
 of its L2 weight cost), described in :mod:`ising_rg.rbm.trainer`.
 
 Modules: :mod:`~ising_rg.rbm.trainer` (the CD/PCD training loop, its performance notes),
-:mod:`~ising_rg.rbm._kernels` (numba kernels), :mod:`~ising_rg.rbm.hyperparameters` (input checks).
+:mod:`~ising_rg.rbm._kernels` (numba kernels), :mod:`~ising_rg.rbm.parameters` (input checks),
+:mod:`~ising_rg.rbm.activations` (softplus and sigmoid; re-exported here).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ import numpy as np
 
 from ising_rg.checks import check_integer, check_unit_interval
 from ising_rg.errors import IsingRGError, NotFittedError
-from ising_rg.rbm._kernels import free_energy_from_input, sigmoid_rows
+from ising_rg.rbm._kernels import free_energy_from_input
+from ising_rg.rbm.activations import sigmoid, sigmoid_of_product, softplus
 from ising_rg.rbm.parameters import check_parameter_arrays
 from ising_rg.rbm.trainer import CHUNK_ROWS, HISTORY_KEYS, train_cd
 from ising_rg.seeding import as_generator, bernoulli, seed_sequence
@@ -35,29 +37,6 @@ __all__ = ["HISTORY_KEYS", "HYPERPARAMETER_NAMES", "BernoulliRBM", "sigmoid", "s
 HYPERPARAMETER_NAMES = ("n_hidden", *Recipe.LAYER_SETTINGS, "n_monitor", "random_state")
 #: The paper's recipe, whose layer settings are the defaults of the hyper-parameters.
 _PAPER = RECIPES["paper"]
-
-
-def softplus(x: np.ndarray) -> np.ndarray:
-    """log(1 + exp(x)), stable for any x (float64)."""
-    x = np.asarray(x, dtype=np.float64)
-    return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
-
-
-def sigmoid(x: np.ndarray) -> np.ndarray:
-    """1 / (1 + exp(-x)), stable for any x, float64 reference implementation."""
-    x = np.asarray(x, dtype=np.float64)
-    e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
-
-
-def _sigmoid_of_product(X: np.ndarray, W: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    """sigmoid(X W + bias) in float32, in row chunks that keep the buffers in cache."""
-    out = np.empty((X.shape[0], W.shape[1]), np.float32)
-    for s in range(0, X.shape[0], CHUNK_ROWS):
-        block = out[s : s + CHUNK_ROWS]
-        np.matmul(X[s : s + CHUNK_ROWS], W, out=block)
-        sigmoid_rows(block, bias, np.float32(1.0))
-    return out
 
 
 class BernoulliRBM:
@@ -378,11 +357,11 @@ class BernoulliRBM:
 
     def _hidden_probabilities(self, V: np.ndarray) -> np.ndarray:
         W, _, c = self._params()
-        return _sigmoid_of_product(V, W, c)
+        return sigmoid_of_product(V, W, c)
 
     def _visible_probabilities(self, H: np.ndarray) -> np.ndarray:
         W, b, _ = self._params()
-        return _sigmoid_of_product(H, W.T, b)
+        return sigmoid_of_product(H, W.T, b)
 
     def transform(self, X: Any) -> np.ndarray:
         """Hidden probabilities P(h_j = 1 | v) = sigmoid(c + v W).
