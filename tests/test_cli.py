@@ -41,8 +41,8 @@ def _invoke(*args, **kwargs):
 
 # --------------------------------------------------------------------------------- help
 def test_commands_are_listed_in_pipeline_order_with_whole_short_help():
-    assert COMMAND_ORDER == ("sample", "exact", "validate", "train", "analyze", "figures",
-                             "experiment", "bench")
+    assert COMMAND_ORDER == ("sample", "exact", "validate", "train", "analyze", "rsmi", "mcrg",
+                             "figures", "experiment", "bench")
     result = _invoke("--help", terminal_width=80)
     listing = result.output.split("Commands:")[1].splitlines()[1:]
     assert [line.split()[0] for line in listing if line.strip()] == list(COMMAND_ORDER)

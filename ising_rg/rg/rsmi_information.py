@@ -124,9 +124,10 @@ def _measure(flat: np.ndarray, geometry: RSMIGeometry, coarse: CoarseRule,
 
 
 def _options(epochs: int, batch_size: int, learning_rate: float) -> TrainingOptions:
-    return TrainingOptions(epochs=check_integer(epochs, "epochs", 1),
-                           batch_size=check_integer(batch_size, "batch_size", 1),
-                           learning_rate=check_number(learning_rate, "learning_rate", above=0),
+    return TrainingOptions(epochs=check_integer(epochs, "decoder_epochs", 1),
+                           batch_size=check_integer(batch_size, "decoder_batch_size", 1),
+                           learning_rate=check_number(learning_rate, "decoder_learning_rate",
+                                                      above=0),
                            train_filter=False)
 
 
@@ -139,8 +140,8 @@ def _check_block_size(coarse: CoarseRule, block_size: int | None) -> int:
 
 def environment_information(spins: np.ndarray, rule: Any, *, block_size: int | None = None,
                             buffer: int | None = None, environment: int | None = None,
-                            held_out_fraction: float = 0.5, epochs: int = 10,
-                            batch_size: int = 32, learning_rate: float = 0.01,
+                            held_out_fraction: float = 0.5, decoder_epochs: int = 10,
+                            decoder_batch_size: int = 32, decoder_learning_rate: float = 0.01,
                             seed: int = 0) -> InformationEstimate:
     """I(H; E) in bits for a fixed block rule, by the Barber-Agakov bound (module docstring).
 
@@ -155,7 +156,8 @@ def environment_information(spins: np.ndarray, rule: Any, *, block_size: int | N
         else b.
     held_out_fraction : float in (0, 1)
         Share of configurations the bound is evaluated on (the rest trains the decoder).
-    epochs, batch_size, learning_rate : the decoder's Adam (learning rate decaying to 0)
+    decoder_epochs, decoder_batch_size, decoder_learning_rate : the decoder's Adam (learning
+        rate decaying to 0)
     seed : int
         Seeds the split (stream 0) and the order of the configurations (stream 2).
 
@@ -169,7 +171,7 @@ def environment_information(spins: np.ndarray, rule: Any, *, block_size: int | N
     check_number(held_out_fraction, "held_out_fraction", above=0, below=1)
     seed = int(seed_sequence(seed).entropy)
     split = split_configurations(flat.shape[0], held_out_fraction, seed)
-    options = _options(epochs, batch_size, learning_rate)
+    options = _options(decoder_epochs, decoder_batch_size, decoder_learning_rate)
     return _measure(flat, geometry, coarse, split, options, seed)[0]
 
 
@@ -185,7 +187,8 @@ class RuleComparison:
 def compare_rules(spins: np.ndarray, rules: Mapping[str, Any], *, reference: str,
                   block_size: int | None = None, buffer: int | None = None,
                   environment: int | None = None, held_out_fraction: float = 0.5,
-                  epochs: int = 10, batch_size: int = 32, learning_rate: float = 0.01,
+                  decoder_epochs: int = 10, decoder_batch_size: int = 32,
+                  decoder_learning_rate: float = 0.01,
                   seed: int = 0) -> dict[str, RuleComparison]:
     """:func:`environment_information` of several rules on the same split, with paired
     differences from ``reference`` (much smaller errors than the bounds' own: the
@@ -213,7 +216,7 @@ def compare_rules(spins: np.ndarray, rules: Mapping[str, Any], *, reference: str
     check_number(held_out_fraction, "held_out_fraction", above=0, below=1)
     seed = int(seed_sequence(seed).entropy)
     split = split_configurations(flat.shape[0], held_out_fraction, seed)
-    options = _options(epochs, batch_size, learning_rate)
+    options = _options(decoder_epochs, decoder_batch_size, decoder_learning_rate)
     measured = {name: _measure(flat, geometry, rule, split, options, seed)
                 for name, rule in coarse.items()}
     base = measured[reference][1]
