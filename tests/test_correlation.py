@@ -22,7 +22,12 @@ from ising_rg.estimators.correlation_length import (
     two_particle_correlator,
     wall_correlation_length,
 )
-from ising_rg.rg.hidden_correlation import field_polarity, hidden_correlation_length
+from ising_rg.rg.hidden_correlation import (
+    NONLOCAL_SHARE,
+    far_coherent_share,
+    field_polarity,
+    hidden_correlation_length,
+)
 from ising_rg.rg.kadanoff import kadanoff_units
 from ising_rg.sampling.sampler import sample
 from ising_rg.settings import SampleOptions
@@ -331,3 +336,80 @@ def test_hidden_path_aligns_polarity_and_reports_empty_bins():
     assert sparse.n_empty_bins == int(np.sum(~live)) and sparse.n_units_used == int(live.sum())
     assert abs(sparse.mean / plain.mean - 1.0) < 0.05
     json.dumps(sparse.as_dict(), allow_nan=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# Units built like the networks measured: wide fields, backgrounds (through their kernels)
+# ---------------------------------------------------------------------------------------------
+
+
+def _gaussian_units(spins: np.ndarray, n_units: int, width: float, background: float = 0.0,
+                    seed: int = 0):
+    """Sigmoid units with Gaussian fields of ``width`` at random centroids (plus a uniform
+    sign-coherent ``background``, a share of the peak), inputs standardised: activations
+    (n, n_units), fields and their exact mean Jacobians (the kernels)."""
+    size = spins.shape[-1]
+    rng = np.random.default_rng(seed)
+    centres = rng.random((n_units, 2)) * size
+    rows, cols = np.mgrid[0:size, 0:size]
+    dy = (rows[None] - centres[:, 0, None, None] + size / 2) % size - size / 2
+    dx = (cols[None] - centres[:, 1, None, None] + size / 2) % size - size / 2
+    fields = np.exp(-(dx**2 + dy**2) / (2 * width**2)) + background
+    weights = fields.reshape(n_units, -1)
+    inputs = spins.reshape(len(spins), -1).astype(np.float64) @ weights.T
+    scale = inputs.std(axis=0)
+    activations = 1.0 / (1.0 + np.exp(-(inputs - inputs.mean(axis=0)) / scale))
+    slope = (activations * (1.0 - activations)).mean(axis=0) / scale
+    return activations, fields, (slope[:, None] * weights).reshape(fields.shape)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("width", [4.5, 6.3])
+def test_wide_local_fields_read_through_their_kernels_keep_the_correlation_length(width):
+    """Units with Gaussian fields as wide as layer 1's (random centroids, its live-unit
+    density): read as points, their correlator decays too slowly over the torus (7.9 and 9.6
+    for these data); through their kernels they give the spins' xi."""
+    spins = _spins(0.408)
+    activations, fields, kernels = _gaussian_units(spins, 180, width, seed=int(width))
+    result = hidden_correlation_length(activations, fields, 2, kernels=kernels)
+    spins_xi = wall_correlation_length(spins)
+    exact = ex.onsager_correlation_length(0.408)
+    assert result.length.method == "wall_to_wall_through_kernels"
+    assert result.length.plateau_reached and result.n_nonlocal == 0
+    assert abs(result.mean - exact) < 4 * result.error
+    assert abs(result.mean - spins_xi.mean) < 4 * math.hypot(result.error, spins_xi.error)
+    # the point reading of the same correlator is biased high (by more than twice its error)
+    point = result.length.without_kernels
+    assert point["mean"] - result.mean > 2 * point["error"]
+
+
+@pytest.mark.slow
+def test_a_coherent_background_is_flagged_non_local():
+    """Width 4.5 on a 3 % sign-coherent background (what layer 1's 15.3 came from): the
+    far weight is coherent, the units are non-local and left out of xi."""
+    spins = _spins(0.408)[:3000]
+    _, local_fields, _ = _gaussian_units(spins[:10], 50, 6.3, seed=2)
+    activations, fields, kernels = _gaussian_units(spins, 180, 4.5, background=0.03, seed=3)
+    assert far_coherent_share(local_fields).max() < NONLOCAL_SHARE
+    assert far_coherent_share(fields).min() > NONLOCAL_SHARE
+    with pytest.raises(IsingRGError, match="no live local unit"):
+        hidden_correlation_length(activations, fields, 2, kernels=kernels)
+    # half of them local again: only those are measured
+    mixed = fields.copy()
+    mixed[::2] -= 0.03
+    result = hidden_correlation_length(activations, mixed, 2, kernels=kernels)
+    assert result.n_nonlocal == 90 and result.n_units_used == 90
+
+
+def test_kernel_reading_of_point_kernels_is_the_cosh_reading():
+    """Units that are single spins (point kernels) read through kernels give the plain
+    one-particle reading's effective masses."""
+    spins = sample(SampleOptions(16, 0.3, 4000, "metropolis", seed=3)).spins
+    n_units = 256
+    fields = np.zeros((n_units, 16, 16))
+    fields[np.arange(n_units), np.arange(n_units) // 16, np.arange(n_units) % 16] = 1.0
+    activations = (spins.reshape(len(spins), -1) + 1.0) / 2.0
+    through = hidden_correlation_length(activations, fields, 1, kernels=fields)
+    plain = hidden_correlation_length(activations, fields, 1)
+    np.testing.assert_allclose(through.length.effective_xi, plain.length.effective_xi,
+                               rtol=1e-6)

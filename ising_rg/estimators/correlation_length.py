@@ -85,6 +85,7 @@ from numpy.typing import ArrayLike
 from ising_rg.errors import IsingRGError
 from ising_rg.estimators.effective_mass import (
     cosh_decay_rates,
+    kernel_decay_rates,
     two_particle_correlator,
     two_particle_decay_rates,
 )
@@ -93,6 +94,7 @@ from ising_rg.sampling.observables import jackknife
 
 __all__ = [
     "BINDER_CROSSING",
+    "METHOD_KERNEL",
     "METHOD_ONE_PARTICLE",
     "METHOD_TWO_PARTICLE",
     "CorrelationLength",
@@ -105,6 +107,7 @@ __all__ = [
 BINDER_CROSSING = 0.6107
 METHOD_ONE_PARTICLE = "wall_to_wall_cosh"
 METHOD_TWO_PARTICLE = "wall_to_wall_two_particle"
+METHOD_KERNEL = "wall_to_wall_through_kernels"
 
 
 @dataclass(frozen=True)
@@ -142,6 +145,11 @@ class CorrelationLength:
         Ordered phase only: the one-particle (cosh) reading of the same correlator,
         {"mean", "error", "plateau_reached" (always False), "effective_xi",
         "effective_xi_error"}.
+    without_kernels : dict or None
+        Read through kernels (``METHOD_KERNEL``) only: the same correlator read as if the
+        fields were points (cosh, or two-particle when ordered), {"mean", "error",
+        "plateau_reached", "effective_xi", "effective_xi_error"}: what the kernels' width does
+        to a reading that ignores them.
     """
 
     mean: float
@@ -164,6 +172,7 @@ class CorrelationLength:
     n_samples: int
     n_blocks: int
     single_state: dict[str, Any] | None = field(default=None)
+    without_kernels: dict[str, Any] | None = field(default=None)
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready dict (arrays as lists, non-finite numbers as None)."""
@@ -304,7 +313,8 @@ def _first_pair(min_separation: float, spacing: float, size: int) -> int:
 
 def _effective_mass_reading(series: tuple[np.ndarray, ...], occupancy: np.ndarray,
                             first: int, spacing: float, is_ordered: bool,
-                            options: tuple[int, int, float, float, float]) -> dict[str, Any]:
+                            options: tuple[int, int, float, float, float],
+                            kernel_spectra: np.ndarray | None = None) -> dict[str, Any]:
     """Steps 3-4 of the module docstring: the effective masses of the correlator's block sums,
     read as one particle (cosh) or, in the ordered phase, as two particles, and their plateau.
 
@@ -322,13 +332,25 @@ def _effective_mass_reading(series: tuple[np.ndarray, ...], occupancy: np.ndarra
         return two_particle_decay_rates(_connected_correlator(s, occupancy), spacing,
                                         total_size)
 
+    def kernel_rates(s: tuple[np.ndarray, ...]) -> np.ndarray:
+        return kernel_decay_rates(_connected_correlator(s, occupancy), kernel_spectra,
+                                  spacing)
+
+    # The kernels' model is the one-particle one: in the ordered phase the point reading stays.
+    kernel_spectra = None if is_ordered else kernel_spectra
+
     one_particle = plateau_reading(series, cosh_rates, first, *options)
-    primary = (plateau_reading(series, two_particle_rates, first, *options) if is_ordered
-               else one_particle)
+    point = (plateau_reading(series, two_particle_rates, first, *options) if is_ordered
+             else one_particle)
+    primary = (point if kernel_spectra is None
+               else plateau_reading(series, kernel_rates, first, *options))
     separation = spacing * np.arange(first, size // 2, dtype=np.float64)
     plateau = primary["plateau"]
+    without_kernels = None if kernel_spectra is None else {
+        key: (float(point[key]) if key in ("mean", "error") else point[key])
+        for key in ("mean", "error", "plateau_reached", "effective_xi", "effective_xi_error")}
     single_state = None
-    if is_ordered:
+    if is_ordered and kernel_spectra is None:
         single_state = {
             "mean": float(one_particle["mean"]),
             "error": float(one_particle["error"]),
@@ -339,7 +361,8 @@ def _effective_mass_reading(series: tuple[np.ndarray, ...], occupancy: np.ndarra
     return {
         "mean": float(primary["mean"]),
         "error": float(primary["error"]),
-        "method": METHOD_TWO_PARTICLE if is_ordered else METHOD_ONE_PARTICLE,
+        "method": (METHOD_KERNEL if kernel_spectra is not None
+                   else METHOD_TWO_PARTICLE if is_ordered else METHOD_ONE_PARTICLE),
         "plateau_reached": bool(primary["plateau_reached"]),
         "plateau": None if plateau is None else (float(separation[plateau[0]]),
                                                  float(separation[plateau[1]])),
@@ -347,6 +370,7 @@ def _effective_mass_reading(series: tuple[np.ndarray, ...], occupancy: np.ndarra
         "effective_xi": primary["effective_xi"],
         "effective_xi_error": primary["effective_xi_error"],
         "single_state": single_state,
+        "without_kernels": without_kernels,
     }
 
 
@@ -362,6 +386,7 @@ def wall_correlation_length(
     n_sigma: float = 3.0,
     softness: float = 0.5,
     max_relative_error: float = 0.1,
+    kernel_spectra: np.ndarray | None = None,
 ) -> CorrelationLength:
     """Correlation length from the wall-to-wall correlator's effective mass (module docstring).
 
@@ -391,6 +416,14 @@ def wall_correlation_length(
         Width of the smooth window choice, in the same errors (``ising_rg.estimators.plateau``).
     max_relative_error : float
         Effective masses with a larger relative error end the usable range.
+    kernel_spectra : float64 (L//2 + 1, L a, L a), optional
+        For fields that respond linearly to the spins through known kernels (hidden units):
+        S(R, k), the weight of the spins' correlator at momentum k in the fields' correlator
+        at separation R (``ising_rg.rg.hidden_correlation.kernel_spectra``). Above T_c the
+        effective masses are then read through the kernels
+        (``ising_rg.estimators.effective_mass.kernel_decay_rates``, ``METHOD_KERNEL``), and
+        the reading that ignores them is kept as ``without_kernels``; below T_c (two
+        particles, which the kernels' model does not describe) they are ignored.
 
     Returns
     -------
@@ -409,7 +442,7 @@ def wall_correlation_length(
         lambda s: _connected_correlator(s, occupancy), series, n_blocks)
     reading = _effective_mass_reading(
         series, occupancy, first, spacing, is_ordered,
-        (n_blocks, min_window, n_sigma, softness, max_relative_error))
+        (n_blocks, min_window, n_sigma, softness, max_relative_error), kernel_spectra)
     return CorrelationLength(
         **reading,
         finite_size_limited=bool(reading["mean"] > total_size / 4.0),

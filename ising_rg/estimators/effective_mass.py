@@ -15,7 +15,8 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import ArrayLike
 
-__all__ = ["cosh_decay_rates", "two_particle_correlator", "two_particle_decay_rates"]
+__all__ = ["cosh_decay_rates", "kernel_decay_rates", "kernel_model", "two_particle_correlator",
+           "two_particle_decay_rates"]
 
 _BISECTION_STEPS = 64
 
@@ -132,3 +133,81 @@ def two_particle_decay_rates(correlator: np.ndarray, spacing: float, size: float
     high = np.maximum(np.log(2.0) + target, 1e-12) / (2.0 * spacing)
     mass = _bisect(log_ratio, target, np.zeros_like(r), high)
     return np.where(np.isnan(log_rho), np.nan, np.where(decays, 2.0 * mass, 0.0))
+
+
+# ------------------------------------------------------------------- through a known kernel
+#: Largest decay rate a kernel reading looks for (xi = 0.2 original lattice spacings), and the
+#: largest decay mu (r + a) over a separation: the model is a sum over momenta, which resolves
+#: a correlator down to about exp(-25) of its value at 0 (double precision).
+_KERNEL_MAX_RATE = 5.0
+_KERNEL_MAX_DECAY = 25.0
+#: Smallest (no decay resolvable below it on any torus the package measures).
+_KERNEL_MIN_RATE = 1e-6
+
+
+def kernel_model(spectra: np.ndarray, rate: np.ndarray) -> np.ndarray:
+    """ln of the correlator at each coarse separation R of fields that respond linearly to
+    the spins through known kernels, for spins with the one-particle correlator of decay
+    rate mu.
+
+    The spins' correlator is taken as the lattice propagator
+    G(k) = 1 / (2 cosh mu + 2 - 2 cos k_x - 2 cos k_y) on the L x L torus: its wall-to-wall
+    projection is exactly cosh((r - L/2) mu), and a transverse momentum q decays at g(q),
+    cosh g = cosh mu + 1 - cos q, the one-particle dispersion of the square-lattice Ising model
+    (``two_particle_correlator``). The model correlator is sum_k S(R, k) G(k), S the kernels'
+    cross spectra (``ising_rg.rg.hidden_correlation.kernel_spectra``).
+
+    Parameters
+    ----------
+    spectra : float64 (n_R, L, L), S(R, k) at k = 2 pi (i, j) / L
+    rate : float64 (n_R,) or scalar, mu (inverse lattice spacings)
+
+    Returns
+    -------
+    float64 (n_R,); NaN where the sum is not positive.
+    """
+    size = spectra.shape[-1]
+    k = 2.0 * np.pi * np.arange(size) / size
+    transverse = 4.0 - 2.0 * np.cos(k)[:, None] - 2.0 * np.cos(k)[None, :]
+    mu = np.broadcast_to(np.asarray(rate, dtype=np.float64), spectra.shape[:1])
+    propagator = 1.0 / (2.0 * np.cosh(mu)[:, None, None] - 2.0 + transverse[None])
+    total = np.sum(spectra * propagator, axis=(1, 2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(total > 0, np.log(np.where(total > 0, total, 1.0)), np.nan)
+
+
+def kernel_decay_rates(correlator: np.ndarray, spectra: np.ndarray,
+                       spacing: float = 1.0) -> np.ndarray:
+    """mu(R) solving C(R)/C(R+1) = M(R; mu)/M(R+1; mu), M = ``kernel_model``: the effective mass
+    of fields seen through known kernels (``ising_rg.rg.hidden_correlation``).
+
+    A kernel of width w spreads the spins' correlator over w: read with a pure cosh, the decay
+    between neighbouring separations looks slower until R >> w^2 / xi, which a torus of a few
+    xi never reaches; through the kernels the model has the spins' own decay rate at every R.
+    For point kernels on every site it is the cosh reading. A ratio below the model's at
+    mu -> 0 (no decay resolvable) gives 0; one above its value at mu = min(5, 25 / (r + a))
+    (beyond what the model resolves), or a non-positive C, gives NaN.
+
+    Parameters
+    ----------
+    correlator : float64 (n_R,), C(R) at coarse separations R = 0, 1, ...
+    spectra : float64 (n_R, L, L), ``kernel_model``'s S(R, k)
+    spacing : float, a: coarse separation R is r = R a original lattice spacings
+
+    Returns
+    -------
+    float64 (n_R - 1,), mu(R) for the pairs (R, R + 1), inverse original lattice spacings.
+    """
+    log_rho = _log_ratios(correlator)
+    n = log_rho.size
+
+    def log_ratio(mu: np.ndarray) -> np.ndarray:
+        return kernel_model(spectra[:n], mu) - kernel_model(spectra[1:n + 1], mu)
+
+    low = np.full(n, _KERNEL_MIN_RATE)
+    high = np.minimum(_KERNEL_MAX_RATE, _KERNEL_MAX_DECAY / (spacing * np.arange(1, n + 1)))
+    at_low, at_high = log_ratio(low), log_ratio(high)
+    target = np.where(np.isnan(log_rho), 0.0, log_rho)
+    mu = _bisect(lambda x: np.nan_to_num(log_ratio(x), nan=np.inf), target, low, high)
+    mu = np.where(target < at_low, 0.0, mu)
+    return np.where(np.isnan(log_rho) | ~(target <= at_high), np.nan, mu)

@@ -46,13 +46,46 @@ from numpy.typing import ArrayLike
 
 from ising_rg.errors import IsingRGError
 from ising_rg.estimators.correlation_length import CorrelationLength, wall_correlation_length
-from ising_rg.rg.shape import periodic_centroid
+from ising_rg.rg.shape import minimum_image, periodic_centroid
 
-__all__ = ["HiddenCorrelationLength", "coarse_field", "field_polarity",
-           "hidden_correlation_length"]
+__all__ = ["HiddenCorrelationLength", "coarse_field", "far_coherent_share", "field_polarity",
+           "hidden_correlation_length", "kernel_spectra"]
 
 # Centroids exactly on a bin edge (b = 1) must not fall into the previous bin by rounding.
 _EDGE_TOLERANCE = 1e-9
+#: Distance from a unit's centroid, as a share of L, beyond which its field counts as far.
+FAR_DISTANCE = 0.4
+#: A unit is non-local when the coherent (signed) weight of its field beyond ``FAR_DISTANCE``
+#: exceeds this share of its total absolute weight: Gaussian fields of width up to 6.3 at
+#: L = 40 keep 4 %, a width-4.5 field on a 3 % sign-coherent background has 14 %.
+NONLOCAL_SHARE = 0.1
+
+
+def far_coherent_share(fields: ArrayLike) -> np.ndarray:
+    """Per unit, |sum of its field beyond FAR_DISTANCE * L of its centroid| / sum |field|.
+
+    What reaches far coherently (a background of one sign couples the unit to the whole
+    lattice's magnetization) biases a correlation length; noise of both signs cancels.
+
+    Parameters
+    ----------
+    fields : array-like, shape (n_units, L, L)
+
+    Returns
+    -------
+    float64 (n_units,), in [0, 1]
+    """
+    f = np.asarray(fields, dtype=np.float64)
+    size = f.shape[-1]
+    centroids = periodic_centroid(f)
+    grid = np.arange(size, dtype=np.float64)
+    dy = minimum_image(grid[None, :, None] - centroids[:, 0, None, None], size)
+    dx = minimum_image(grid[None, None, :] - centroids[:, 1, None, None], size)
+    far = np.hypot(dy, dx) > FAR_DISTANCE * size
+    total = np.abs(f).sum(axis=(1, 2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.abs(np.where(far, f, 0.0).sum(axis=(1, 2))) / total
+    return np.where(total > 0, share, 0.0)
 
 
 def field_polarity(fields: ArrayLike) -> np.ndarray:
@@ -87,7 +120,9 @@ class HiddenCorrelationLength:
     extent : float
         Smallest separation used, original lattice spacings.
     n_units, n_units_used : int
-        Units given; units kept (live and not constant).
+        Units given; units kept (live, local and not constant).
+    n_nonlocal : int
+        Live units left out as non-local (``far_coherent_share``).
     n_bins, n_empty_bins, max_units_per_bin : int
         Coarse sites; those without a unit; the most units sharing one bin.
     """
@@ -97,6 +132,7 @@ class HiddenCorrelationLength:
     extent: float
     n_units: int
     n_units_used: int
+    n_nonlocal: int
     n_bins: int
     n_empty_bins: int
     max_units_per_bin: int
@@ -117,6 +153,7 @@ class HiddenCorrelationLength:
             "extent": self.extent,
             "n_units": self.n_units,
             "n_units_used": self.n_units_used,
+            "n_nonlocal": self.n_nonlocal,
             "n_bins": self.n_bins,
             "n_empty_bins": self.n_empty_bins,
             "max_units_per_bin": self.max_units_per_bin,
@@ -183,14 +220,74 @@ def coarse_field(
     n_coarse = size // block_size
     standardised = (h[:, used] - h[:, used].mean(axis=0)) / std[used]
     standardised *= field_polarity(f[used])
-    centroids = periodic_centroid(f[used])
-    index = np.floor(centroids / block_size + _EDGE_TOLERANCE).astype(np.int64) % n_coarse
+    index, counts = _bins(f[used], block_size)
     flat_bin = index[:, 0] * n_coarse + index[:, 1]
-    counts = np.bincount(flat_bin, minlength=n_coarse * n_coarse)
     assignment = np.zeros((flat_bin.size, n_coarse * n_coarse))
-    assignment[np.arange(flat_bin.size), flat_bin] = 1.0 / counts[flat_bin]
+    assignment[np.arange(flat_bin.size), flat_bin] = 1.0 / counts.ravel()[flat_bin]
     coarse = (standardised @ assignment).reshape(-1, n_coarse, n_coarse)
-    return coarse, counts.reshape(n_coarse, n_coarse), used
+    return coarse, counts, used
+
+
+def _bins(fields: np.ndarray, block_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each unit's bin (row, col) of the (L/b) x (L/b) coarse lattice, by its periodic
+    receptive-field centroid, and the units per bin (module step 3)."""
+    n_coarse = fields.shape[-1] // block_size
+    centroids = periodic_centroid(fields)
+    index = np.floor(centroids / block_size + _EDGE_TOLERANCE).astype(np.int64) % n_coarse
+    counts = np.bincount(index[:, 0] * n_coarse + index[:, 1], minlength=n_coarse * n_coarse)
+    return index, counts.reshape(n_coarse, n_coarse)
+
+
+def kernel_spectra(kernels: ArrayLike, fields: ArrayLike, activations: ArrayLike,
+                   block_size: int, used: ArrayLike) -> np.ndarray:
+    """S(R, k): how the spins' correlator at momentum k enters the coarse field's wall-to-wall
+    correlator at separation R, for units that respond linearly to the spins.
+
+    A unit's standardised, aligned activation responds to the spins as
+    ``polarity * kernel(x) / std(h)`` (its mean Jacobian field <dh/dv(x)>, the chain rule
+    through every sigmoid averaged over the data; the factor 1/2 of v = (s+1)/2 cancels).
+    A coarse wall (a row of bins) is then the spins weighted by K_Y(x), the sum of its units'
+    responses, each divided by the units in its bin; S(R, k) sums Re[conj(K_Y(k)) K_{Y+R}(k)]
+    over the walls Y and both directions, divided by the same wall occupancies as the data's
+    correlator (``ising_rg.estimators.correlation_length``), so that C(R) / C(R+1) of the data
+    is compared with the same ratio of sum_k S(R, k) G(k) (``kernel_decay_rates``).
+
+    Parameters
+    ----------
+    kernels : array-like, shape (n_units, L, L), e.g. the mean Jacobian fields
+    fields : array-like, shape (n_units, L, L), the fields that place and sign the units
+    activations : array-like, shape (n_samples, n_units)
+    block_size : int, b
+    used : bool array-like, shape (n_units,), the units ``coarse_field`` kept
+
+    Returns
+    -------
+    float64 (L/b // 2 + 1, L, L)
+    """
+    used = np.asarray(used, dtype=bool)
+    k = np.asarray(kernels, dtype=np.float64)[used]
+    f = np.asarray(fields, dtype=np.float64)[used]
+    std = np.asarray(activations, dtype=np.float64)[:, used].std(axis=0)
+    if k.shape != f.shape:
+        raise IsingRGError(f"kernels must be shaped like the fields {f.shape}, got {k.shape}")
+    size = f.shape[-1]
+    n_coarse = size // block_size
+    index, counts = _bins(f, block_size)
+    weight = field_polarity(f) / std / counts[index[:, 0], index[:, 1]]
+    transforms = np.fft.fft2(weight[:, None, None] * k)  # (n_used, L, L)
+    occupied = (counts > 0).astype(np.float64)
+    sites = (occupied.sum(axis=1), occupied.sum(axis=0))
+    walls = []
+    for coarse_axis in (0, 1):  # walls of bins: rows, then columns
+        wall = np.zeros((n_coarse, size, size), dtype=complex)
+        np.add.at(wall, index[:, coarse_axis], transforms)
+        walls.append(wall)
+    spectra = np.zeros((n_coarse // 2 + 1, size, size))
+    for shift in range(n_coarse // 2 + 1):
+        occupancy = 0.5 * sum(np.sum(a * np.roll(a, -shift)) for a in sites)
+        cross = sum(np.sum(np.conj(w) * np.roll(w, -shift, axis=0), axis=0).real for w in walls)
+        spectra[shift] = 0.5 * cross / occupancy
+    return spectra
 
 
 def hidden_correlation_length(
@@ -198,6 +295,7 @@ def hidden_correlation_length(
     fields: ArrayLike,
     block_size: int,
     *,
+    kernels: ArrayLike | None = None,
     extent: float | None = None,
     live: ArrayLike | None = None,
     ordered: bool | None = None,
@@ -216,8 +314,13 @@ def hidden_correlation_length(
         Bin width b (for layer l of a Kadanoff-like network, b = 2^l); L divisible by b.
     extent : float, optional
         Smallest separation used (original lattice spacings); default b.
+    kernels : array-like, shape (n_units, L, L), optional
+        Each unit's linear response to the spins (its mean Jacobian field): the effective
+        masses are then read through the kernels (``kernel_spectra``; above T_c only, the
+        one-particle model), so that wide fields measure the spins' xi, not their own width.
     live : bool array-like, shape (n_units,), optional
-        Units to use (e.g. not ``dead_units``).
+        Units to use (e.g. not ``dead_units``); non-local units (``far_coherent_share`` above
+        ``NONLOCAL_SHARE``) are left out as well.
     ordered : bool, optional
         Phase of the data (K > K_c); see ``wall_correlation_length``.  Standardised
         activations of data that stay in one phase are not bimodal, so pass it for such data.
@@ -231,14 +334,20 @@ def hidden_correlation_length(
     -------
     HiddenCorrelationLength
     """
-    coarse, counts, used = coarse_field(activations, fields, block_size, live=live,
+    local = far_coherent_share(fields) <= NONLOCAL_SHARE
+    keep = local if live is None else local & np.asarray(live, dtype=bool)
+    if not keep.any():
+        raise IsingRGError("no live local unit (every live unit reaches far coherently)")
+    coarse, counts, used = coarse_field(activations, fields, block_size, live=keep,
                                         min_std=min_std)
     extent = float(block_size) if extent is None else float(extent)
     if not (math.isfinite(extent) and extent >= 0):
         raise IsingRGError(f"extent must be a finite number >= 0, got {extent!r}")
+    spectra = (None if kernels is None
+               else kernel_spectra(kernels, fields, activations, block_size, used))
     length = wall_correlation_length(
         coarse, float(block_size), ordered=ordered, min_separation=extent, mask=counts > 0,
-        **estimator_options,
+        kernel_spectra=spectra, **estimator_options,
     )
     return HiddenCorrelationLength(
         length=length,
@@ -246,6 +355,7 @@ def hidden_correlation_length(
         extent=extent,
         n_units=int(used.size),
         n_units_used=int(used.sum()),
+        n_nonlocal=int(np.sum(~local if live is None else ~local & np.asarray(live, bool))),
         n_bins=int(counts.size),
         n_empty_bins=int(np.sum(counts == 0)),
         max_units_per_bin=int(counts.max()),

@@ -64,22 +64,40 @@ CORRELATION_BLOCKS = 32
 
 
 def correlation_entry(length: CorrelationLength | None, exact_xi: float | None,
-                      note: str | None = None) -> dict[str, Any]:
+                      note: str | None = None, **extra: Any) -> dict[str, Any]:
     """The JSON entry of a correlation length: {mean, error, exact, method,
-    finite_size_limited, plateau_reached, plateau, note} (lattice spacings; ``note`` says why
-    the entry is empty, when it is)."""
+    finite_size_limited, plateau_reached, plateau, note, effective_mass, ...} (lattice
+    spacings; ``note`` says why the entry is empty, when it is).
+
+    No plateau, no number: without a window of agreeing effective masses (at least
+    ``min_window`` = 3 separations) ``mean`` and ``error`` are null and ``note`` says so; the
+    effective-mass curve (separation, 1/mu and its error) is kept either way, for the figures.
+    ``extra`` entries (e.g. the units' binning) are added as they are.
+    """
     if length is None:
         return {"mean": None, "error": None, "exact": exact_xi, "method": None,
                 "finite_size_limited": None, "plateau_reached": None, "plateau": None,
-                "note": note}
-    if note is None and math.isnan(length.mean):
+                "note": note, "effective_mass": None, "without_kernels": None, **extra}
+    mean, error = length.mean, length.error
+    if note is None and math.isnan(mean):
         note = "no usable effective mass (relative error above the limit from the start)"
-    elif note is None and math.isinf(length.mean):
+    elif note is None and math.isinf(mean):
         note = "no decay resolved on this torus (xi beyond the lattice)"
-    return {"mean": length.mean, "error": length.error, "exact": exact_xi,
+    elif note is None and not length.plateau_reached:
+        note = "no plateau: the effective masses do not agree over 3 separations"
+        mean = error = math.nan
+    without = length.without_kernels
+    return {"mean": mean, "error": error, "exact": exact_xi,
             "method": length.method, "finite_size_limited": length.finite_size_limited,
             "plateau_reached": length.plateau_reached,
-            "plateau": None if length.plateau is None else list(length.plateau), "note": note}
+            "plateau": None if length.plateau is None else list(length.plateau), "note": note,
+            "effective_mass": {"separation": length.separation.tolist(),
+                               "xi": length.effective_xi.tolist(),
+                               "xi_error": length.effective_xi_error.tolist()},
+            "without_kernels": None if without is None else {
+                "mean": without["mean"], "error": without["error"],
+                "plateau_reached": without["plateau_reached"]},
+            **extra}
 
 
 def onsager_xi(coupling: float) -> float | None:
@@ -89,18 +107,21 @@ def onsager_xi(coupling: float) -> float | None:
 
 
 def _unit_correlation_length(activations: np.ndarray, fields: np.ndarray, block_size: int,
-                             coupling: float) -> dict[str, Any]:
-    """xi_h of units binned by ``fields`` (``hidden_correlation_length``), as a JSON entry;
-    an empty entry with the reason where it cannot be measured (e.g. fewer than 4 x 4 bins)."""
+                             coupling: float, kernels: np.ndarray) -> dict[str, Any]:
+    """xi_h of the local units binned by ``fields``, read through their response ``kernels``
+    (``hidden_correlation_length``), as a JSON entry; an empty entry with the reason where it
+    cannot be measured (e.g. fewer than 4 x 4 bins, no local unit)."""
     exact_xi = onsager_xi(coupling)
     n_blocks = min(CORRELATION_BLOCKS, activations.shape[0] // 2)
     try:
         result = hidden_correlation_length(
-            activations, fields, block_size, ordered=coupling > exact.critical_coupling(),
-            n_blocks=n_blocks)
+            activations, fields, block_size, kernels=kernels,
+            ordered=coupling > exact.critical_coupling(), n_blocks=n_blocks)
     except IsingRGError as error:
-        return correlation_entry(None, exact_xi, str(error))
-    return correlation_entry(result.length, exact_xi)
+        return correlation_entry(None, exact_xi, str(error), units=None)
+    return correlation_entry(result.length, exact_xi,
+                             units={"used": result.n_units_used, "nonlocal": result.n_nonlocal,
+                                    "given": result.n_units})
 
 
 def _size_metrics(fields: np.ndarray, level: float | None) -> dict[str, Any]:
@@ -122,6 +143,7 @@ def _field_metrics(
     context: dict[str, Any],
     level: float | None,
     chance_correlation: dict[str, float],
+    kernels: np.ndarray,
 ) -> dict[str, Any]:
     """Every metric of one kind of field of a set of units (live units only)."""
     block_size, layer, seed = context["block_size"], context["layer"], context["seed"]
@@ -135,7 +157,7 @@ def _field_metrics(
             "block_average_correlation": {"mean": nan, "std": nan, "chance": nan},
             "coverage": centroid_coverage(np.empty((0, 2)), size, block_size),
             "correlation_length": correlation_entry(None, onsager_xi(context["coupling"]),
-                                                    "no live unit"),
+                                                    "no live unit", units=None),
         }
     centroids = periodic_centroid(fields)
     locality_values, _ = best_window_fraction(fields, block_size)
@@ -164,7 +186,7 @@ def _field_metrics(
         },
         "coverage": centroid_coverage(centroids, size, block_size),
         "correlation_length": _unit_correlation_length(activations, fields, block_size,
-                                                       context["coupling"]),
+                                                       context["coupling"], kernels),
     }
 
 
@@ -183,8 +205,10 @@ def unit_set_metrics(fields: dict[str, np.ndarray], activations: np.ndarray,
                 activations, context["spins"], block_size,
                 seed=seed_stream(seed, STREAM_RANDOM_BLOCKS, layer),
                 n_draws=context["chance_draws"], window_spins=window))["mean"]
+    # Every kind places and signs the units its own way; their response is the Jacobian.
     metrics = {kind: _field_metrics(fields[kind], activations, context, levels.get(kind),
-                                    chance_correlation) for kind in FIELD_KINDS}
+                                    chance_correlation, fields["jacobian"])
+               for kind in FIELD_KINDS}
     top = metrics.pop(FIELD_KINDS[0])
     return {**top, **metrics}
 
