@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from ising_rg.diagnostics.coupling_spread import coupling_distribution
 from ising_rg.diagnostics.couplings import (
     couplings_by_displacement,
     lattice_displacements,
@@ -14,6 +15,7 @@ from ising_rg.diagnostics.couplings import (
     pair_couplings,
 )
 from ising_rg.errors import IsingRGError
+from ising_rg.rbm import BernoulliRBM, ising_rbm
 
 
 def softplus(x):
@@ -162,3 +164,57 @@ def test_deterministic_in_seed_and_errors_shrink_with_contexts():
     assert abs(nn_big["mean"] - nn_small["mean"]) < 5 * math.hypot(
         nn_small["stderr"], nn_big["stderr"]
     )
+
+
+# -- couplings as a distribution over bonds and contexts, and the Ising test ------------------
+def _half_bond_rbm(size: int, coupling: float):
+    """The exact Ising RBM's construction with 2K on the right bonds and 0 on the down bonds:
+    a mean nearest-neighbour coupling of K, not the Ising model."""
+    from ising_rg.rbm import BernoulliRBM
+    from ising_rg.rbm.ising import ising_bond_sites, ising_rbm_weight
+
+    n_sites = size * size
+    w = np.float32(ising_rbm_weight(2 * coupling))
+    bonds = ising_bond_sites(size)[:n_sites]  # the right bonds only
+    weights = np.zeros((n_sites, n_sites), np.float32)
+    weights[bonds[:, 0], np.arange(n_sites)] = w
+    weights[bonds[:, 1], np.arange(n_sites)] = w
+    # each site is in two right bonds: its field 2 w/2 cancels with -w
+    return BernoulliRBM.from_parameters(weights, np.full(n_sites, -w, np.float32),
+                                        np.full(n_sites, -w, np.float32))
+
+
+def test_the_exact_ising_rbm_passes_the_ising_test():
+    size, coupling = 8, 0.35
+    visible = (np.random.default_rng(0).random((60, size * size)) < 0.5).astype(np.float32)
+    result = coupling_distribution(ising_rbm(size, coupling), visible, size, n_contexts=30,
+                                   true_coupling=coupling)
+    assert result["ising_test"]["passes"]
+    assert result["all"]["mean"] == pytest.approx(coupling, rel=1e-5)
+    assert result["all"]["std"] < 1e-5 * coupling  # float32 rounding only
+    assert result["ratio_to_true"] == pytest.approx(1.0, rel=1e-5)
+    assert set(result["all"]["quantiles"]) == {"0.05", "0.25", "0.5", "0.75", "0.95"}
+
+
+def test_a_half_bond_rbm_has_the_mean_coupling_but_fails_the_ising_test():
+    size, coupling = 8, 0.35
+    visible = (np.random.default_rng(1).random((60, size * size)) < 0.5).astype(np.float32)
+    result = coupling_distribution(_half_bond_rbm(size, coupling), visible, size,
+                                   n_contexts=30, true_coupling=coupling)
+    assert result["all"]["mean"] == pytest.approx(coupling, rel=1e-5)  # the mean hides it
+    assert not result["ising_test"]["passes"]
+    assert result["by_bond"]["min"] == pytest.approx(0.0, abs=1e-6)
+    assert result["by_bond"]["max"] == pytest.approx(2 * coupling, rel=1e-5)
+    assert result["ising_test"]["relative_spread"] == pytest.approx(1.0, rel=1e-4)
+
+
+def test_context_dependence_fails_the_ising_test():
+    """A generic RBM's pair couplings change with the context (its marginal is not pairwise):
+    the spread over contexts is seen, and no single coupling fits."""
+    rng = np.random.default_rng(2)
+    rbm = BernoulliRBM.from_parameters(rng.normal(0, 0.5, (36, 12)), np.zeros(36),
+                                       rng.normal(0, 0.5, 12))
+    visible = (rng.random((80, 36)) < 0.5).astype(np.float32)
+    result = coupling_distribution(rbm, visible, 6, n_contexts=40)
+    assert not result["ising_test"]["passes"]
+    assert result["by_context"]["std"] > 0 and result["all"]["std"] > result["by_bond"]["std"]

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from ising_rg import exact as exact_values
+from ising_rg.diagnostics.coupling_spread import coupling_distribution
 from ising_rg.diagnostics.couplings import coupling_row_sum, couplings_by_displacement
 from ising_rg.diagnostics.generative import THERMO_NAMES, reconstruction_bound
 from ising_rg.errors import IsingRGError
@@ -242,6 +243,8 @@ def _quality_couplings(rbm, visible: np.ndarray, size: int, coupling: float,
                     "ratio_to_true_error": entry["stderr"] / coupling}
     out["row_sum"] = coupling_row_sum(rbm, visible, size, n_contexts=COUPLING_CONTEXTS,
                                       seed=seed, true_coupling=coupling)
+    out["nearest_neighbour_distribution"] = coupling_distribution(
+        rbm, visible, size, n_contexts=COUPLING_CONTEXTS, seed=seed, true_coupling=coupling)
     return out
 
 
