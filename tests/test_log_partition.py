@@ -1,7 +1,8 @@
 """log Z that cannot silently miss a mode: mixture AIS and the bound, on RBMs with exact log Z.
 
-The planted cases are shaped like the failure they guard against (the paper-recipe network at
-L = 40: an all-down mode e^416 heavier than the basin the data's chains stay in):
+The planted cases (built in tests/planted_rbms.py) are shaped like the failure they guard
+against (the paper-recipe network at L = 40: an all-down mode e^416 heavier than the basin the
+data's chains stay in):
 
 * ``planted_dominant``: 1600 visible x 10 hidden. Nine hidden units with random weights make a
   broad data-like mode; hidden unit 0 has weight -6 to every visible unit and a bias that puts
@@ -21,6 +22,7 @@ import math
 
 import numpy as np
 import pytest
+from planted_rbms import planted_data, planted_dominant, two_modes
 
 from ising_rg.errors import IsingRGError
 from ising_rg.rbm import BernoulliRBM, exact_log_partition, ising_rbm, ising_rbm_log_partition
@@ -31,51 +33,6 @@ from ising_rg.rbm.partition import ais_beta_schedule, ais_estimate
 from ising_rg.rbm.scaled import ScaledRBM
 
 K_PAPER = 0.408
-
-
-def planted_dominant(lead: float = 50.0, n_visible: int = 1600, n_hidden: int = 10,
-                     seed: int = 0) -> tuple[BernoulliRBM, float]:
-    """(the RBM, its exact log Z); see the module docstring."""
-    rng = np.random.default_rng(seed)
-    W = np.zeros((n_visible, n_hidden), np.float32)
-    W[:, 1:] = 0.15 * rng.standard_normal((n_visible, n_hidden - 1))
-    W[:, 0] = -6.0
-    b = (0.3 * rng.standard_normal(n_visible)).astype(np.float32)
-    c = np.zeros(n_hidden, np.float32)
-    rest_w, rest_b = W[:, 1:].astype(np.float64), b.astype(np.float64)
-    log_z_off = exact_log_partition((rest_w, rest_b, np.zeros(n_hidden - 1)))
-    log_z_on = exact_log_partition((rest_w, rest_b - 6.0, np.zeros(n_hidden - 1)))
-    c[0] = log_z_off + lead - log_z_on
-    rbm = BernoulliRBM.from_parameters(W, b, c)
-    exact = float(np.logaddexp(log_z_off, float(c[0]) + log_z_on))
-    assert exact == pytest.approx(exact_log_partition(rbm), abs=1e-9)
-    return rbm, exact
-
-
-def planted_data(rbm: BernoulliRBM, n: int = 400, seed: int = 1) -> np.ndarray:
-    """Data from the broad mode: independent units at the visible biases' rates."""
-    p = 1.0 / (1.0 + np.exp(-rbm.visible_bias_.astype(np.float64)))
-    return (np.random.default_rng(seed).random((n, p.size)) < p).astype(np.float32)
-
-
-def two_modes(up_share: float = 0.3, n: int = 400, a: float = 3.0
-              ) -> tuple[BernoulliRBM, float, float]:
-    """(the RBM, exact log Z, exact weight of the up mode k > n/2); module docstring."""
-    offset = 20.0
-    W = np.stack([np.full(n, a), np.full(n, -a)], axis=1).astype(np.float32)
-    c = np.array([-a * n / 2 + offset + math.log(up_share),
-                  a * n / 2 + offset + math.log(1 - up_share)], np.float32)
-    rbm = BernoulliRBM.from_parameters(W, np.zeros(n, np.float32), c)
-    k = np.arange(n + 1)
-    c64 = c.astype(np.float64)
-    log_binomial = np.array([math.lgamma(n + 1) - math.lgamma(j + 1) - math.lgamma(n - j + 1)
-                             for j in k])
-    log_weight = (log_binomial + np.logaddexp(0, c64[0] + float(W[0, 0]) * k)
-                  + np.logaddexp(0, c64[1] + float(W[0, 1]) * k))
-    log_z = float(np.logaddexp.reduce(log_weight))
-    up = float(np.exp(np.logaddexp.reduce(log_weight[k > n / 2]) - log_z))
-    assert log_z == pytest.approx(exact_log_partition(rbm), abs=1e-9)
-    return rbm, log_z, up
 
 
 # ---------------------------------------------------------------------------------------------
@@ -97,11 +54,17 @@ def test_old_data_rate_ais_misses_the_planted_mode_and_mixture_ais_finds_it():
     assert new.method == "mixture AIS" and new.bound_ok
     assert abs(new.log_z - exact) < 3 * new.error + 1e-6, (new.log_z, exact, new.error)
     assert new.error < 0.1
-    by_name = {b.name: b for b in new.bases}
-    assert by_name["down m<0"].kept and by_name["down m<0"].share == pytest.approx(1.0)
+    kept = [b for b in new.bases if b.kept]
+    # one mode kept: the chains from all-down, sharp at m = -0.995; it holds all the weight
+    assert len(kept) == 1 and kept[0].name.startswith("down (m=-0.99")
+    assert kept[0].share == pytest.approx(1.0) and kept[0].end_magnetization < -0.99
     # the data-like bases were dropped: their pilot contributions are ~50 nats lower
-    assert not by_name["data rate"].kept
-    assert by_name["data rate"].pilot_log_contribution < exact - 30
+    dropped = [b for b in new.bases if not b.kept]
+    assert dropped[0].name == "data rate"
+    assert max(b.pilot_log_contribution for b in dropped) < exact - 30
+    # the equilibrium states resampled from the AIS runs are all in the dominant mode
+    assert new.equilibrium_states.shape == (64, 1600)
+    assert np.all(new.equilibrium_states.mean(axis=1) < 0.01)
 
 
 def test_mixture_counts_each_mode_once_where_sum_and_max_of_separate_runs_fail():

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -70,10 +70,12 @@ EXPLORE_STEPS = 400
 MAX_EXACT_UNITS = 25
 #: The estimate may fall this many errors below the bound before the check fails.
 BOUND_TOLERANCE = 3.0
+#: AIS end states kept, resampled by weight, as equilibrium states.
+N_EQUILIBRIUM = 64
 #: A pilot share at or above this lets a base set the number of temperatures.
 _SHARE_THAT_COUNTS = 0.01
 # spawn keys of the random streams under ``seed``
-_EXPLORE, _PILOT, _FINAL, _DATA = 1, 2, 3, 4
+_EXPLORE, _PILOT, _FINAL, _DATA, _RESAMPLE = 1, 2, 3, 4, 5
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,10 @@ class PartitionEstimate:
     n_betas : temperatures of the final AIS (0 when exact)
     n_seeds : final AIS seeds (0 when exact)
     seconds : wall time
+    equilibrium_states : float32 (N_EQUILIBRIUM, n_visible), AIS end states resampled in
+        proportion to their weights (systematic resampling): approximately equilibrium
+        states, each mode represented by its weight (empty when exact). Starts for
+        :func:`ising_rg.rbm.tempering.parallel_tempering` (``extra_starts``); not in to_dict.
     """
 
     log_z: float
@@ -131,6 +137,8 @@ class PartitionEstimate:
     n_betas: int
     n_seeds: int
     seconds: float
+    equilibrium_states: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32),
+                                           repr=False)
 
     @property
     def bound_margin(self) -> float:
@@ -139,7 +147,8 @@ class PartitionEstimate:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict of every field plus ``bound_margin``."""
-        out = asdict(self)
+        out = {f.name: getattr(self, f.name) for f in fields(self)
+               if f.name not in ("equilibrium_states", "bases")}
         out["estimates"] = list(self.estimates)
         out["bases"] = [asdict(b) for b in self.bases]
         out["bound_margin"] = self.bound_margin
@@ -224,6 +233,20 @@ def _final(rbm: ScaledRBM, bases: list[Base], n_runs: int, n_betas: int, n_seeds
     summary["estimates"] = tuple(float(e) for e in per_seed)
     summary["runs_per_base"] = runs_per_base
     return summary, batches
+
+
+def _resample(batches: list, n: int, rng: np.random.Generator) -> np.ndarray:
+    """``n`` end states drawn by systematic resampling with probabilities proportional to
+    pi_m w_r / R_m (each run's share of the stratified estimate)."""
+    log_w = np.concatenate([b.log_weights for b in batches])
+    strata = np.concatenate([b.strata for b in batches])
+    counts = np.bincount(strata)
+    log_share = log_w + batches[0].log_pi[strata] - np.log(counts[strata])
+    share = np.exp(log_share - log_share.max())
+    cumulative = np.cumsum(share / share.sum())
+    positions = (rng.random() + np.arange(n)) / n
+    rows = np.minimum(np.searchsorted(cumulative, positions), cumulative.size - 1)
+    return np.concatenate([b.end_states for b in batches])[rows]
 
 
 def _reports(bases: list[Base], pilot: dict, kept: list[int], final: dict
@@ -331,4 +354,6 @@ def log_partition(
         seed_error=final["seed_error"], estimates=final["estimates"], bound=bound.value,
         bound_source=bound.source, bound_ok=check_estimate(final["log_z"], error, bound),
         bases=_reports(bases, pilot, kept, final), n_runs=final["runs_per_base"] * len(kept),
-        n_betas=int(n_betas), n_seeds=int(n_seeds), seconds=time.perf_counter() - started)
+        n_betas=int(n_betas), n_seeds=int(n_seeds), seconds=time.perf_counter() - started,
+        equilibrium_states=_resample(batches, N_EQUILIBRIUM,
+                                     as_generator(seed_stream(seed, _RESAMPLE))))

@@ -7,9 +7,10 @@ than AIS from the data's base rate finds). Two things guard against that here:
 
 * :func:`explore`: block Gibbs chains at beta = 1 from four kinds of start, all visible units
   on ("up"), all off ("down"), data rows ("data") and fair coin flips ("random"). Each chain
-  settles into the basin its start leads to; the mean of P(v = 1 | h) over the second half of
-  its steps, pooled over the chains of one start kind whose mean spin m = mean(2 v - 1) has the
-  same sign, is a product distribution centred on that basin (:class:`Base`): the bases of the
+  settles into the basin its start leads to. Chains are grouped into modes by
+  :func:`cluster_chains` (their second-half means of m = mean(2 v - 1) and of -F agree within
+  their fluctuations); the mean of P(v = 1 | h) over the second half of the steps of a mode's
+  chains is a product distribution centred on that mode (:class:`Base`): the bases of the
   mixture AIS (:mod:`ising_rg.rbm.mixture_ais`).
 * the bound: Z = sum_v exp(-F(v)) >= exp(-F(v)) for every binary v, so
   ln Z >= max over visited states of -F(v): the start states, every state of every chain, and
@@ -31,7 +32,7 @@ from ising_rg.checks import check_integer, check_unit_interval
 from ising_rg.rbm.scaled import ScaledRBM, magnetization
 from ising_rg.seeding import as_generator, bernoulli
 
-__all__ = ["START_KINDS", "Base", "Exploration", "FreeEnergyBound", "explore",
+__all__ = ["START_KINDS", "Base", "Exploration", "FreeEnergyBound", "cluster_chains", "explore",
            "exact_neg_free_energy", "start_states"]
 
 #: The kinds of chain start, in the order their chains are laid out.
@@ -49,7 +50,8 @@ class Base:
     Attributes
     ----------
     name : str
-        'data rate', 'uniform' or '<start kind> m<0' / '<start kind> m>0'.
+        'data rate', 'uniform', or for a mode of chains its start kinds and mean m, e.g.
+        'down (m=-0.98)', 'up+data+random (m=+0.05)'.
     probabilities : float64 (n_visible,), in [P_CLIP, 1 - P_CLIP]
     n_chains : int
         Chains it was fitted to (0 for 'data rate' and 'uniform').
@@ -96,7 +98,8 @@ class Exploration:
 
     Attributes
     ----------
-    bases : tuple of Base, one per (start kind, sign of the chains' mean m) group
+    bases : tuple of Base, one per mode (cluster of chains)
+    labels : int64 (n_chains,), each chain's mode (index into bases)
     bound : FreeEnergyBound over every visited state (start states included)
     end_states : float32 (n_chains, n_visible), the chains' last states
     kinds : tuple of str, the start kind of each chain
@@ -105,6 +108,7 @@ class Exploration:
     """
 
     bases: tuple[Base, ...]
+    labels: np.ndarray
     bound: FreeEnergyBound
     end_states: np.ndarray
     kinds: tuple[str, ...]
@@ -150,17 +154,52 @@ def start_states(kind: str, n: int, n_visible: int, rng: np.random.Generator,
     return _binary_rows(data, n_visible, rows, rng)
 
 
-def _group_bases(kinds: tuple[str, ...], signs: np.ndarray,
-                 probability_sums: np.ndarray) -> tuple[Base, ...]:
-    """One Base per (start kind, sign of m) group of chains, in START_KINDS order, m<0 first."""
+def cluster_chains(means: np.ndarray, spreads: np.ndarray) -> np.ndarray:
+    """Group chains into modes: single linkage of chains whose means agree within their spread.
+
+    Chains i and j are linked when, for every observable, |mean_i - mean_j| <= spread_i +
+    spread_j, the spreads being each chain's own standard deviation over the window: two
+    chains in one mode differ in their time averages by far less than the mode's fluctuations,
+    two chains kept apart by a barrier differ by more (or they would cross it). Modes are the
+    connected groups, numbered by their first chain.
+
+    Parameters
+    ----------
+    means, spreads : float64 (n_chains, n_observables)
+
+    Returns
+    -------
+    int64 (n_chains,), mode labels 0, 1, ...
+    """
+    means, spreads = np.atleast_2d(means), np.atleast_2d(spreads)
+    n = means.shape[0]
+    linked = np.all(np.abs(means[:, None] - means[None, :]) <= spreads[:, None]
+                    + spreads[None, :], axis=2)
+    labels = np.full(n, -1, np.int64)
+    current = 0
+    for first in range(n):
+        if labels[first] >= 0:
+            continue
+        stack = [first]
+        labels[first] = current
+        while stack:
+            i = stack.pop()
+            for j in np.flatnonzero(linked[i] & (labels < 0)):
+                labels[j] = current
+                stack.append(int(j))
+        current += 1
+    return labels
+
+
+def _mode_bases(kinds: tuple[str, ...], labels: np.ndarray, mean_m: np.ndarray,
+                probability_sums: np.ndarray) -> tuple[Base, ...]:
+    """One Base per mode: the mean P(v = 1 | h) of its chains, named by kinds and mean m."""
     bases = []
-    for kind in START_KINDS:
-        for sign, label in ((-1, "m<0"), (1, "m>0")):
-            members = [i for i, k in enumerate(kinds) if k == kind and signs[i] == sign]
-            if members:
-                p = probability_sums[members].mean(axis=0)
-                bases.append(Base(f"{kind} {label}", np.clip(p, P_CLIP, 1 - P_CLIP),
-                                  len(members)))
+    for mode in range(int(labels.max()) + 1):
+        members = np.flatnonzero(labels == mode)
+        names = "+".join(k for k in START_KINDS if any(kinds[i] == k for i in members))
+        p = np.clip(probability_sums[members].mean(axis=0), P_CLIP, 1 - P_CLIP)
+        bases.append(Base(f"{names} (m={mean_m[members].mean():+.2f})", p, int(members.size)))
     return tuple(bases)
 
 
@@ -197,8 +236,8 @@ def explore(model: Any, data: Any = None, *, n_chains: int = 8, n_steps: int = 4
     x = rbm.hidden_input(v)
     first_recorded = n_steps - n_steps // 2
     probability_sums = np.zeros((v.shape[0], rbm.n_visible))
-    m_sum = np.zeros(v.shape[0])
-    f_sum = np.zeros(v.shape[0])
+    sums = np.zeros((v.shape[0], 2))  # per chain: m and -F, summed over the recorded steps
+    squares = np.zeros((v.shape[0], 2))
     best_states, best_values = v.copy(), np.full(v.shape[0], -np.inf)
     for step in range(1, n_steps + 1):
         v, x, p = rbm.gibbs_step(x, 1.0, rng)
@@ -207,13 +246,15 @@ def explore(model: Any, data: Any = None, *, n_chains: int = 8, n_steps: int = 4
         best_states[better], best_values[better] = v[better], neg_f[better]
         if step >= first_recorded:
             probability_sums += p
-            m_sum += magnetization(v)
-            f_sum += neg_f
+            observed = np.stack([magnetization(v), neg_f], axis=1)
+            sums += observed
+            squares += observed**2
     for kind in kinds_used:  # the best state of each chain, -F recomputed in float64
         rows = [i for i, k in enumerate(kinds) if k == kind]
         bound.update(exact_neg_free_energy(rbm, best_states[rows]), f"chain from {kind}")
     n_recorded = n_steps - first_recorded + 1
-    mean_m = m_sum / n_recorded
-    signs = np.where(mean_m < 0, -1, 1)
-    bases = _group_bases(kinds, signs, probability_sums / n_recorded)
-    return Exploration(bases, bound, v, kinds, mean_m, f_sum / n_recorded, n_steps)
+    means = sums / n_recorded
+    spreads = np.sqrt(np.maximum(squares / n_recorded - means**2, 0.0))
+    labels = cluster_chains(means, spreads)
+    bases = _mode_bases(kinds, labels, means[:, 0], probability_sums / n_recorded)
+    return Exploration(bases, labels, bound, v, kinds, means[:, 0], means[:, 1], n_steps)
