@@ -21,8 +21,9 @@ from planted_rbms import planted_data, planted_dominant, two_modes
 from ising_rg import exact
 from ising_rg.errors import IsingRGError
 from ising_rg.rbm import DBN, BernoulliRBM, ising_rbm
-from ising_rg.rbm.tempering import down_pass_measure, parallel_tempering
+from ising_rg.rbm.tempering import parallel_tempering
 from ising_rg.sampling.observables import thermodynamics
+from ising_rg.sampling.state_measures import down_pass_measure, lattice_measure
 
 K_PAPER = 0.408
 
@@ -36,7 +37,7 @@ def _group(result, kind: str, name: str) -> np.ndarray:
 @pytest.mark.slow
 def test_exact_ising_rbm_reproduces_kaufman_from_every_start():
     size = 16
-    result = parallel_tempering(ising_rbm(size, K_PAPER), size=size, seed=0,
+    result = parallel_tempering(ising_rbm(size, K_PAPER), measure=lattice_measure(size), seed=0,
                                 starts=("up", "down", "random"), n_chains_per_start=3,
                                 block_sweeps=500, max_sweeps=20000)
     assert result.converged and result.stopped == "converged"
@@ -116,11 +117,10 @@ def test_same_seed_same_result():
     ("starts", ("sideways",), "start kinds"), ("starts", ("data",), "needs data"),
     ("beta_min", 1.0, "beta_min"), ("n_rungs", 1, "n_rungs"), ("block_sweeps", 4, "block"),
     ("max_sweeps", 10, "max_sweeps"), ("n_chains_per_start", 0, "n_chains_per_start"),
-    ("size", 3, "size or measure")])
+    ("extra_starts", {"up": np.ones((1, 16))}, "extra start names"),
+    ("extra_starts", {"mine": np.full((1, 16), 0.5)}, "binary")])
 def test_bad_options_raise_one_line_errors(option, value, message):
     rbm, _, _ = two_modes(0.5, n=16)
     kwargs = {"starts": ("up",), option: value}
-    if option == "size":
-        kwargs["measure"] = lambda v, rng: {}
     with pytest.raises(IsingRGError, match=message):
         parallel_tempering(rbm, **kwargs)

@@ -34,19 +34,19 @@ the chains from different starts then disagree: R-hat says so, and ``modes`` lis
 start's chains sit. :func:`ising_rg.rbm.log_partition.log_partition` measures such modes'
 weights by mixture AIS instead.
 
-Chains: ``n_chains_per_start`` independent ladders per start kind (all-up, all-down, data
-rows, fair coin flips); every replica of a ladder starts at that ladder's start. Recorded per
-sweep, for each ladder's beta = 1 replica: F(v) (nats), the magnetization m = mean(2 v - 1) and
-|m|, and whatever ``measure`` adds (E/N of the spins on an L x L torus with ``size``; a DBN's
-down-pass configurations with :func:`down_pass_measure`). Convergence (Vehtari et al. 2021,
-:mod:`ising_rg.sampling.rank_diagnostics`): after tuning, the chains run in blocks of
-``block_sweeps``; after each block the second half of the sweeps so far (the first half is
-warm-up) is judged: rank-normalized split R-hat < 1.01 and bulk ESS >= 400 for E/N (when
-measured), |m|, F and the signed m (without m, chains that sit in mirror-image modes, equal in
-|m|, E and F, would pass while the modes' weights are still unknown). The run stops at the
-first block that passes (``stopped`` = 'converged') or at ``max_sweeps`` ('budget'). Stopping
-at the first pass favours blocks whose ESS came out high by chance; the errors quoted are
-those of the stopping block.
+Chains: ``n_chains_per_start`` independent ladders per start kind (all-up, all-down, data rows,
+fair coin flips); every replica of a ladder starts at that ladder's start. Recorded per sweep,
+for each ladder's beta = 1 replica: F(v) (nats), the magnetization m = mean(2 v - 1) and |m|,
+and whatever ``measure`` adds (:mod:`ising_rg.sampling.state_measures`: E/N and m of the states
+as spins of an L x L torus, or of a DBN's down-pass configurations). Convergence (Vehtari et al.
+2021, :mod:`ising_rg.sampling.rank_diagnostics`): after tuning, the chains run in blocks of
+``block_sweeps``; after each block the second half of the sweeps so far (the first half is warm-
+up) is judged: rank-normalized split R-hat < 1.01 and bulk ESS >= 400 for E/N (when measured),
+|m|, F and the signed m (without m, chains that sit in mirror-image modes, equal in |m|, E and
+F, would pass while the modes' weights are still unknown). The run stops at the first block that
+passes (``stopped`` = 'converged') or at ``max_sweeps`` ('budget'). Stopping at the first pass
+favours blocks whose ESS came out high by chance; the errors quoted are those of the stopping
+block.
 
 Modes: the window's states split by the sign of m; each sign's weight (the fraction of draws,
 with the standard error sqrt(p (1 - p) / ESS) of the indicator), mean m, |m|, E/N and F. A
@@ -67,16 +67,19 @@ from ising_rg.errors import IsingRGError
 from ising_rg.rbm._ladder import Ladder
 from ising_rg.rbm.modes import START_KINDS, cluster_chains, start_states
 from ising_rg.rbm.scaled import ScaledRBM, magnetization
-from ising_rg.sampling.observables import energy_per_spin
 from ising_rg.sampling.rank_diagnostics import (
     ESS_MINIMUM,
     RANK_RHAT_THRESHOLD,
     diagnose,
     effective_sample_size,
 )
-from ising_rg.seeding import as_generator, bernoulli, seed_stream
+from ising_rg.seeding import as_generator, seed_stream
 
-__all__ = ["TemperingResult", "down_pass_measure", "lattice_measure", "parallel_tempering"]
+__all__ = ["Measure", "TemperingResult", "parallel_tempering"]
+
+#: ``measure(v, rng) -> {name: float64 (n,)}`` of the beta = 1 states v (n, n_visible);
+#: e.g. :func:`ising_rg.sampling.state_measures.lattice_measure`.
+Measure = Callable[[np.ndarray, np.random.Generator], dict[str, np.ndarray]]
 
 MIN_RUNGS = 8
 MAX_RUNGS = 64
@@ -88,32 +91,6 @@ N_CHAINS_PER_START = 2
 #: Observables the convergence rule judges (E/N only when measured).
 JUDGED = ("energy_per_spin", "abs_magnetization", "magnetization", "free_energy")
 _STARTS, _SWEEPS, _MEASURE = 1, 2, 3
-
-Measure = Callable[[np.ndarray, np.random.Generator], dict[str, np.ndarray]]
-
-
-def lattice_measure(size: int) -> Measure:
-    """Measure of visible states on an L x L torus: E/N and m of s = 2 v - 1 (J = 1)."""
-    size = check_integer(size, "size", 2)
-
-    def measure(v: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
-        spins = (2 * v.astype(np.int8) - 1).reshape(-1, size, size)
-        return {"energy_per_spin": energy_per_spin(spins), "magnetization": magnetization(v)}
-
-    return measure
-
-
-def down_pass_measure(dbn: Any, size: int) -> Measure:
-    """Measure for a DBN's top RBM: each state sent down (``dbn.sample_down``, binary at every
-    layer), the visible probabilities binarised, and E/N and m of those spins."""
-    lattice = lattice_measure(size)
-
-    def measure(v_top: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
-        visible = bernoulli(dbn.sample_down(v_top, rng), rng)
-        return lattice(visible, rng)
-
-    return measure
-
 
 @dataclass(frozen=True)
 class TemperingResult:
@@ -292,7 +269,6 @@ def parallel_tempering(
     model: Any,
     data: Any = None,
     *,
-    size: int | None = None,
     measure: Measure | None = None,
     seed: int = 0,
     starts: Sequence[str] = START_KINDS,
@@ -313,9 +289,9 @@ def parallel_tempering(
     model : fitted BernoulliRBM, (W, b, c) or dict (a DBN's top RBM for a DBN)
     data : array-like (n, n_visible) in [0, 1], optional; rows for the 'data' starts
         (for a DBN: the data sampled up to the top RBM's visible layer)
-    size : int, optional; L, to measure E/N of the states on an L x L torus
-    measure : callable(v, rng) -> {name: (n_chains,)}, optional, instead of ``size``; must
-        give 'magnetization' to define the modes by (default: m of the RBM's own units)
+    measure : callable(v, rng) -> {name: (n_chains,)}, optional
+        E/N and m of the states as spins (:mod:`ising_rg.sampling.state_measures`); its
+        'magnetization', if any, defines the modes (default: m of the RBM's own units)
     seed : int >= 0
     starts : start kinds, a subset of ('up', 'down', 'data', 'random')
     n_chains_per_start : int >= 1, independent ladders per start kind
@@ -335,9 +311,6 @@ def parallel_tempering(
     """
     started = time.perf_counter()
     tune = _check(locals())
-    if size is not None and measure is not None:
-        raise IsingRGError("give size or measure, not both")
-    measure = lattice_measure(size) if size is not None else measure
     rbm = ScaledRBM(model)
     start_rng = as_generator(seed_stream(seed, _STARTS))
     groups = {k: start_states(k, n_chains_per_start, rbm.n_visible, start_rng, data)
