@@ -21,7 +21,8 @@ from planted_rbms import planted_data, planted_dominant, two_modes
 from ising_rg import exact
 from ising_rg.errors import IsingRGError
 from ising_rg.rbm import DBN, BernoulliRBM, ising_rbm
-from ising_rg.rbm.tempering import parallel_tempering
+from ising_rg.rbm.log_partition import log_partition
+from ising_rg.rbm.tempering import equilibrium_modes, parallel_tempering
 from ising_rg.sampling.observables import thermodynamics
 from ising_rg.sampling.state_measures import down_pass_measure, lattice_measure
 
@@ -84,6 +85,7 @@ def test_planted_two_mode_weights_match_exact_enumeration():
     assert result.converged
     down, up = result.modes
     assert down["sign"] == -1 and up["sign"] == 1
+    assert equilibrium_modes(result, None)["modes"][1] == up
     assert abs(up["weight"] - up_share) < 3 * up["weight_error"], (up, up_share)
     assert up["weight_error"] < 0.03
     assert up["abs_magnetization"] == pytest.approx(0.905, abs=0.02)
@@ -101,6 +103,16 @@ def test_modes_behind_a_first_order_jump_are_reported_not_averaged():
     assert by_start["down"]["magnetization"]["mean"] < -0.8
     assert abs(by_start["data"]["magnetization"]["mean"]) < 0.2
     assert [m["sign"] for m in result.modes] == [-1, 1]
+    assert all(m["weight"] is None for m in result.modes)  # not measured: not converged
+    # the chains form two modes; the mixture-AIS shares give their weights: all down
+    assert len(result.chain_modes) == 2
+    estimate = log_partition(rbm, data, seed=2, max_exact_units=0, n_runs=16, n_betas=300,
+                             pilot_betas=100, explore_steps=100)
+    equilibrium = equilibrium_modes(result, estimate)
+    assert equilibrium["source"] == "mixture AIS"
+    heavy = max(equilibrium["modes"], key=lambda m: m["weight"])
+    assert heavy["weight"] == pytest.approx(1.0) and heavy["magnetization"] < -0.8
+    assert "down" in heavy["kinds"] and "data" not in heavy["kinds"]
 
 
 def test_same_seed_same_result():

@@ -75,7 +75,7 @@ from ising_rg.sampling.rank_diagnostics import (
 )
 from ising_rg.seeding import as_generator, seed_stream
 
-__all__ = ["Measure", "TemperingResult", "parallel_tempering"]
+__all__ = ["Measure", "TemperingResult", "equilibrium_modes", "parallel_tempering"]
 
 #: ``measure(v, rng) -> {name: float64 (n,)}`` of the beta = 1 states v (n, n_visible);
 #: e.g. :func:`ising_rg.sampling.state_measures.lattice_measure`.
@@ -104,8 +104,8 @@ class TemperingResult:
     kinds : tuple of str, each chain's start kind
     by_start : {kind: {observable: {'mean', 'error'}}} over the window
     modes : tuple of dicts (sign, weight, weight_error, magnetization, abs_magnetization,
-        free_energy and energy_per_spin when measured), one per sign of m present; the
-        weights are the equilibrium's only when ``converged``
+        free_energy and energy_per_spin when measured), one per sign of m present; weight
+        and weight_error are None unless ``converged`` (see :func:`equilibrium_modes`)
     chain_modes : tuple of dicts, the chains grouped by ``cluster_chains`` on their window
         means of m, F (and E/N): ``chains`` (indices), ``kinds``, and the group's means. One
         group when the chains agree; several when some sit in modes the others never visit.
@@ -162,7 +162,8 @@ def _mean_error(x: np.ndarray) -> dict[str, float]:
     return {"mean": float(x.mean()), "error": float(x.std(ddof=1) / np.sqrt(ess))}
 
 
-def _modes(series: dict[str, np.ndarray]) -> tuple[dict[str, float], ...]:
+def _modes(series: dict[str, np.ndarray], converged: bool) -> tuple[dict[str, float], ...]:
+    """Draws split by the sign of m; weights None unless the chains converged."""
     m = series["magnetization"]
     modes = []
     for sign in (-1, 1):
@@ -171,8 +172,9 @@ def _modes(series: dict[str, np.ndarray]) -> tuple[dict[str, float], ...]:
         if weight == 0.0:
             continue
         ess = effective_sample_size(indicator)
-        mode = {"sign": sign, "weight": weight,
-                "weight_error": float(np.sqrt(weight * (1 - weight) / ess))}
+        mode = {"sign": sign, "weight": weight if converged else None,
+                "weight_error": float(np.sqrt(weight * (1 - weight) / ess)) if converged
+                else None}
         mask = m * sign >= 0
         for name, values in series.items():
             mode[name] = float(values[mask].mean())
@@ -265,6 +267,22 @@ def _tune(ladder: Ladder, rng: np.random.Generator, rounds: Sequence[int],
     return int(sum(rounds))
 
 
+def _run_blocks(ladder: Ladder, recorder: _Recorder, rng: np.random.Generator, block: int,
+                max_sweeps: int, rule: dict[str, float]
+                ) -> tuple[dict[str, np.ndarray], dict[str, Any], list[dict[str, Any]]]:
+    """Blocks of sweeps until the window passes the rule or the budget is spent."""
+    history: list[dict[str, Any]] = []
+    while True:
+        for _ in range(block):
+            ladder.sweep(rng)
+            recorder.record()
+        window = recorder.window()
+        verdict = diagnose({k: window[k] for k in JUDGED if k in window}, **rule)
+        history.append({"sweeps": len(recorder.columns), **verdict})
+        if verdict["converged"] or len(recorder.columns) + block > max_sweeps:
+            return window, verdict, history
+
+
 def parallel_tempering(
     model: Any,
     data: Any = None,
@@ -324,26 +342,51 @@ def parallel_tempering(
     spent = _tune(ladder, rng, tune, n_rungs)
     ladder.hot_to_cold[:] = 0
     recorder = _Recorder(ladder, measure, as_generator(seed_stream(seed, _MEASURE)))
-    history: list[dict[str, Any]] = []
-    while True:
-        for _ in range(block_sweeps):
-            ladder.sweep(rng)
-            recorder.record()
-        window = recorder.window()
-        judged = {k: window[k] for k in JUDGED if k in window}
-        verdict = diagnose(judged, rhat_threshold=rhat_threshold, ess_minimum=ess_minimum)
-        history.append({"sweeps": len(recorder.columns), **verdict})
-        if verdict["converged"] or len(recorder.columns) + block_sweeps > max_sweeps:
-            break
+    window, verdict, history = _run_blocks(ladder, recorder, rng, block_sweeps, max_sweeps,
+                                           {"rhat_threshold": rhat_threshold,
+                                            "ess_minimum": ess_minimum})
     by_start = {kind: {name: _mean_error(values[[i for i, k in enumerate(kinds) if k == kind]])
                        for name, values in window.items()} for kind in groups}
     return TemperingResult(
         converged=verdict["converged"], stopped="converged" if verdict["converged"] else "budget",
         rhat=verdict["rhat"], bulk_ess=verdict["bulk_ess"], series=window, kinds=kinds,
-        by_start=by_start, modes=_modes(window), chain_modes=_chain_modes(window, kinds),
-        betas=ladder.betas.copy(),
+        by_start=by_start, modes=_modes(window, verdict["converged"]),
+        chain_modes=_chain_modes(window, kinds), betas=ladder.betas.copy(),
         swap_acceptance=1.0 - ladder.rejection(), barrier=ladder.barrier(),
         round_trip_rate=ladder.round_trip_rate(), hot_to_cold=ladder.hot_to_cold.copy(),
         n_sweeps=len(recorder.columns), tune_sweeps=spent, max_sweeps=int(max_sweeps),
         block_sweeps=int(block_sweeps), history=history, final_states=ladder.cold()[0].copy(),
         seconds=time.perf_counter() - started)
+
+
+def equilibrium_modes(result: TemperingResult, estimate: Any) -> dict[str, Any]:
+    """The equilibrium's modes and weights, from the sampler or, if it did not converge, from
+    the mixture-AIS shares of :func:`ising_rg.rbm.log_partition.log_partition`.
+
+    Converged chains: the sign modes and their weights as measured (``source`` 'parallel
+    tempering'). Otherwise each chain mode (``chain_modes``) gets the summed share of the
+    kept AIS bases whose runs ended nearest to its mean m (bases the pilot dropped hold less
+    than e^-30 of the weight and count as 0; ``source`` 'mixture AIS'). A network whose
+    equilibrium is ordered then shows weight ~1 on a chain mode with |m| ~ 1, even though no
+    chain from the data ever reached it.
+
+    Parameters
+    ----------
+    result : TemperingResult
+    estimate : PartitionEstimate of the same RBM (its ``bases``), used when not converged
+
+    Returns
+    -------
+    dict: ``source``, ``modes`` (list of dicts: the sampler's mode entries, each with
+    ``weight``; for 'mixture AIS' also ``bases``, the names of the AIS bases assigned to it)
+    """
+    if result.converged:
+        return {"source": "parallel tempering", "modes": [dict(m) for m in result.modes]}
+    modes = [dict(m, weight=0.0, bases=[]) for m in result.chain_modes]
+    centres = np.array([m["magnetization"] for m in modes])
+    for base in estimate.bases:
+        if base.kept and base.share is not None:
+            nearest = int(np.argmin(np.abs(centres - base.end_magnetization)))
+            modes[nearest]["weight"] += base.share
+            modes[nearest]["bases"].append(base.name)
+    return {"source": "mixture AIS", "modes": modes}
