@@ -18,6 +18,7 @@ data's chains stay in):
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -136,6 +137,7 @@ def test_same_seed_same_result_and_extra_states_become_bases():
     second = log_partition(rbm, **options).to_dict()
     first.pop("seconds"), second.pop("seconds")
     assert first == second
+    json.dumps(first, allow_nan=False)  # JSON-ready as it is
     assert "extra m>0" in [b["name"] for b in first["bases"]]
 
 

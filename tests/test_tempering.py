@@ -14,6 +14,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from planted_rbms import planted_data, planted_dominant, two_modes
@@ -123,6 +125,7 @@ def test_same_seed_same_result():
     second = parallel_tempering(rbm, **options).to_dict(with_series=True)
     assert first.pop("seconds") > 0 and second.pop("seconds") > 0
     assert first == second
+    json.dumps(first, allow_nan=False)  # JSON-ready as it is
 
 
 @pytest.mark.parametrize("option, value, message", [
