@@ -23,15 +23,15 @@ import math
 
 import numpy as np
 import pytest
-from planted_rbms import planted_data, planted_dominant, two_modes
 
 from ising_rg.errors import IsingRGError
 from ising_rg.rbm import BernoulliRBM, exact_log_partition, ising_rbm, ising_rbm_log_partition
 from ising_rg.rbm.log_partition import check_estimate, log_partition, visited_bound
 from ising_rg.rbm.mixture_ais import mixture_ais, summarize_runs
-from ising_rg.rbm.modes import Base
+from ising_rg.rbm.modes import Base, cluster_chains
 from ising_rg.rbm.partition import ais_beta_schedule, ais_estimate
 from ising_rg.rbm.scaled import ScaledRBM
+from tests.planted_rbms import planted_data, planted_dominant, two_modes
 
 K_PAPER = 0.408
 
@@ -152,3 +152,13 @@ def test_bad_options_raise_one_line_errors(option, value, message):
         log_partition(rbm, **{"max_exact_units": 0, option: value})
     with pytest.raises(IsingRGError, match="data"):
         log_partition(rbm, np.zeros((4, 7)))
+
+
+def test_cluster_chains_links_chains_whose_means_agree_within_their_spread():
+    means = np.array([[0.02, -2250.0], [0.05, -2255.0], [-0.98, -3211.0], [-0.985, -3210.0],
+                      [0.40, -2000.0]])
+    spreads = np.array([[0.1, 20.0], [0.1, 20.0], [0.005, 3.0], [0.005, 3.0], [0.1, 20.0]])
+    assert cluster_chains(means, spreads).tolist() == [0, 0, 1, 1, 2]
+    # a chain between two others links them (single linkage)
+    bridged = np.vstack([means[:2], [[0.22, -2120.0]], means[4:]])
+    assert cluster_chains(bridged, np.full((4, 2), [0.1, 80.0])).tolist() == [0, 0, 0, 0]

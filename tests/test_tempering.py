@@ -18,7 +18,6 @@ import json
 
 import numpy as np
 import pytest
-from planted_rbms import planted_data, planted_dominant, two_modes
 
 from ising_rg import exact
 from ising_rg.errors import IsingRGError
@@ -27,6 +26,7 @@ from ising_rg.rbm.log_partition import log_partition
 from ising_rg.rbm.tempering import equilibrium_modes, parallel_tempering
 from ising_rg.sampling.observables import thermodynamics
 from ising_rg.sampling.state_measures import down_pass_measure, lattice_measure
+from tests.planted_rbms import planted_data, planted_dominant, two_modes
 
 K_PAPER = 0.408
 

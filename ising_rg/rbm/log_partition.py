@@ -5,8 +5,9 @@
 1. **Exact** when the smaller layer has at most ``max_exact_units`` units
    (:func:`ising_rg.rbm.partition.exact_log_partition`, Gray-code enumeration).
 2. Otherwise **look for the modes**: block Gibbs chains from all-up, all-down, data and random
-   starts (:func:`ising_rg.rbm.modes.explore`); each (start kind, sign of the mean spin) group
-   of chains gives a product base centred on the basin it settled in; the data's base rate
+   starts (:func:`ising_rg.rbm.modes.explore`), grouped into modes
+   (:func:`ising_rg.rbm.modes.cluster_chains`); each mode's chains give a product base centred
+   on the basin they settled in; the data's base rate
    (uniform without data) is one more, and ``extra_states`` (e.g. parallel-tempering samples)
    give one per sign of their mean spin.
 3. **Pilot**: one short mixture AIS over all bases (:mod:`ising_rg.rbm.mixture_ais`) measures
