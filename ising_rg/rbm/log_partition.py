@@ -20,10 +20,12 @@
    runs each, pooled stratified estimate; error = the larger of the delta-method error and the
    seeds' scatter (standard error of their mean), as
    :func:`ising_rg.rbm.partition.ais_estimate` does. ``n_betas=None`` lets the pilot choose
-   the number of temperatures: AIS's ln w has a variance that falls as 1 / n_betas, and for
-   log-normal weights the estimate is low by about half of it; the final run gets enough
-   temperatures for a variance of ``TARGET_LOG_WEIGHT_VARIANCE`` in every base holding >= 1 %
-   of the weight, within [``MIN_BETAS``, ``MAX_BETAS``].
+   the number of temperatures: the variance s^2 of ln w falls as 1 / n_betas, and for
+   log-normal weights the mean of N weights has the relative standard error
+   sqrt((e^(s^2) - 1) / N) (its log is low by about half its square). The final run gets
+   enough temperatures for a predicted error of ``TARGET_ERROR`` nats in every base holding
+   >= 1 % of the pilot's weight, N being that base's runs over all seeds, within
+   [``MIN_BETAS``, ``MAX_BETAS``].
 5. **Check**: Z >= exp(-F(v)) for every binary state v, so ln Z >= max -F(v) over the states
    visited (:func:`visited_bound`: all-up, all-down, the data rows, ``extra_states``; here also
    every state of the exploration chains and the AIS end states). The estimate fails the check
@@ -61,7 +63,7 @@ N_RUNS = 100
 N_SEEDS = 2
 MIN_BETAS = 1000
 MAX_BETAS = 10000
-TARGET_LOG_WEIGHT_VARIANCE = 1.0
+TARGET_ERROR = 0.05
 PILOT_RUNS_PER_BASE = 8
 PILOT_BETAS = 500
 PRUNE_MARGIN = 30.0
@@ -213,11 +215,14 @@ def _extra_bases(extra: np.ndarray | None) -> list[Base]:
             for mask, label in ((signs, "m<0"), (~signs, "m>0")) if mask.any()]
 
 
-def _chosen_betas(pilot: dict, pilot_betas: int) -> int:
-    """Temperatures for a ln w variance of TARGET in every base that matters (module doc)."""
+def _chosen_betas(pilot: dict, pilot_betas: int, runs_per_base: int) -> int:
+    """Temperatures for a predicted error of TARGET_ERROR in every base that matters: the ln w
+    variance s^2 with sqrt((e^(s^2) - 1) / N) = TARGET_ERROR, scaled from the pilot's as
+    1 / n_betas (module docstring)."""
     counts = pilot["share"] >= _SHARE_THAT_COUNTS
     variance = float(np.max(pilot["log_weight_variance"][counts]))
-    wanted = math.ceil(pilot_betas * variance / TARGET_LOG_WEIGHT_VARIANCE)
+    allowed = math.log1p(TARGET_ERROR**2 * runs_per_base)
+    wanted = math.ceil(pilot_betas * variance / allowed)
     return int(min(max(wanted, MIN_BETAS), MAX_BETAS))
 
 
@@ -345,7 +350,9 @@ def log_partition(
                                         as_generator(seed_stream(seed, _PILOT)))])
     largest = float(np.max(pilot["log_contribution"]))
     kept = [i for i, c in enumerate(pilot["log_contribution"]) if c >= largest - prune_margin]
-    n_betas = _chosen_betas(pilot, pilot_betas) if n_betas is None else n_betas
+    if n_betas is None:
+        runs = max(2, -(-n_runs // len(kept))) * n_seeds  # per base, all seeds: as _final's
+        n_betas = _chosen_betas(pilot, pilot_betas, runs)
     final, batches = _final(rbm, [bases[i] for i in kept], n_runs, n_betas, n_seeds, seed)
     for batch in batches:
         bound.update(exact_neg_free_energy(rbm, batch.end_states), "AIS end state")

@@ -170,8 +170,9 @@ def summarize_runs(runs: Sequence[MixtureRuns]) -> dict:
     dict: ``log_z`` (nats), ``error`` (delta method, ln scale), per stratum arrays
     ``log_contribution`` (ln pi_m + ln mean w, nats), ``share`` (contribution / Z_hat),
     ``effective_sample_size`` ((sum w)^2 / sum w^2 within the stratum),
-    ``log_weight_variance`` (variance of ln w within the stratum: for log-normal weights the
-    estimate's expected shortfall is about half of it, and it falls as 1 / n_betas),
+    ``log_weight_variance`` (variance s^2 of ln w within the stratum; it falls as 1 / n_betas,
+    and for log-normal weights the stratum's mean of N weights has the relative error
+    sqrt((e^(s^2) - 1) / N)),
     ``n_runs``, ``end_magnetization`` (mean over the stratum's end states).
     """
     log_w = np.concatenate([r.log_weights for r in runs])
