@@ -42,7 +42,7 @@ def test_exact_ising_rbm_reproduces_kaufman_from_every_start():
     size = 16
     result = parallel_tempering(ising_rbm(size, K_PAPER), measure=lattice_measure(size), seed=0,
                                 starts=("up", "down", "random"), n_chains_per_start=3,
-                                block_sweeps=500, max_sweeps=20000)
+                                block_sweeps=500, max_sweeps=30000)
     assert result.converged and result.stopped == "converged"
     assert max(result.rhat.values()) < 1.01 and min(result.bulk_ess.values()) >= 400
     # the tuned ladder: every pair swaps (the barrier is spread evenly)
