@@ -304,10 +304,11 @@ def train(data_path, recipe, hidden, seed, out_path, overwrite, quiet, **setting
               show_default=True, help="Root of every random stream of the analysis.")
 @click.option("--generative-samples", type=count(2),
               default=default_of(AnalysisOptions, "generative_samples"), show_default=True,
-              help="Gibbs chains of the generative checks (half from data, half random).")
-@click.option("--gibbs-steps", type=count(0), default=default_of(AnalysisOptions, "gibbs_steps"),
+              help="Data configurations reconstructed through each depth.")
+@click.option("--gibbs-steps", type=count(8), default=default_of(AnalysisOptions, "gibbs_steps"),
               show_default=True,
-              help="Step budget of those chains (they stop once split R-hat < 1.05).")
+              help="Sweep budget of the parallel tempering that samples what the DBN "
+                   "generates (it stops once rank R-hat < 1.01 and bulk ESS >= 400).")
 @click.option("--likelihood/--no-likelihood", default=default_of(AnalysisOptions, "likelihood"),
               show_default=True,
               help="Log-likelihoods by AIS where log Z cannot be enumerated (minutes at L = 40).")

@@ -52,11 +52,7 @@ from ising_rg.rg.decimation1d import decimation_summary
 from ising_rg.rg.kadanoff import majority_block_spins
 from ising_rg.rg.mcrg_output import mcrg_results
 from ising_rg.rg.rsmi import RSMIFilter
-from ising_rg.rg.unit_metrics import (
-    STREAM_BINARIZE_RECON,
-    STREAM_BINARIZE_SAMPLES,
-    STREAM_DBN_SAMPLE,
-)
+from ising_rg.rg.unit_metrics import STREAM_BINARIZE_RECON, STREAM_DBN_SAMPLE
 from ising_rg.sampling.observables import thermodynamics
 from ising_rg.sampling.sampler import SampleSet, sample
 from ising_rg.sampling.validation import temperature_scan
@@ -184,21 +180,35 @@ def run_train(data_path: str | os.PathLike, out_path: str | os.PathLike,
 # ---------------------------------------------------------------------------------- analyze
 def generative_block(network, spins: np.ndarray, coupling: float,
                      options: AnalysisOptions) -> dict[str, Any]:
-    """What the network generates (ancestral samples from its top RBM's chains) and
-    reconstructs (data up to each depth and back), against the Monte Carlo data and Kaufman's
-    exact values (``ising_rg.diagnostics.generative``)."""
+    """What the network generates at equilibrium (its top RBM sampled by parallel tempering,
+    each state sent down) and reconstructs (data up to each depth and back), against the Monte
+    Carlo data and Kaufman's exact values (``ising_rg.diagnostics.generative``)."""
     seed, size = options.seed, np.shape(spins)[-1]
     generative = generative_quality(
-        network, spins, coupling, n_generative=options.generative_samples,
-        n_gibbs=options.gibbs_steps, exact=exact.exact_reference(coupling, size),
-        sample_seed=seed_stream(seed, STREAM_DBN_SAMPLE),
-        binarize_seed=seed_stream(seed, STREAM_BINARIZE_SAMPLES))
+        network, spins, coupling, max_sweeps=options.gibbs_steps,
+        exact=exact.exact_reference(coupling, size),
+        seed=int(seed_stream(seed, STREAM_DBN_SAMPLE).generate_state(1)[0]))
     # Reconstructions: data -> layer depth -> back down, from evenly spaced data configurations.
     depths = range(1, len(network.rbms_) + 1)
     generative["reconstructions"] = reconstruction_quality(
         network, spins[analysis_subset(len(spins), options.generative_samples)], coupling,
         [seed_stream(seed, STREAM_BINARIZE_RECON, depth) for depth in depths])
     return generative
+
+
+def measure_layers(network, spins: np.ndarray, coupling: float,
+                   options: AnalysisOptions = DEFAULT_ANALYSIS, *,
+                   progress: Progress | None = None) -> tuple[dict, dict[str, Any]]:
+    """The RG metrics of a network's layers (``analyze``: fields, locality, block spins,
+    correlation lengths, each beside its chance level, the Kadanoff reference and the untrained
+    network's noise levels) and the receptive-field arrays; no generative or quality block."""
+    with stage(progress, "receptive fields"):
+        fields = receptive_field_arrays(network, spins, n_analysis=options.analysis_samples)
+        untrained = untrained_counterpart(network, spins_to_visible(fields["spins"]))
+    with stage(progress, "layer metrics"):
+        rg_metrics = analyze(network, spins, coupling, options, fields=fields,
+                             untrained=untrained)
+    return rg_metrics, fields
 
 
 def measure_network(network, spins: np.ndarray, coupling: float,
@@ -224,12 +234,7 @@ def measure_network(network, spins: np.ndarray, coupling: float,
     counterpart (``untrained_counterpart``: the same architecture, recipe and seed at zero
     epochs), and the ``quality`` block; and ``receptive_field_arrays(network, spins)``.
     """
-    with stage(progress, "receptive fields"):
-        fields = receptive_field_arrays(network, spins, n_analysis=options.analysis_samples)
-        untrained = untrained_counterpart(network, spins_to_visible(fields["spins"]))
-    with stage(progress, "layer metrics"):
-        rg_metrics = analyze(network, spins, coupling, options, fields=fields,
-                             untrained=untrained)
+    rg_metrics, fields = measure_layers(network, spins, coupling, options, progress=progress)
     with stage(progress, "generative sampling"):
         generative = generative_block(network, spins, coupling, options)
     metrics = to_json({"layers": rg_metrics["layers"], "generative": generative,

@@ -325,8 +325,9 @@ class AnalysisOptions(_Checked):
     Attributes
     ----------
     seed : int, root of every random stream of the analysis
-    generative_samples : int, Gibbs chains of the generative check (half from data, half random)
-    gibbs_steps : int, step budget of those chains (they stop once converged)
+    generative_samples : int, data configurations reconstructed through each depth
+    gibbs_steps : int, sweep budget of the parallel tempering that samples what the DBN
+        generates (it stops once converged)
     likelihood : bool, log-likelihoods where log Z cannot be enumerated (minutes at L = 40)
     extras : tuple of :data:`EXTRAS`, extra measurements of a study job
     analysis_samples : int or None, evenly spaced data samples of the receptive-field and
@@ -336,9 +337,10 @@ class AnalysisOptions(_Checked):
 
     seed: int = _setting(0, _integer(0, 2**63 - 1), "root of every random stream of the analysis")
     generative_samples: int = _setting(
-        2000, _integer(2), "Gibbs chains of the generative checks (half from data, half random)")
+        2000, _integer(2), "data configurations reconstructed through each depth")
     gibbs_steps: int = _setting(
-        1000, _integer(0), "step budget of those chains (they stop once converged)")
+        2000, _integer(8), "sweep budget of the parallel tempering that samples the DBN's "
+                           "equilibrium (it stops once converged)")
     likelihood: bool = _setting(
         True, _flag, "log-likelihoods by AIS where log Z cannot be enumerated (minutes at "
                      "L = 40)")

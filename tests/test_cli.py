@@ -79,7 +79,7 @@ def test_every_command_creates_the_parent_folders_of_its_outputs(files, tmp_path
     assert Path("a/b/m.h5").is_file()
     result = _invoke("analyze", "--model", files["model"], "--data", files["data"],
                      "--out", "c/d/results", "--generative-samples", "10",
-                     "--gibbs-steps", "1", "--quiet")
+                     "--gibbs-steps", "8", "--quiet")
     assert result.exit_code == 0, result.output
     assert {p.name for p in Path("c/d/results").iterdir()} == {"metrics.json", "arrays.h5"}
     assert _invoke("validate", "--size", "4", "--samples", "20", "--out", "e/f").exit_code == 0
@@ -223,7 +223,7 @@ def test_every_command_runs_as_a_subprocess_from_an_empty_folder(tmp_path):
              ("train", "--data", "data/ising_L8_K0.408.h5", "--hidden", "16,4", "--epochs",
               "2", "--batch-size", "20", "--quiet"),
              ("analyze", "--model", "models/dbn.h5", "--data", "data/ising_L8_K0.408.h5",
-              "--generative-samples", "10", "--gibbs-steps", "1"),
+              "--generative-samples", "10", "--gibbs-steps", "8"),
              ("figures",),
              ("experiment", "--help")]
     for args in steps:

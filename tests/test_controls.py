@@ -180,5 +180,5 @@ def test_analyze_runs_on_untrained_and_permuted_networks():
     spins = np.where(np.random.default_rng(0).random((40, L, L)) < 0.5, 1, -1).astype(np.int8)
     dbn = untrained_dbn(L * L, hidden=(16, 4), seed=0)
     for model in (dbn, permuted_dbn_in_original_coordinates(dbn, site_permutation(L * L, 1))):
-        result = analyze(model, spins, 0.4, AnalysisOptions(generative_samples=10, gibbs_steps=5))
+        result = analyze(model, spins, 0.4, AnalysisOptions(generative_samples=10, gibbs_steps=8))
         assert [layer["n_units"] for layer in result["layers"]] == [16, 4]

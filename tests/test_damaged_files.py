@@ -36,7 +36,7 @@ def good(tmp_path_factory):
     model = root / "model.h5"
     run_train(data, model, (16, 4), Recipe(epochs=2, batch_size=20), seed=1)
     results = root / "results"
-    run_analyze(model, data, results, AnalysisOptions(generative_samples=20, gibbs_steps=2))
+    run_analyze(model, data, results, AnalysisOptions(generative_samples=20, gibbs_steps=8))
     run_validate(results, size=4, n_samples=40)
     return {"data": data, "model": model, "results": results}
 

@@ -214,7 +214,7 @@ seed = 3
 [defaults]
 data = { size = 4, coupling = 0.408, samples = 400 }
 recipe = { name = ["paper", "density"], epochs = 3 }
-analysis = { generative_samples = 20, gibbs_steps = 5, extras = ["free_energy"] }
+analysis = { generative_samples = 20, gibbs_steps = 8, extras = ["free_energy"] }
 
 [[groups]]
 name = "capacity_L4"

@@ -88,7 +88,7 @@ def test_every_setting_goes_from_a_study_file_to_the_model_file(tmp_path):
         '[[groups]]\nname = "a"\ndata = { size = 8, samples = 200 }\n'
         "network = { hidden = [6, 3] }\n"
         f"recipe = {{ {recipe} }}\n"
-        "analysis = { generative_samples = 10, gibbs_steps = 2, likelihood = false }\n")
+        "analysis = { generative_samples = 10, gibbs_steps = 8, likelihood = false }\n")
     result = CliRunner().invoke(cli.main, ["experiment", "--spec", str(study), "--out",
                                            str(tmp_path / "runs"), "--workers", "1"])
     assert result.exit_code == 0, result.output

@@ -292,7 +292,7 @@ seed = 2
 [defaults]
 data = { size = 8, samples = 200 }
 network = { hidden = [8, 4] }
-analysis = { generative_samples = 10, gibbs_steps = 1, extras = [] }
+analysis = { generative_samples = 10, gibbs_steps = 8, extras = [] }
 [[groups]]
 name = "epochs"
 replicates = 2

@@ -39,11 +39,13 @@ def _chain_average(series: np.ndarray) -> tuple[float, float]:
     return float(per_chain.mean()), float(error)
 
 
-def _window_statistics(result: Mapping[str, Any], size: int) -> dict[str, Any]:
-    """Means and errors of E/N, |m| and N var(E/N) over the judged window (independent chains)."""
+def _window_statistics(result: Mapping[str, Any], size: int,
+                       first: int | None = None) -> dict[str, Any]:
+    """Means and errors of E/N, |m| and N var(E/N) over the judged window (independent chains),
+    from step ``first`` on (default: the second half, the window R-hat judged)."""
     energy = np.asarray(result["energy_per_spin_chains"], dtype=np.float64)
     abs_m = np.asarray(result["abs_magnetization_chains"], dtype=np.float64)
-    first = window_start(energy.shape[0] - 1)
+    first = window_start(energy.shape[0] - 1) if first is None else first
     energy, abs_m = energy[first:], abs_m[first:]
     n_window, n_chains = energy.shape
 
@@ -240,3 +242,50 @@ def flow_fixed_point(
         "converged": bool(converged),
         "n_sigma": float(n_sigma),
     }
+
+
+def equilibrium_temperatures(equilibrium: Mapping[str, Any], size: int,
+                             calibration: AbsMagnetizationCalibration | None = None,
+                             calibration_seed: int = 0, n_sigma: float = 3.0) -> dict[str, Any]:
+    """The temperature of an RBM's equilibrium, the end point of its flow, from E, |m| and C.
+
+    Iterating v -> h -> v with one RBM is Gibbs sampling of it: the flow ends at the RBM's
+    equilibrium, which ``ising_rg.diagnostics.equilibrium.rbm_equilibrium`` finds and weighs
+    even where no chain from the data gets there. Its ensemble (the converged chains, or the
+    chains of a mode holding nearly all the weight) is read as ``flow_temperatures`` reads a
+    flow's window (every draw of the ensemble; the sampler's tuning is its warm-up). A network
+    whose equilibrium is ordered reads T near 0.
+
+    Parameters
+    ----------
+    equilibrium : ``rbm_equilibrium``'s result (with its ``ensemble``)
+    size : int, L
+    calibration, calibration_seed, n_sigma : as in ``flow_temperatures``
+
+    Returns
+    -------
+    dict: ``modes``, ``ensemble_from``, ``converged``, ``rhat`` and, when there is an
+    ensemble, ``energy_per_spin``, ``abs_magnetization``, ``energy_fluctuation`` and every
+    key of ``thermometry.ising_state``; without one, ``ising_state`` None and a ``verdict``
+    that says why.
+    """
+    size = check_integer(size, "size", 2)
+    out = {"modes": equilibrium["modes"], "ensemble_from": equilibrium["ensemble_from"],
+           "converged": bool(equilibrium["converged"]), "rhat": dict(equilibrium["rhat"]),
+           "n_steps": int(equilibrium["n_sweeps"])}
+    ensemble = equilibrium.get("ensemble")
+    if ensemble is None:
+        return {**out, "ising_state": None,
+                "verdict": f"no single equilibrium: {equilibrium['ensemble_from']}"}
+    if calibration is None:
+        calibration = abs_magnetization_calibration(size, calibration_seed)
+    series = {"energy_per_spin_chains": np.asarray(ensemble["energy_per_spin"]).T,
+              "abs_magnetization_chains": np.abs(np.asarray(ensemble["magnetization"])).T}
+    stats = _window_statistics(series, size, first=0)  # every draw of the ensemble
+    stats.pop("window")
+    state = ising_state(
+        *((stats[name]["mean"], stats[name]["error"])
+          for name in ("energy_per_spin", "abs_magnetization", "energy_fluctuation")),
+        size=size, calibration=calibration, n_sigma=n_sigma,
+    )
+    return {**out, **stats, **state}

@@ -7,9 +7,12 @@
   first RBM's one-step reconstruction bound.
 * ``training_health``: per layer the final training metrics and the log-likelihood of the
   layer's own RBM (log Z exact, or by AIS when asked for).
-* ``log_partition``: log Z of one RBM, exact by enumeration for small layers, else by AIS
-  (``ising_rg.rbm.partition.ais_estimate``, several seeds) when asked for. AIS underestimates
-  log Z in expectation, so every log-likelihood from it is optimistic (too high).
+* ``log_partition``: log Z of one RBM, exact by enumeration for small layers, else by
+  mixture AIS over the modes chains find from all-up, all-down, data and random starts, with
+  the hard check ln Z >= max -F over every visited state (``bound_ok``; docs/partition.md).
+  AIS underestimates log Z in expectation, so a log-likelihood from it is optimistic (too
+  high) by about its error; one that misses a mode would be far too high, which the check
+  catches.
 
 The DBN is duck-typed as in ``ising_rg.rg.analysis``. Seeds are ``numpy.random.SeedSequence``
 objects or integers handed in by the caller, so every random choice has its own stream.
@@ -30,7 +33,8 @@ from ising_rg.diagnostics.generative import THERMO_NAMES, reconstruction_bound
 from ising_rg.errors import IsingRGError
 from ising_rg.exact.enumeration import MAX_ENUMERATION_SIZE, enumerate_torus
 from ising_rg.io.jsonfile import to_json
-from ising_rg.rbm.partition import AIS_BETAS, AIS_RUNS, AIS_SEEDS, ais_estimate, exact_log_partition
+from ising_rg.rbm.log_partition import log_partition as checked_log_partition
+from ising_rg.rbm.partition import exact_log_partition
 from ising_rg.sampling.observables import energy_per_spin
 from ising_rg.seeding import as_generator, bernoulli, seed_stream
 from ising_rg.spins import spins_to_visible
@@ -68,26 +72,24 @@ def _last(history: dict, name: str) -> float | None:
 
 def log_partition(rbm, train_inputs: np.ndarray, seed: Any, *, likelihood: bool,
                   ais: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
-    """log Z of one RBM: exact by enumeration when the smaller layer has at most
-    ``EXACT_MAX_UNITS`` units, else by AIS (``ais_estimate``, base rates from
-    ``train_inputs``; ``ais`` overrides its n_runs, n_betas, n_seeds) if ``likelihood``,
-    else None (not computed).
+    """log Z of one RBM, checked (``ising_rg.rbm.log_partition.log_partition``): exact by
+    enumeration when the smaller layer has at most ``EXACT_MAX_UNITS`` units, else, if
+    ``likelihood``, by mixture AIS over the modes that chains from all-up, all-down, the data
+    (``train_inputs``) and random starts find, with the hard check ln Z >= max -F(v) over
+    every state visited (``bound``, ``bound_ok``); None (not computed) otherwise. ``ais``
+    overrides its n_runs, n_betas, n_seeds.
 
     Returns
     -------
-    dict (nats): ``log_z``, ``error`` (0 for exact), ``method`` ("exact" or "AIS (...)"),
-    and for AIS ``within_error``, ``seed_error``, ``estimates``, ``estimate_errors``,
-    ``effective_sample_size``, ``n_runs``, ``n_betas``, ``n_seeds``; or None.
+    dict (nats): ``PartitionEstimate.to_dict()``: ``log_z``, ``error`` (0 for exact),
+    ``method``, ``bound``, ``bound_source``, ``bound_ok``, ``bound_margin``, per-base reports
+    and the AIS settings; or None.
     """
-    if min(rbm.weights_.shape) <= EXACT_MAX_UNITS:
-        return {"log_z": float(exact_log_partition(rbm)), "error": 0.0, "method": "exact"}
-    if not likelihood:
+    if min(rbm.weights_.shape) > EXACT_MAX_UNITS and not likelihood:
         return None
-    options = {"n_runs": AIS_RUNS, "n_betas": AIS_BETAS, "n_seeds": AIS_SEEDS, **(ais or {})}
-    estimate = ais_estimate(rbm, data=train_inputs, seed=_int_seed(seed), **options)
-    estimate["method"] = (f"AIS ({options['n_seeds']} seeds x {options['n_runs']} runs, "
-                          f"{options['n_betas']} temperatures)")
-    return estimate
+    estimate = checked_log_partition(rbm, train_inputs, seed=_int_seed(seed),
+                                     max_exact_units=EXACT_MAX_UNITS, **(ais or {}))
+    return estimate.to_dict()
 
 
 def _scored_rows(dbn, n_samples: int, n_rows: int, rng: np.random.Generator,
@@ -153,11 +155,13 @@ def training_health(dbn, visible: np.ndarray, *, seed: int = 0, n_rows: int = 20
         }
         result = (known[layer] if layer in known
                   else log_partition(rbm, inputs["train"], seed + layer, likelihood=likelihood))
-        entry.update(log_z=None, log_z_error=None, log_z_method=None, log_z_seed_error=None)
+        entry.update(log_z=None, log_z_error=None, log_z_method=None, log_z_seed_error=None,
+                     log_z_bound=None, log_z_bound_ok=None)
         if result is not None:
             entry.update(log_z=result["log_z"], log_z_error=result["error"],
                          log_z_method=result["method"],
-                         log_z_seed_error=result.get("seed_error"))
+                         log_z_seed_error=result.get("seed_error"),
+                         log_z_bound=result.get("bound"), log_z_bound_ok=result.get("bound_ok"))
         for name, x in inputs.items():
             entry[f"log_likelihood_{name}"] = (
                 float(np.mean(rbm.log_likelihood(x, result["log_z"])))
@@ -266,9 +270,9 @@ def quality_block(
     its average log-likelihood per spin on training and held-out rows, and its gap to the
     Ising model's on the same rows (paired: mean of [ln p_RBM(v) - ln p_Ising(v)] / N, whose
     expectation over Ising samples is -KL(Ising || RBM) / N), with log Z exact for small
-    layers and from AIS (``ais_estimate``) only if ``likelihood``; the exact KL where the
+    layers and from mixture AIS (``log_partition``) only if ``likelihood``; the exact KL where the
     lattice can be enumerated (L <= 4); its effective couplings. Then the thermodynamics of
-    the DBN's converged ancestral samples (from ``generative``) beside the one-step
+    the DBN's equilibrium samples (from ``generative``) beside the one-step
     reconstruction bound, the Monte Carlo data and exact values.
 
     AIS underestimates log Z in expectation: log-likelihoods from it are optimistic (too
@@ -282,7 +286,7 @@ def quality_block(
     generative : ``generative_quality``'s result for this network
     seed : int, root of the block's random streams (key 8)
     likelihood : bool, run AIS when log Z cannot be enumerated
-    ais : optional overrides of ``ais_estimate``'s n_runs, n_betas, n_seeds
+    ais : optional overrides of ``log_partition``'s n_runs, n_betas, n_seeds
     n_rows : int, rows scored per split at most
     held_out : array of int, optional: the rows of ``spins`` that training did not see
         (default ``dbn.validation_indices_``, right when ``spins`` are the training data;
@@ -296,7 +300,8 @@ def quality_block(
     per_spin`` (exact), ``exact_kl`` ({``nats``, ``per_spin``} or None), ``couplings``
     (``nearest_neighbour``, ``next_nearest_neighbour``: mean, stderr, ratio_to_true (+ error);
     ``row_sum``: ``coupling_row_sum``), ``thermodynamics`` (per name in THERMO_NAMES:
-    ``dbn``, ``reconstruction_bound``, ``monte_carlo``, ``exact``), ``converged``, ``rhat``.
+    ``dbn``, ``reconstruction_bound``, ``monte_carlo``, ``exact``), ``converged``, ``rhat``,
+    ``ensemble_from``.
     """
     size = spins.shape[-1]
     visible = spins_to_visible(spins)
@@ -326,4 +331,5 @@ def quality_block(
         "thermodynamics": thermo,
         "converged": generative["converged"],
         "rhat": generative["rhat"],
+        "ensemble_from": generative["ensemble_from"],
     })

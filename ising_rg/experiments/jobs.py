@@ -46,9 +46,12 @@ UNTRAINED_VARIANTS = ("untrained", "ising_rbm")
 FLOW_CHAINS = 100
 FLOW_CHECK_EVERY = 50
 FLOW_MAX_STEPS = 2000
+#: Data configurations per training temperature that start the equilibrium sampler's chains
+#: and its AIS base (the flow's end point).
+FLOW_EQUILIBRIUM_ROWS = 2000
 #: Part of every job's and data set's key: raise it when a change of the code changes what
 #: the same settings compute, so that finished jobs are not reused.
-JOB_FORMAT = 3
+JOB_FORMAT = 4
 #: Part of every trained network's key: raise it when a change of the code changes what the
 #: same training settings train.
 MODEL_FORMAT = 1
@@ -290,7 +293,8 @@ def run_job(spec: dict[str, Any], root: str) -> dict[str, Any]:
     seconds["analyze"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    extras.update(_extra_measurements(job, network, visible, parts))
+    held_out = _held_out_rows(job, dbn, parts, measured)
+    extras.update(_extra_measurements(job, network, visible, parts, held_out))
     seconds["extras"] = time.perf_counter() - start
     result = {
         "key": job.key,
@@ -337,7 +341,7 @@ def _analyze(job: Job, dbn, permutation: np.ndarray | None, parts: list,
     (``pipeline.measure_network`` on the measured data set) and, for the permuted control,
     the extra ``permuted_coordinates`` (the same network measured naively in the coordinates
     it was trained in)."""
-    from ising_rg.pipeline import measure_network
+    from ising_rg.pipeline import measure_layers, measure_network
     from ising_rg.rg import controls
 
     spins = parts[measured].spins
@@ -350,10 +354,8 @@ def _analyze(job: Job, dbn, permutation: np.ndarray | None, parts: list,
     extras: dict[str, Any] = {}
     if permutation is not None:
         permuted_spins = spins.reshape(len(spins), -1)[:, permutation]
-        naive = job.analysis_options.replace(generative_samples=10, gibbs_steps=1,
-                                             likelihood=False)
-        permuted_metrics, _ = measure_network(dbn, permuted_spins.reshape(spins.shape),
-                                              job.coupling, naive)
+        permuted_metrics, _ = measure_layers(dbn, permuted_spins.reshape(spins.shape),
+                                             job.coupling, job.analysis_options)
         extras["permuted_coordinates"] = {"layers": permuted_metrics["layers"]}
     return network, metrics, extras
 
@@ -396,17 +398,32 @@ def _train(job: Job, visible: np.ndarray, root: str,
 
 
 def _flow(job: Job, first, parts: list) -> dict[str, Any]:
-    """The first RBM's flow (v -> h -> v) from Monte Carlo configurations of every training
-    temperature and from random spins, run together until split R-hat < 1.05 over all chains
-    or ``FLOW_MAX_STEPS``; the end point's temperature read from E, |m| and C separately
-    (``rg.flow.flow_temperatures``): an Ising state only if the three agree."""
+    """The first RBM's flow (v -> h -> v) and where it ends.
+
+    The path: chains from Monte Carlo configurations of every training temperature and from
+    random spins, run together until split R-hat < 1.05 over all chains or
+    ``FLOW_MAX_STEPS`` (``rbm_flow``; ``chains_end``: the chains' window read as a
+    temperature). The end point: iterating v -> h -> v is Gibbs sampling of the RBM, so the
+    flow ends at its equilibrium, which chains from the data may never reach: it is found and
+    weighed (``rbm_equilibrium``: modes by mixture AIS, parallel tempering from all-up,
+    all-down, data and random starts) and read as a temperature from E, |m| and C
+    (``equilibrium_temperatures``; an ordered equilibrium reads T near 0)."""
     from ising_rg.diagnostics import rbm_flow as flow
+    from ising_rg.diagnostics.equilibrium import rbm_equilibrium
+    from ising_rg.diagnostics.flow_readout import equilibrium_temperatures
+    from ising_rg.diagnostics.state_measures import lattice_measure
+    from ising_rg.spins import spins_to_visible
 
     starts: dict[str, Any] = {f"K={part.coupling:g}": part.spins[:FLOW_CHAINS]
                               for part in parts}
     starts["random"] = "random"
     run = flow.rbm_flow(first, job.size, n_chains=FLOW_CHAINS, n_steps=FLOW_MAX_STEPS,
                         start=starts, seed=job.train_seed, check_every=FLOW_CHECK_EVERY)
+    data = np.concatenate([spins_to_visible(part.spins[:FLOW_EQUILIBRIUM_ROWS])
+                           for part in parts])
+    equilibrium = rbm_equilibrium(first, data, lattice_measure(job.size), job.coupling,
+                                  job.size**2, seed=job.train_seed,
+                                  max_sweeps=FLOW_MAX_STEPS)
     return {
         "settings": run["settings"],
         "step": run["step"],
@@ -414,11 +431,15 @@ def _flow(job: Job, first, parts: list) -> dict[str, Any]:
         "abs_magnetization": run["abs_magnetization"],
         "by_start": run["by_start"],
         "rhat_history": run["rhat_history"],
-        "end_point": flow.flow_temperatures(run, job.size),
+        "chains_end": flow.flow_temperatures(run, job.size),
+        "end_point": to_json({**equilibrium_temperatures(equilibrium, job.size),
+                              "log_z": equilibrium["log_z"],
+                              "sampler": equilibrium["sampler"]}),
     }
 
 
-def _extra_measurements(job: Job, network, visible: np.ndarray, parts: list) -> dict:
+def _extra_measurements(job: Job, network, visible: np.ndarray, parts: list,
+                        held_out: np.ndarray) -> dict:
     """Learned couplings of the first RBM, its flow (``_flow``) and the free energy per depth
     (``rbm.bound.free_energy_by_depth``: the variational bound of the l-layer model against
     the exact Ising log-likelihood), as the job asks.
@@ -438,6 +459,7 @@ def _extra_measurements(job: Job, network, visible: np.ndarray, parts: list) -> 
     if "flow" in job.extras:
         out["flow"] = _flow(job, first, parts)
     if "free_energy" in job.extras:
-        out["free_energy"] = bound.free_energy_by_depth(network, visible, job.coupling,
+        # scored on rows training did not see (a bound on training rows mixes in overfitting)
+        out["free_energy"] = bound.free_energy_by_depth(network, visible[held_out], job.coupling,
                                                         seed=job.train_seed)
     return out

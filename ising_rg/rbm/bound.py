@@ -20,7 +20,15 @@ RBM 1's own log-likelihood. Estimated as in Salakhutdinov & Murray (ICML 2008): 
 chains h_1, ..., h_{l-1} ~ Q, every term exact given the sample (the log-ratio form, so the
 estimate is exact sample by sample when Q is the true posterior, e.g. for a second layer that is
 the first one's transpose), and log Z_l by exact enumeration when the top RBM's smaller layer is
-small enough, else by annealed importance sampling (:func:`ais_log_partition`).
+small enough, else by mixture AIS over the modes chains find, checked against max -F over every
+visited state (:func:`ising_rg.rbm.log_partition.log_partition`).
+
+What a depth step measures: per row, B_{l+1}(v) - B_l(v) = E_Q[log p_{l+1}(h_l) - log p_l(h_l |
+h_{l-1}) ... ], i.e. it is an identity in the posterior samples of the layers below: the
+l + 1-layer model replaces RBM l's own prior over h_l (its marginal, -F_l's hidden-side
+counterpart) by RBM l + 1's model of those samples. A gain therefore says how poor RBM l's
+prior over its hidden layer was (a first RBM far from the data distribution gains a lot at
+depth 2), not that the deeper model is closer to the Ising model's free energy in any RG sense.
 
 Error: the per-row estimates (each the mean over its S chains) are independent across rows, so
 the standard error of their mean over rows covers both the spread of log p over the data and
@@ -48,7 +56,8 @@ from ising_rg.errors import IsingRGError, NotFittedError
 from ising_rg.exact import K_MAX, K_MIN, energy_per_spin, log_partition_function
 from ising_rg.rbm.activations import sigmoid, softplus
 from ising_rg.rbm.ising import ising_bond_sites
-from ising_rg.rbm.partition import ais_log_partition, exact_log_partition, rbm_parameters
+from ising_rg.rbm.log_partition import log_partition
+from ising_rg.rbm.partition import rbm_parameters
 from ising_rg.seeding import as_generator, bernoulli, seed_stream
 
 __all__ = [
@@ -159,18 +168,22 @@ def _top_log_partition(
     *,
     max_exact_units: int,
     n_ais_runs: int,
-    n_ais_betas: int,
-    ais_dtype: type,
+    n_ais_betas: int | None,
     seed: Any,
 ) -> tuple[float, float, str]:
-    """log Z of a top RBM, its standard error and how it was obtained."""
-    if min(layer[0].shape) <= max_exact_units:
-        return exact_log_partition(layer, max_units=max_exact_units), 0.0, "exact"
-    # The base-rate AIS start: logit of the mean of the RBM's inputs (a one-row "data set").
-    log_z, log_z_error = ais_log_partition(
-        layer, n_runs=n_ais_runs, n_betas=n_ais_betas, data=input_mean[None, :],
-        seed=seed, dtype=ais_dtype)
-    return log_z, log_z_error, f"AIS ({n_ais_runs} runs, {n_ais_betas} temperatures)"
+    """log Z of a top RBM, its standard error and how it was obtained (``log_partition``:
+    exact, or mixture AIS over the modes chains from all-up, all-down, the inputs' base rate
+    and random starts find, checked against max -F over every visited state)."""
+    estimate = log_partition(
+        layer, input_mean[None, :], seed=int(seed.generate_state(1)[0]) if hasattr(
+            seed, "generate_state") else int(seed), n_runs=n_ais_runs, n_betas=n_ais_betas,
+        max_exact_units=max_exact_units)
+    if estimate.method == "exact":
+        return estimate.log_z, 0.0, "exact"
+    checked = "bound ok" if estimate.bound_ok else "BOUND VIOLATED"
+    return estimate.log_z, estimate.error, (
+        f"{estimate.method} ({estimate.n_seeds} x {estimate.n_runs} runs, {estimate.n_betas} "
+        f"temperatures; {checked})")
 
 
 def variational_bounds(
@@ -181,8 +194,7 @@ def variational_bounds(
     n_q_samples: int = 10,
     max_exact_units: int = 25,
     n_ais_runs: int = 100,
-    n_ais_betas: int = 10000,
-    ais_dtype: type = np.float32,
+    n_ais_betas: int | None = None,
     seed: int = 0,
 ) -> list[BoundEstimate]:
     """The variational lower bound B_l on log p(v) for each depth l, averaged over the rows of X.
@@ -209,11 +221,9 @@ def variational_bounds(
     max_exact_units : int >= 0
         log Z_l by exact enumeration when the top RBM's smaller layer has at most this many
         units (cost 2^units), else by AIS; 0 always uses AIS.
-    n_ais_runs, n_ais_betas : int
-        AIS runs and inverse temperatures (:func:`ais_log_partition`); the base-rate start is
+    n_ais_runs, n_ais_betas : int (n_ais_betas None: chosen by the pilot)
+        AIS runs per seed and inverse temperatures (:func:`log_partition`); the base-rate start is
         the mean of the top RBM's inputs (the data for l = 1, the Q samples of h_{l-1} above).
-    ais_dtype : numpy.float32 or numpy.float64
-        Precision of AIS's matrix products.
     seed : int
         Root of the Q samples (stream ``(seed, 1)``) and of the AIS of depth l (``(seed, 2, l)``).
 
@@ -239,7 +249,7 @@ def variational_bounds(
         log_z, log_z_error, method = _top_log_partition(
             layers[depth - 1], sums.input_sum[depth - 1] / (V.shape[0] * n_draws),
             max_exact_units=max_exact_units, n_ais_runs=n_ais_runs, n_ais_betas=n_ais_betas,
-            ais_dtype=ais_dtype, seed=seed_stream(seed, _AIS_STREAM, depth))
+            seed=seed_stream(seed, _AIS_STREAM, depth))
         estimates.append(_bound_estimate(depth, sums, n_draws, n_q_samples,
                                          (log_z, log_z_error, method)))
     return estimates
@@ -414,7 +424,8 @@ def free_energy_by_depth(
     ----------
     dbn : fitted DBN over N = L*L visible units
     visible : array-like, shape (n_samples, L*L), binary {0, 1}
-        Ising configurations v = (s + 1) / 2 (e.g. the training data).
+        Ising configurations v = (s + 1) / 2 the network was not trained on (its held-out
+        rows: a bound scored on training rows mixes the fit with overfitting).
     coupling : float
         K of the data.
     depths : int or iterable of int, optional
@@ -423,7 +434,7 @@ def free_energy_by_depth(
         Rows used (evenly spaced); None for all.
     **options
         Passed to :func:`variational_bounds` (n_q_samples, max_exact_units, n_ais_runs,
-        n_ais_betas, ais_dtype, seed).
+        n_ais_betas, seed).
 
     Returns
     -------
