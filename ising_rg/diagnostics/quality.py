@@ -275,9 +275,6 @@ def quality_block(
     the DBN's equilibrium samples (from ``generative``) beside the one-step
     reconstruction bound, the Monte Carlo data and exact values.
 
-    AIS underestimates log Z in expectation: log-likelihoods from it are optimistic (too
-    high) and gaps too small, by about the bias.
-
     Parameters
     ----------
     dbn : fitted DBN (duck-typed; ``rbms_``, ``validation_indices_``)

@@ -417,13 +417,10 @@ def wall_correlation_length(
     max_relative_error : float
         Effective masses with a larger relative error end the usable range.
     kernel_spectra : float64 (L//2 + 1, L a, L a), optional
-        For fields that respond linearly to the spins through known kernels (hidden units):
-        S(R, k), the weight of the spins' correlator at momentum k in the fields' correlator
-        at separation R (``ising_rg.rg.hidden_correlation.kernel_spectra``). Above T_c the
-        effective masses are then read through the kernels
-        (``ising_rg.estimators.effective_mass.kernel_decay_rates``, ``METHOD_KERNEL``), and
-        the reading that ignores them is kept as ``without_kernels``; below T_c (two
-        particles, which the kernels' model does not describe) they are ignored.
+        S(R, k) of fields that respond linearly to the spins through known kernels
+        (``ising_rg.rg.hidden_correlation.kernel_spectra``): above T_c the effective masses
+        are read through them (``kernel_decay_rates``, ``METHOD_KERNEL``; the point reading
+        kept as ``without_kernels``); ignored below T_c (two particles).
 
     Returns
     -------
