@@ -53,7 +53,7 @@ Check = Callable[[Any, str], Any]
 #: Monte Carlo algorithms of ``ising-rg sample``.
 ALGORITHMS = ("wolff", "metropolis")
 #: The extra measurements a study job can run beside the analysis, in their canonical order.
-EXTRAS = ("couplings", "flow", "free_energy")
+EXTRAS = ("couplings", "flow", "free_energy", "rsmi", "mcrg")
 #: Wolff configurations per temperature of the sampler's validation scan (``ising-rg validate
 #: --samples``), enough for C/N to 3 % at L = 40.
 VALIDATION_SAMPLES = 2000

@@ -10,7 +10,8 @@ import pytest
 
 from ising_rg.errors import IsingRGError
 from ising_rg.experiments.aggregate import aggregate
-from ising_rg.experiments.jobs import FLOW_CHECK_EVERY, FLOW_MAX_STEPS, Job, data_key
+from ising_rg.experiments.extras import FLOW_CHECK_EVERY, FLOW_MAX_STEPS
+from ising_rg.experiments.jobs import Job, data_key
 from ising_rg.experiments.report import write_report
 from ising_rg.experiments.runner import (
     build_jobs,

@@ -41,14 +41,6 @@ from ising_rg.settings import AnalysisOptions, Recipe, SampleOptions
 VARIANTS = ("paper", "permuted", "untrained", "ising_rbm")
 #: The variants that are not trained (built from their seed or their coupling, never stored).
 UNTRAINED_VARIANTS = ("untrained", "ising_rbm")
-#: The RBM flow's chains per start group (Monte Carlo configurations of each training
-#: temperature, and random spins), R-hat check interval and step budget (``rg.flow.rbm_flow``).
-FLOW_CHAINS = 100
-FLOW_CHECK_EVERY = 50
-FLOW_MAX_STEPS = 2000
-#: Data configurations per training temperature that start the equilibrium sampler's chains
-#: and its AIS base (the flow's end point).
-FLOW_EQUILIBRIUM_ROWS = 2000
 #: Part of every job's and data set's key: raise it when a change of the code changes what
 #: the same settings compute, so that finished jobs are not reused.
 JOB_FORMAT = 4
@@ -266,6 +258,7 @@ def run_job(spec: dict[str, Any], root: str) -> dict[str, Any]:
     """
     # Imports here keep the worker start-up light and the module importable anywhere.
     from ising_rg.experiments.aggregate import summarize
+    from ising_rg.experiments.extras import extra_measurements
     from ising_rg.spins import spins_to_visible
 
     job = Job.from_dict(spec)
@@ -294,7 +287,7 @@ def run_job(spec: dict[str, Any], root: str) -> dict[str, Any]:
 
     start = time.perf_counter()
     held_out = _held_out_rows(job, dbn, parts, measured)
-    extras.update(_extra_measurements(job, network, visible, parts, held_out))
+    extras.update(extra_measurements(job, network, parts, measured, held_out, root))
     seconds["extras"] = time.perf_counter() - start
     result = {
         "key": job.key,
@@ -395,71 +388,3 @@ def _train(job: Job, visible: np.ndarray, root: str,
         data_path=data_file,
         hyperparameters={**job.to_dict(), "model_settings": job.model_settings()})
     return dbn, permutation
-
-
-def _flow(job: Job, first, parts: list) -> dict[str, Any]:
-    """The first RBM's flow (v -> h -> v) and where it ends.
-
-    The path: chains from Monte Carlo configurations of every training temperature and from
-    random spins, run together until split R-hat < 1.05 over all chains or
-    ``FLOW_MAX_STEPS`` (``rbm_flow``; ``chains_end``: the chains' window read as a
-    temperature). The end point: iterating v -> h -> v is Gibbs sampling of the RBM, so the
-    flow ends at its equilibrium, which chains from the data may never reach: it is found and
-    weighed (``rbm_equilibrium``: modes by mixture AIS, parallel tempering from all-up,
-    all-down, data and random starts) and read as a temperature from E, |m| and C
-    (``equilibrium_temperatures``; an ordered equilibrium reads T near 0)."""
-    from ising_rg.diagnostics import rbm_flow as flow
-    from ising_rg.diagnostics.equilibrium import rbm_equilibrium
-    from ising_rg.diagnostics.flow_readout import equilibrium_temperatures
-    from ising_rg.diagnostics.state_measures import lattice_measure
-    from ising_rg.spins import spins_to_visible
-
-    starts: dict[str, Any] = {f"K={part.coupling:g}": part.spins[:FLOW_CHAINS]
-                              for part in parts}
-    starts["random"] = "random"
-    run = flow.rbm_flow(first, job.size, n_chains=FLOW_CHAINS, n_steps=FLOW_MAX_STEPS,
-                        start=starts, seed=job.train_seed, check_every=FLOW_CHECK_EVERY)
-    data = np.concatenate([spins_to_visible(part.spins[:FLOW_EQUILIBRIUM_ROWS])
-                           for part in parts])
-    equilibrium = rbm_equilibrium(first, data, lattice_measure(job.size), job.coupling,
-                                  job.size**2, seed=job.train_seed,
-                                  max_sweeps=FLOW_MAX_STEPS)
-    return {
-        "settings": run["settings"],
-        "step": run["step"],
-        "energy_per_spin": run["energy_per_spin"],
-        "abs_magnetization": run["abs_magnetization"],
-        "by_start": run["by_start"],
-        "rhat_history": run["rhat_history"],
-        "chains_end": flow.flow_temperatures(run, job.size),
-        "end_point": to_json({**equilibrium_temperatures(equilibrium, job.size),
-                              "log_z": equilibrium["log_z"],
-                              "sampler": equilibrium["sampler"]}),
-    }
-
-
-def _extra_measurements(job: Job, network, visible: np.ndarray, parts: list,
-                        held_out: np.ndarray) -> dict:
-    """Learned couplings of the first RBM, its flow (``_flow``) and the free energy per depth
-    (``rbm.bound.free_energy_by_depth``: the variational bound of the l-layer model against
-    the exact Ising log-likelihood), as the job asks.
-
-    ``parts`` are the job's data sets (one per training temperature); ``visible`` the measured
-    one as visible units.
-    """
-    from ising_rg.diagnostics import couplings
-    from ising_rg.rbm import bound
-
-    out: dict[str, Any] = {}
-    first = network.rbms_[0]
-    if "couplings" in job.extras:
-        out["couplings"] = couplings.couplings_by_displacement(
-            first, visible, job.size, max_distance=min(4, job.size // 2 - 1),
-            true_coupling=job.coupling, seed=job.train_seed)
-    if "flow" in job.extras:
-        out["flow"] = _flow(job, first, parts)
-    if "free_energy" in job.extras:
-        # scored on rows training did not see (a bound on training rows mixes in overfitting)
-        out["free_energy"] = bound.free_energy_by_depth(network, visible[held_out], job.coupling,
-                                                        seed=job.train_seed)
-    return out
