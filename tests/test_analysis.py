@@ -73,13 +73,15 @@ class FakeDBN:
             h = rbm.down(h)
         return h
 
-    def sample_up(self, x, depth, rng):
+    def sample_up(self, x, depth, seed=0):
+        rng = np.random.default_rng(seed)
         state = np.asarray(x, dtype=np.float32)
         for rbm in self.rbms_[:depth]:
             state = (rng.random((len(state), rbm.weights_.shape[1])) < rbm.transform(state))
         return state.astype(np.float32)
 
-    def sample_down(self, states, rng):
+    def sample_down(self, states, seed=0):
+        rng = np.random.default_rng(seed)
         out = states
         for rbm in reversed(self.rbms_[:-1]):
             out = rbm.down((rng.random(out.shape) < out).astype(np.float32))
@@ -113,7 +115,7 @@ def spins():
     return np.where(flip, -s, s).astype(np.int8)
 
 
-OPTIONS = AnalysisOptions(seed=3, generative_samples=200, analysis_samples=400, gibbs_steps=40)
+OPTIONS = AnalysisOptions(seed=3, generative_samples=200, analysis_samples=400, gibbs_steps=3000)
 
 
 def _analyze(spins):

@@ -84,6 +84,7 @@ from numpy.typing import ArrayLike
 
 from ising_rg.errors import IsingRGError
 from ising_rg.estimators.effective_mass import (
+    KernelModel,
     cosh_decay_rates,
     kernel_decay_rates,
     two_particle_correlator,
@@ -332,12 +333,12 @@ def _effective_mass_reading(series: tuple[np.ndarray, ...], occupancy: np.ndarra
         return two_particle_decay_rates(_connected_correlator(s, occupancy), spacing,
                                         total_size)
 
-    def kernel_rates(s: tuple[np.ndarray, ...]) -> np.ndarray:
-        return kernel_decay_rates(_connected_correlator(s, occupancy), kernel_spectra,
-                                  spacing)
-
     # The kernels' model is the one-particle one: in the ordered phase the point reading stays.
     kernel_spectra = None if is_ordered else kernel_spectra
+    model = None if kernel_spectra is None else KernelModel(kernel_spectra, spacing)
+
+    def kernel_rates(s: tuple[np.ndarray, ...]) -> np.ndarray:
+        return kernel_decay_rates(_connected_correlator(s, occupancy), model)
 
     one_particle = plateau_reading(series, cosh_rates, first, *options)
     point = (plateau_reading(series, two_particle_rates, first, *options) if is_ordered

@@ -15,8 +15,8 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import ArrayLike
 
-__all__ = ["cosh_decay_rates", "kernel_decay_rates", "kernel_model", "two_particle_correlator",
-           "two_particle_decay_rates"]
+__all__ = ["KernelModel", "cosh_decay_rates", "kernel_decay_rates", "kernel_model",
+           "two_particle_correlator", "two_particle_decay_rates"]
 
 _BISECTION_STEPS = 64
 
@@ -176,38 +176,79 @@ def kernel_model(spectra: np.ndarray, rate: np.ndarray) -> np.ndarray:
         return np.where(total > 0, np.log(np.where(total > 0, total, 1.0)), np.nan)
 
 
-def kernel_decay_rates(correlator: np.ndarray, spectra: np.ndarray,
+class KernelModel:
+    """``kernel_model`` of one set of kernels tabulated on a grid of decay rates, so that the
+    data's every jackknife replicate is read against the same table.
+
+    The ratio of the model at neighbouring separations need not be monotonic in mu for
+    irregular kernels (trained units' responses have sign changes and uneven bins), so a
+    ratio is not solved for mu; each effective mass is the mu whose model matches the data's
+    log ratios over a short window of separations best (least squares on the grid, refined by
+    a parabola through the best three points in ln mu). For point kernels on every site the
+    ratios are those of the cosh reading.
+
+    Parameters
+    ----------
+    spectra : float64 (n_R, L, L), S(R, k) (``ising_rg.rg.hidden_correlation.kernel_spectra``)
+    spacing : float, a: coarse separation R is r = R a original lattice spacings
+    """
+
+    #: Decay rates tabulated: 1 / xi from 0.2 to 1000 original lattice spacings.
+    GRID = np.geomspace(1e-3, _KERNEL_MAX_RATE, 800)
+
+    def __init__(self, spectra: np.ndarray, spacing: float = 1.0) -> None:
+        self.spacing = float(spacing)
+        self.log_model = np.stack([kernel_model(spectra, np.full(spectra.shape[0], mu))
+                                   for mu in self.GRID])  # (n_grid, n_R)
+        # beyond what the sum over momenta resolves (exp(-25) of its value at 0)
+        n_r = spectra.shape[0]
+        resolved = self.GRID[:, None] * self.spacing * np.arange(n_r)[None, :] <= (
+            _KERNEL_MAX_DECAY)
+        self.log_model = np.where(resolved, self.log_model, np.nan)
+
+    def rates(self, correlator: np.ndarray, window: int = 3) -> np.ndarray:
+        """mu for each pair (R, R + 1): the best match of the log ratios at R .. R + window - 1
+        (fewer where the torus ends); NaN where the data's ratios are undefined."""
+        log_rho = _log_ratios(correlator)
+        model_ratio = self.log_model[:, :-1] - self.log_model[:, 1:]  # (n_grid, n_R - 1)
+        out = np.full(log_rho.size, np.nan)
+        ln_grid = np.log(self.GRID)
+        for r in range(log_rho.size):
+            span = slice(r, min(r + window, log_rho.size))
+            data = log_rho[span]
+            if np.isnan(data).any():
+                continue
+            misfit = np.sum((model_ratio[:, span] - data) ** 2, axis=1)
+            if not np.isfinite(misfit).any():
+                continue
+            best = int(np.nanargmin(np.where(np.isfinite(misfit), misfit, np.nan)))
+            out[r] = self.GRID[best]
+            if 0 < best < self.GRID.size - 1 and np.isfinite(misfit[best - 1:best + 2]).all():
+                y0, y1, y2 = misfit[best - 1:best + 2]
+                curvature = y0 - 2.0 * y1 + y2
+                if curvature > 0:
+                    step = ln_grid[best + 1] - ln_grid[best]
+                    out[r] = math.exp(ln_grid[best] + 0.5 * step * (y0 - y2) / curvature)
+        return out
+
+
+def kernel_decay_rates(correlator: np.ndarray, spectra: np.ndarray | KernelModel,
                        spacing: float = 1.0) -> np.ndarray:
-    """mu(R) solving C(R)/C(R+1) = M(R; mu)/M(R+1; mu), M = ``kernel_model``: the effective mass
-    of fields seen through known kernels (``ising_rg.rg.hidden_correlation``).
+    """mu(R) of fields seen through known kernels: ``KernelModel(spectra).rates``.
 
     A kernel of width w spreads the spins' correlator over w: read with a pure cosh, the decay
     between neighbouring separations looks slower until R >> w^2 / xi, which a torus of a few
     xi never reaches; through the kernels the model has the spins' own decay rate at every R.
-    For point kernels on every site it is the cosh reading. A ratio below the model's at
-    mu -> 0 (no decay resolvable) gives 0; one above its value at mu = min(5, 25 / (r + a))
-    (beyond what the model resolves), or a non-positive C, gives NaN.
 
     Parameters
     ----------
     correlator : float64 (n_R,), C(R) at coarse separations R = 0, 1, ...
-    spectra : float64 (n_R, L, L), ``kernel_model``'s S(R, k)
-    spacing : float, a: coarse separation R is r = R a original lattice spacings
+    spectra : float64 (n_R, L, L), ``kernel_model``'s S(R, k), or its ``KernelModel``
+    spacing : float, a
 
     Returns
     -------
     float64 (n_R - 1,), mu(R) for the pairs (R, R + 1), inverse original lattice spacings.
     """
-    log_rho = _log_ratios(correlator)
-    n = log_rho.size
-
-    def log_ratio(mu: np.ndarray) -> np.ndarray:
-        return kernel_model(spectra[:n], mu) - kernel_model(spectra[1:n + 1], mu)
-
-    low = np.full(n, _KERNEL_MIN_RATE)
-    high = np.minimum(_KERNEL_MAX_RATE, _KERNEL_MAX_DECAY / (spacing * np.arange(1, n + 1)))
-    at_low, at_high = log_ratio(low), log_ratio(high)
-    target = np.where(np.isnan(log_rho), 0.0, log_rho)
-    mu = _bisect(lambda x: np.nan_to_num(log_ratio(x), nan=np.inf), target, low, high)
-    mu = np.where(target < at_low, 0.0, mu)
-    return np.where(np.isnan(log_rho) | ~(target <= at_high), np.nan, mu)
+    model = spectra if isinstance(spectra, KernelModel) else KernelModel(spectra, spacing)
+    return model.rates(correlator)
