@@ -43,6 +43,7 @@ __all__ = [
     "AnalysisOptions",
     "Recipe",
     "SampleOptions",
+    "VALIDATION_MIN_SAMPLES",
     "VALIDATION_SAMPLES",
     "setting_help",
 ]
@@ -56,6 +57,9 @@ EXTRAS = ("couplings", "flow", "free_energy")
 #: Wolff configurations per temperature of the sampler's validation scan (``ising-rg validate
 #: --samples``), enough for C/N to 3 % at L = 40.
 VALIDATION_SAMPLES = 2000
+#: The fewest it takes: one configuration per block of the error estimates (32 blocks), below
+#: which an error bar means nothing.
+VALIDATION_MIN_SAMPLES = 32
 #: The names of the built-in recipes (:data:`RECIPES`).
 RECIPE_NAMES = ("paper", "density")
 
