@@ -33,7 +33,8 @@ class ProgressBar:
     (from the mean rate so far), and a short status text; a context manager.
 
     On a terminal only; elsewhere the label is written once, as a line (click's rule).
-    ``update(done, status)`` sets the count done (not an increment).
+    ``update(done, status)`` sets the count done (not an increment); ``total`` corrects the
+    total given at first.
     """
 
     def __init__(self, total: int, label: str, unit: str, hidden: bool = False) -> None:
@@ -51,7 +52,9 @@ class ProgressBar:
     def __exit__(self, *exc_info) -> None:
         self.bar.__exit__(*exc_info)
 
-    def update(self, done: int, status: str = "") -> None:
+    def update(self, done: int, status: str = "", total: int | None = None) -> None:
+        if total is not None and total != self.total:  # known only once the work reports
+            self.total = self.bar.length = int(total)
         done = min(int(done), self.total)
         self.status = status
         step, self.done = done - self.done, done

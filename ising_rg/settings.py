@@ -270,7 +270,8 @@ class Recipe(_Checked):
     l1: float = _setting(paper.L1, _number(minimum=0), "L1 weight penalty")
     l2: float = _setting(paper.L2, _number(minimum=0), "L2 weight penalty")
     init: str = _setting(paper.INIT, _choice("paper", "guide"),
-                         "'paper': W = 0.1 N(0,1); 'guide': Hinton's practical guide")
+                         "'paper': W = 0.1 N(0,1), zero biases; 'guide' (Hinton's practical "
+                         "guide): W = 0.01 N(0,1), visible biases = logit of the data means")
     propagate: str = _setting(paper.PROPAGATE, _choice("probabilities", "samples"),
                               "what each layer passes up as the next layer's data")
     validation_fraction: float = _setting(

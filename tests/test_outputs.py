@@ -58,7 +58,7 @@ def test_every_command_writes_files_the_umask_allows_others_to_read(umask, tmp_p
          "--quiet", "--out", model)
     _run("analyze", "--model", model, "--data", data, "--out", results,
          "--generative-samples", "4", "--gibbs-steps", "1", "--no-likelihood", "--quiet")
-    _run("validate", "--size", "4", "--samples", "20", "--out", results)
+    _run("validate", "--size", "4", "--samples", "32", "--out", results)
     _run("figures", "--results", results, "--out", figures)
     (tmp_path / "study.toml").write_text(STUDY)
     _run("experiment", "--spec", tmp_path / "study.toml", "--out", tmp_path / "runs",
