@@ -4,6 +4,7 @@
 #   make figures   sample -> train -> analyze, validate -> figures at the paper's scale
 #   make figures QUICK=1   the same pipeline on a small preset (L = 16, 64-16-4), in minutes
 #   make bench     performance figures (JSON)
+#   make docs      regenerate docs/cli.md from the commands' help (a test fails when it is stale)
 #   make report    the controls, coupling sweep and seeds of reports/rg_report.md
 #   make study     the recipe and capacity study of reports/capacity_report.md
 # Every target bootstraps its own virtual environment in .venv; file targets mean only what
@@ -40,7 +41,7 @@ RESULTS := results/$(TAG)/metrics.json
 VALIDATION := results/$(TAG)/validation.json
 FIGURE := figures/$(TAG)/receptive_fields.png
 
-.PHONY: test test-fast bench lint venv figures report study clean
+.PHONY: test test-fast bench lint docs venv figures report study clean
 .DELETE_ON_ERROR:
 
 venv: $(STAMP)
@@ -63,6 +64,10 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check ising_rg tests
+
+# docs/cli.md: the template's prose with every command's usage, help and options filled in.
+docs: $(STAMP)
+	$(BIN)/python -m ising_rg.cli_reference docs/templates/cli.md docs/cli.md
 
 figures: $(FIGURE)
 
