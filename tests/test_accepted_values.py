@@ -62,7 +62,7 @@ def test_a_model_trained_without_held_out_rows_goes_through_every_stage(data, tm
     assert load_dbn(model).validation_indices_.size == 0
     _ok("analyze", "--model", model, "--data", data, "--out", results, *ANALYZE)
     _assert_held_out_null(results)
-    assert "wrote 8 files" in _ok("figures", "--results", results, "--out", tmp_path / "f")
+    assert "wrote 10 files" in _ok("figures", "--results", results, "--out", tmp_path / "f")
     # a model with held-out rows records how many
     _ok("train", "--data", data, "--hidden", "4", "--epochs", "1", "--batch-size", "20",
         "--quiet", "--out", tmp_path / "held.h5")

@@ -41,7 +41,7 @@ def _invoke(*args, **kwargs):
 
 # --------------------------------------------------------------------------------- help
 def test_commands_are_listed_in_pipeline_order_with_whole_short_help():
-    assert COMMAND_ORDER == ("sample", "exact", "validate", "train", "analyze", "figures",
+    assert COMMAND_ORDER == ("sample", "exact", "validate", "train", "analyze", "mcrg", "figures",
                              "experiment", "bench")
     result = _invoke("--help", terminal_width=80)
     listing = result.output.split("Commands:")[1].splitlines()[1:]
@@ -85,7 +85,7 @@ def test_every_command_creates_the_parent_folders_of_its_outputs(files, tmp_path
     assert _invoke("validate", "--size", "4", "--samples", "32", "--out", "e/f").exit_code == 0
     assert Path("e/f/validation.json").is_file()
     assert _invoke("figures", "--results", "c/d/results", "--out", "g/h").exit_code == 0
-    assert len(list(Path("g/h").iterdir())) == 8
+    assert len(list(Path("g/h").iterdir())) == 10
     assert sorted(p.name for p in Path(".").glob("**/.*.tmp")) == []
 
 
@@ -231,7 +231,7 @@ def test_every_command_runs_as_a_subprocess_from_an_empty_folder(tmp_path):
         assert done.returncode == 0, (args, done.stderr)
         assert "Traceback" not in done.stderr
     assert json.loads(run("exact", "--size", "8").stdout)["size"] == 8
-    assert len(list((tmp_path / "figures").iterdir())) == 12
+    assert len(list((tmp_path / "figures").iterdir())) == 14
     # bench is not run here (benchmarks are not tests); its errors are one line all the same
     done = run("bench", "--only", "everything")
     assert done.returncode == 2 and done.stderr.count("\n") == 1
