@@ -1,5 +1,6 @@
 # The whole reproduction from a clean clone:
-#   make test      the whole test suite (installs everything into .venv first; what CI runs)
+#   make test      the whole test suite, examples/tutorial.py included (installs everything
+#                  into .venv first; what CI runs)
 #   make test-fast the suite without the tests marked slow, for the edit loop
 #   make figures   sample -> train -> analyze, validate -> figures at the paper's scale
 #   make figures QUICK=1   the same pipeline on a small preset (L = 16, 64-16-4), in minutes
@@ -53,7 +54,7 @@ $(STAMP): pyproject.toml
 	touch $@
 
 test: $(STAMP)
-	$(BIN)/ruff check ising_rg tests
+	$(BIN)/ruff check ising_rg tests examples
 	$(BIN)/python -m pytest -q
 
 test-fast: $(STAMP)
@@ -63,7 +64,7 @@ bench: $(STAMP)
 	$(CLI) bench --json
 
 lint: $(STAMP)
-	$(BIN)/ruff check ising_rg tests
+	$(BIN)/ruff check ising_rg tests examples
 
 # docs/cli.md: the template's prose with every command's usage, help and options filled in.
 docs: $(STAMP)
