@@ -148,8 +148,9 @@ def test_ctrl_c_stops_a_busy_experiment_at_once_and_a_rerun_resumes(tmp_path):
     results = sorted(runs.glob("jobs/*/result.json"))
     assert len(results) >= 1  # the quick job(s) that finished, complete
     kept = {path: (path.stat().st_mtime_ns, path.read_bytes()) for path in results}
-    # Each unfinished job's folder holds no result (it is run again, from the start).
-    assert len(list(runs.glob("jobs/*"))) == 3 > len(results)
+    # The slow job has not finished: its folder holds no result (it is run again, from the
+    # start); the other quick job may or may not have started.
+    assert len(results) < len(list(runs.glob("jobs/*"))) <= 3
 
     # The same command again: the finished jobs are reused, not recomputed.
     again = Command(*args, cwd=tmp_path)

@@ -95,8 +95,8 @@ def local_executor(workers: int, folder: str | os.PathLike | None = None) -> Ite
         # The pool's workers are the children started from here on (the pool starts them
         # when jobs are submitted): known by this difference, not by the pool's internals.
         before = {child.pid for child in multiprocessing.active_children()}
-        pool = ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                                   initializer=_ignore_interrupts)
+        pool = _LocalPool(max_workers=workers, mp_context=context,
+                          initializer=_ignore_interrupts)
         try:
             yield pool
             pool.shutdown(wait=True)
@@ -119,9 +119,36 @@ def local_executor(workers: int, folder: str | os.PathLike | None = None) -> Ite
                 os.environ[name] = value
 
 
+class _LocalPool(ProcessPoolExecutor):
+    """A process pool whose workers never see Ctrl-C, even while they start up."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        # submit() starts the workers. Started with SIGINT blocked, a worker holds a Ctrl-C
+        # that comes while it imports pending until its initializer discards it (instead of
+        # dying mid-start with a traceback); here it is only postponed to the end of the call.
+        with _sigint_blocked():
+            return super().submit(fn, *args, **kwargs)
+
+
+@contextlib.contextmanager
+def _sigint_blocked() -> Iterator[None]:
+    """Block SIGINT in this thread for the block (where the platform allows it)."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def _ignore_interrupts() -> None:
-    """A local worker's initializer: leave Ctrl-C to the parent."""
+    """A local worker's initializer: leave Ctrl-C to the parent (a Ctrl-C held pending while
+    the worker started is discarded by ignoring it, then unblocking)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def _stop_workers(pool: ProcessPoolExecutor, before: set[int],
