@@ -14,6 +14,7 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from ising_rg.io.samples import write_samples
@@ -163,13 +164,76 @@ def test_ctrl_c_stops_a_busy_experiment_at_once_and_a_rerun_resumes(tmp_path):
     assert _temporary_files(tmp_path) == []
 
 
-def test_ctrl_c_stops_training_without_writing_the_model(tmp_path):
-    data = write_samples(sample(SampleOptions(8, 0.4, 400, seed=2)), tmp_path / "data.h5")
-    command = Command("train", "--data", str(data), "--hidden", "16,4", "--epochs", "200000",
-                      "--out", "models/dbn.h5", cwd=tmp_path)
-    # Off a terminal the progress bar writes its label once, when the first epoch is done.
-    command.wait_for("layer 1/2 (64->16)")
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    """A sample file and a model trained on it."""
+    from ising_rg.pipeline import run_train
+    from ising_rg.settings import Recipe
+
+    root = tmp_path_factory.mktemp("small")
+    data = write_samples(sample(SampleOptions(8, 0.4, 400, seed=2)), root / "data.h5")
+    run_train(data, root / "model.h5", (16, 4), Recipe(epochs=1, batch_size=20))
+    return {"data": str(data), "model": str(root / "model.h5")}
+
+
+# command, what it prints once it works (off a terminal), and the output it must not leave
+WORKING = {
+    "train": (("train", "--data", "{data}", "--hidden", "16,4", "--epochs", "200000", "--out",
+               "out/dbn.h5"), "layer 1/2 (64->16)", "out/dbn.h5"),
+    "sample": (("sample", "--size", "64", "--samples", "2000000", "--out", "out/data.h5"),
+               "sampling L=64", "out/data.h5"),
+    "analyze": (("analyze", "--model", "{model}", "--data", "{data}", "--out", "out",
+                 "--generative-samples", "2000", "--gibbs-steps", "100000"),
+                "analyze: generative sampling ...", "out/metrics.json"),
+}
+
+
+@pytest.mark.parametrize("name", list(WORKING))
+def test_ctrl_c_stops_a_working_command_without_writing_its_output(small, tmp_path, name):
+    args, working, output = WORKING[name]
+    command = Command(*(arg.format(**small) for arg in args), cwd=tmp_path)
+    command.wait_for(working)
     _assert_aborted(*command.interrupt())
     command.assert_group_ends()
-    assert not (tmp_path / "models" / "dbn.h5").exists()
-    assert _temporary_files(tmp_path) == []
+    assert not (tmp_path / output).exists()
+    assert [path.name for path in tmp_path.rglob("*") if path.is_file()] == []
+
+
+# A pool that starts its workers and is interrupted at once: the Ctrl-C lands while a worker
+# is being started (the parent writing its start-up data) or is importing.
+_POOL_SCRIPT = """
+import os, signal, sys, threading, time
+from ising_rg.experiments.runner import local_executor
+
+def fire():
+    time.sleep(float(sys.argv[1]))
+    os.killpg(os.getpgid(0), signal.SIGINT)
+
+if __name__ == "__main__":
+    try:
+        with local_executor(2) as pool:
+            threading.Thread(target=fire, daemon=True).start()
+            for future in [pool.submit(time.sleep, 60) for _ in range(3)]:
+                future.result()
+    except KeyboardInterrupt:
+        print("interrupted")
+"""
+
+
+def test_ctrl_c_while_workers_start_leaves_no_worker_and_no_traceback(tmp_path):
+    """Before the fix a quarter of these ended with a worker's traceback on stderr (it read
+    half-sent start-up data, or took the KeyboardInterrupt itself while importing), and some
+    with the interrupt lost."""
+    script = tmp_path / "pool.py"
+    script.write_text(_POOL_SCRIPT)
+    env = dict(os.environ, PYTHONPATH=str(REPOSITORY))
+    for delay in np.linspace(0.0, 0.06, 13):
+        process = subprocess.Popen([sys.executable, str(script), str(delay)], env=env,
+                                   text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   start_new_session=True)
+        try:
+            out, err = process.communicate(timeout=STOP_SECONDS + 30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            raise AssertionError(f"Ctrl-C after {delay:.3f} s was lost") from None
+        assert (out, err, process.returncode) == ("interrupted\n", "", 0), (delay, err[-500:])

@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import asdict
+from multiprocessing import resource_tracker
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +96,9 @@ def local_executor(workers: int, folder: str | os.PathLike | None = None) -> Ite
         # The pool's workers are the children started from here on (the pool starts them
         # when jobs are submitted): known by this difference, not by the pool's internals.
         before = {child.pid for child in multiprocessing.active_children()}
+        # Started later, inside a submit(), the resource tracker would unblock SIGINT there
+        # (it blocks and unblocks it around its own start): start it now.
+        resource_tracker.ensure_running()
         pool = _LocalPool(max_workers=workers, mp_context=context,
                           initializer=_ignore_interrupts)
         try:
@@ -123,24 +127,37 @@ class _LocalPool(ProcessPoolExecutor):
     """A process pool whose workers never see Ctrl-C, even while they start up."""
 
     def submit(self, fn, /, *args, **kwargs):
-        # submit() starts the workers. Started with SIGINT blocked, a worker holds a Ctrl-C
-        # that comes while it imports pending until its initializer discards it (instead of
-        # dying mid-start with a traceback); here it is only postponed to the end of the call.
-        with _sigint_blocked():
+        # submit() starts the workers: a Ctrl-C in the middle would cut a worker's start in
+        # two (it would die reading its half-sent start-up data, with a traceback), so it
+        # waits for the end of the call; the worker, started with SIGINT blocked, holds a
+        # Ctrl-C that comes while it imports pending until its initializer discards it.
+        with _interrupts_deferred():
             return super().submit(fn, *args, **kwargs)
 
 
 @contextlib.contextmanager
-def _sigint_blocked() -> Iterator[None]:
-    """Block SIGINT in this thread for the block (where the platform allows it)."""
-    if not hasattr(signal, "pthread_sigmask"):
-        yield
-        return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+def _interrupts_deferred() -> Iterator[None]:
+    """Within the block, SIGINT is blocked in this thread (processes started here inherit
+    that) and a Ctrl-C that reaches the process anyway (another thread takes it) is only
+    recorded; it is raised as KeyboardInterrupt when the block ends."""
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    received: list[int] = []
+
+    def record(signum, frame) -> None:
+        received.append(signum)
+
+    handler = signal.signal(signal.SIGINT, record) if in_main_thread else None
+    mask = (signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+            if hasattr(signal, "pthread_sigmask") else None)
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        if mask is not None:  # a Ctrl-C held pending is delivered here, to the recorder
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        if in_main_thread:
+            signal.signal(signal.SIGINT, handler)
+    if received:
+        raise KeyboardInterrupt
 
 
 def _ignore_interrupts() -> None:
