@@ -214,8 +214,11 @@ def validate(size, n_samples, seed, out_dir, overwrite, quiet):
 
     `ising-rg figures` draws the sampler-validation and decimation figures from it.
     """
-    from ising_rg.pipeline import run_validate
+    from ising_rg.io.results import check_validation_output
+    from ising_rg.pipeline import check_validation_samples, run_validate
 
+    check_validation_samples(n_samples)  # before the bar's first line: an error is one line
+    check_validation_output(out_dir, overwrite)
     with ProgressBar(1, f"sampler scan L={size}", "temperatures", hidden=quiet) as bar:
         path = run_validate(out_dir, size=size, n_samples=n_samples, seed=seed,
                             overwrite=overwrite,

@@ -103,6 +103,9 @@ def test_too_few_validation_samples_for_an_error_bar_are_refused_up_front(tmp_pa
                         r"\d+/13 temperatures \(largest .*\); C/N within .*; 1D decimation "
                         r"off exact enumeration by at most .*", summary), summary
     assert "wrote 4 files" in _ok("figures", "--results", tmp_path, "--out", tmp_path / "f")
+    # an output in the way is one line, before the progress bar's
+    result = _invoke("validate", "--size", "4", "--samples", "32", "--out", tmp_path)
+    assert_one_line_error(result, "validation.json already exists")
 
 
 # ------------------------------------------------------------------------ what help says
