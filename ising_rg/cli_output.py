@@ -133,27 +133,30 @@ class StageLines:
 
 class _Ticker:
     """A line on a terminal that shows the seconds since it was made, updated every second
-    (by a daemon thread) until ``stop``, which ends the line."""
+    (by a daemon thread) until ``stop``, which erases it (the stage's end line replaces it)."""
 
     def __init__(self, text: str) -> None:
-        self.text, self.start = text, time.perf_counter()
+        self.text, self.start, self.width = text, time.perf_counter(), 0
         self.stopped = threading.Event()
-        self._write("")
+        self._write(self.text)
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
-    def _write(self, tail: str) -> None:
-        sys.stderr.write(f"\r{self.text}{tail}")
+    def _write(self, line: str) -> None:
+        self.width = max(self.width, len(line))
+        sys.stderr.write(f"\r{line.ljust(self.width)}")
         sys.stderr.flush()
 
     def _run(self) -> None:
         while not self.stopped.wait(1.0):
-            self._write(f" {time.perf_counter() - self.start:.0f} s")
+            self._write(f"{self.text} {time.perf_counter() - self.start:.0f} s")
 
     def stop(self) -> None:
         self.stopped.set()
         self.thread.join()
-        self._write(f" {time.perf_counter() - self.start:.0f} s\n")
+        self._write("")
+        sys.stderr.write("\r")
+        sys.stderr.flush()
 
 
 def layer_table(metrics: dict) -> list[str]:
