@@ -1,9 +1,11 @@
 # The whole reproduction from a clean clone:
-#   make test      the whole test suite (installs everything into .venv first; what CI runs)
+#   make test      the whole test suite, examples/tutorial.py included (installs everything
+#                  into .venv first; what CI runs)
 #   make test-fast the suite without the tests marked slow, for the edit loop
 #   make figures   sample -> train -> analyze, validate -> figures at the paper's scale
 #   make figures QUICK=1   the same pipeline on a small preset (L = 16, 64-16-4), in minutes
 #   make bench     performance figures (JSON)
+#   make docs      regenerate docs/cli.md from the commands' help (a test fails when it is stale)
 #   make report    the controls, coupling sweep and seeds of reports/rg_report.md
 #   make study     the recipe and capacity study of reports/capacity_report.md
 # Every target bootstraps its own virtual environment in .venv; file targets mean only what
@@ -40,7 +42,7 @@ RESULTS := results/$(TAG)/metrics.json
 VALIDATION := results/$(TAG)/validation.json
 FIGURE := figures/$(TAG)/receptive_fields.png
 
-.PHONY: test test-fast bench lint venv figures report study clean
+.PHONY: test test-fast bench lint docs venv figures report study clean
 .DELETE_ON_ERROR:
 
 venv: $(STAMP)
@@ -52,7 +54,7 @@ $(STAMP): pyproject.toml
 	touch $@
 
 test: $(STAMP)
-	$(BIN)/ruff check ising_rg tests
+	$(BIN)/ruff check ising_rg tests examples
 	$(BIN)/python -m pytest -q
 
 test-fast: $(STAMP)
@@ -62,7 +64,11 @@ bench: $(STAMP)
 	$(CLI) bench --json
 
 lint: $(STAMP)
-	$(BIN)/ruff check ising_rg tests
+	$(BIN)/ruff check ising_rg tests examples
+
+# docs/cli.md: the template's prose with every command's usage, help and options filled in.
+docs: $(STAMP)
+	$(BIN)/python -m ising_rg.cli_reference docs/templates/cli.md docs/cli.md
 
 figures: $(FIGURE)
 

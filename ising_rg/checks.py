@@ -104,7 +104,8 @@ def check_float_array(values: Any, name: str) -> np.ndarray:
         raise IsingRGError(f"{name} must be a number or an array of numbers") from exc
 
 
-def check_unit_interval(X: Any, name: str = "X", n_features: int | None = None) -> np.ndarray:
+def check_unit_interval(X: Any, name: str = "X", n_features: int | None = None,
+                        allow_empty: bool = False) -> np.ndarray:
     """Validate a 2-D finite array with values in [0, 1]; return it as C-ordered float32.
 
     Parameters
@@ -115,6 +116,8 @@ def check_unit_interval(X: Any, name: str = "X", n_features: int | None = None) 
         How the messages call it.
     n_features : int, optional
         Required number of columns (a model's visible units).
+    allow_empty : bool
+        Accept zero rows (inference on no data gives no rows); never zero columns.
 
     Raises
     ------
@@ -131,7 +134,7 @@ def check_unit_interval(X: Any, name: str = "X", n_features: int | None = None) 
         raise IsingRGError(f"{name} must be a numeric array, got dtype {arr.dtype}")
     if arr.ndim != 2:
         raise IsingRGError(f"{name} must be 2-D (n_samples, n_features), got shape {arr.shape}")
-    if arr.shape[0] == 0 or arr.shape[1] == 0:
+    if (arr.shape[0] == 0 and not allow_empty) or arr.shape[1] == 0:
         raise IsingRGError(f"{name} is empty (shape {arr.shape})")
     if n_features is not None and arr.shape[1] != n_features:
         raise IsingRGError(
@@ -140,7 +143,7 @@ def check_unit_interval(X: Any, name: str = "X", n_features: int | None = None) 
     arr = np.ascontiguousarray(arr, dtype=np.float32)
     if not np.isfinite(arr).all():
         raise IsingRGError(f"{name} contains NaN or infinite values")
-    lo, hi = float(arr.min()), float(arr.max())
+    lo, hi = (float(arr.min()), float(arr.max())) if arr.size else (0.0, 0.0)
     if lo < 0.0 or hi > 1.0:
         raise IsingRGError(f"{name} values must lie in [0, 1], found range [{lo:g}, {hi:g}]")
     return arr

@@ -13,7 +13,6 @@ setting names the option.
 from __future__ import annotations
 
 import json
-import sys
 import warnings
 from pathlib import Path
 
@@ -22,10 +21,13 @@ import click
 from ising_rg import __version__, paper
 from ising_rg.cli_output import (
     JobLines,
+    ProgressBar,
     StageLines,
     bench_table,
     data_set_line,
+    epoch_status,
     layer_table,
+    validation_line,
 )
 from ising_rg.cli_rg import mcrg, rsmi
 from ising_rg.cli_types import (
@@ -54,11 +56,14 @@ from ising_rg.errors import IsingRGError, one_line
 from ising_rg.experiments import MAX_JOBS
 from ising_rg.settings import (
     ALGORITHMS,
+    VALIDATION_MIN_SAMPLES,
     VALIDATION_SAMPLES,
     AnalysisOptions,
     SampleOptions,
 )
 
+# The exit status after Ctrl-C: 128 + SIGINT, as a shell reports a process SIGINT ended.
+INTERRUPTED = 130
 # The order of `ising-rg --help`: the pipeline's.
 COMMAND_ORDER = ("sample", "exact", "validate", "train", "analyze", "rsmi", "mcrg", "figures",
                  "experiment", "bench")
@@ -99,6 +104,10 @@ class _Group(click.Group):
                 return super().invoke(ctx)
         except click.UsageError as error:
             raise _one_line_usage(error) from None
+        except KeyboardInterrupt as interrupt:  # Ctrl-C; outputs are atomic: none half-written
+            note = f": {interrupt}" if str(interrupt) else ""
+            click.echo(f"Aborted{note}", err=True)
+            raise click.exceptions.Exit(INTERRUPTED) from None
         except IsingRGError as error:
             raise click.ClickException(one_line(error, 1000)) from None
         except OSError as error:  # the file system's refusals: full disk, permissions, ...
@@ -155,21 +164,10 @@ def sample(coupling, temperature, out_path, overwrite, quiet, **settings):
     if out_path is None:
         out_path = f"data/ising_L{options.size}_K{options.coupling:g}.h5"
     check_output_path(out_path, overwrite)  # before minutes of sampling, not after
-    bar = None
-    if not quiet:
-        bar = click.progressbar(length=options.samples, file=sys.stderr,
-                                label=f"sampling L={options.size} K={options.coupling:g}")
-        bar.__enter__()
-
-    def progress(done, total):
-        bar.update(min(done, options.samples) - bar.pos)
-
-    try:
+    with ProgressBar(options.samples, f"sampling L={options.size} K={options.coupling:g}",
+                     "samples", hidden=quiet) as bar:
         samples = sample_data(options, out_path, overwrite=overwrite,
-                              progress=progress if bar else None)
-    finally:
-        if bar is not None:
-            bar.__exit__(None, None, None)
+                              progress=lambda done, total: bar.update(done))
     e = energy_check(samples)
     click.echo(
         f"wrote {out_path}: {samples.n_samples} samples, tau_int(E)={samples.tau_int_energy:.3g}"
@@ -194,14 +192,17 @@ def exact(size, coupling, temperature):
 @main.command(short_help="Check the sampler and the 1D decimation (no model).")
 @click.option("--size", type=EvenSize(), default=paper.SIZE, show_default=True,
               help="Lattice size L of the sampler scan (even, >= 4).")
-@click.option("--samples", "n_samples", type=count(1), default=VALIDATION_SAMPLES,
-              show_default=True, help="Monte Carlo samples per temperature.")
+@click.option("--samples", "n_samples", type=count(VALIDATION_MIN_SAMPLES),
+              default=VALIDATION_SAMPLES, show_default=True,
+              help=f"Monte Carlo samples per temperature (at least {VALIDATION_MIN_SAMPLES}, "
+                   "enough for an error bar).")
 @click.option("--seed", type=SEED, default=0, show_default=True,
               help="Temperature i of the scan uses seed + i.")
 @click.option("--out", "out_dir", type=OUTPUT_FOLDER, default="results",
               show_default=True, help="Folder for validation.json (the results folder).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing validation.json.")
-def validate(size, n_samples, seed, out_dir, overwrite):
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def validate(size, n_samples, seed, out_dir, overwrite, quiet):
     """Check the instruments that need no model: write OUT/validation.json.
 
     \b
@@ -213,10 +214,16 @@ def validate(size, n_samples, seed, out_dir, overwrite):
 
     `ising-rg figures` draws the sampler-validation and decimation figures from it.
     """
-    from ising_rg.pipeline import run_validate
+    from ising_rg.io.results import check_validation_output
+    from ising_rg.pipeline import check_validation_samples, run_validate
 
-    path = run_validate(out_dir, size=size, n_samples=n_samples, seed=seed, overwrite=overwrite)
-    click.echo(f"wrote {path}", err=True)
+    check_validation_samples(n_samples)  # before the bar's first line: an error is one line
+    check_validation_output(out_dir, overwrite)
+    with ProgressBar(1, f"sampler scan L={size}", "temperatures", hidden=quiet) as bar:
+        path = run_validate(out_dir, size=size, n_samples=n_samples, seed=seed,
+                            overwrite=overwrite,
+                            progress=lambda done, total: bar.update(done, total=total))
+    click.echo(f"wrote {path}: {validation_line(json.loads(path.read_text()))}", err=True)
 
 
 @main.command(short_help="Train a deep belief network on a sample file.")
@@ -230,7 +237,7 @@ def validate(size, n_samples, seed, out_dir, overwrite):
 @click.option("--hidden", type=Sizes(), default=joined(paper.HIDDEN), show_default=True,
               help="Hidden layer sizes, bottom to top.")
 @click.option("--epochs", type=click.IntRange(1, MAX_EPOCHS), default=None,
-              help=recipe_help("epochs") + f" (at most {MAX_EPOCHS:,})")
+              help=recipe_help("epochs"))
 @click.option("--learning-rate", type=positive(), default=None,
               help=recipe_help("learning_rate"))
 @click.option("--learning-rate-decay", type=click.Choice(["none", "linear"]), default=None,
@@ -265,7 +272,7 @@ def train(data_path, recipe, hidden, seed, out_path, overwrite, quiet, **setting
     from ising_rg.settings import Recipe
 
     recipe = Recipe.named(recipe, **settings)  # an option not given (None) keeps the recipe's
-    bars: dict[int, object] = {}
+    bars: dict[int, ProgressBar] = {}
 
     def progress(layer, widths, epoch, n_epochs, metrics):
         if quiet:
@@ -273,13 +280,10 @@ def train(data_path, recipe, hidden, seed, out_path, overwrite, quiet, **setting
         if layer not in bars:
             for bar in bars.values():
                 bar.__exit__(None, None, None)
-            bars[layer] = click.progressbar(
-                length=n_epochs, file=sys.stderr,
-                label=f"layer {layer}/{len(hidden)} ({widths[layer - 1]}->{widths[layer]})",
-                item_show_func=lambda text: text)
-            bars[layer].__enter__()
-        bars[layer].update(1, f"recon {metrics['reconstruction_error']:.4f} "
-                              f"F-gap {metrics['free_energy_gap']:+.3f}")
+            bars[layer] = ProgressBar(
+                n_epochs, f"layer {layer}/{len(hidden)} ({widths[layer - 1]}->{widths[layer]})",
+                "epochs").__enter__()
+        bars[layer].update(epoch, epoch_status(metrics))
 
     try:
         dbn = run_train(data_path, out_path, hidden, recipe, seed=seed, overwrite=overwrite,
@@ -384,8 +388,10 @@ def _preset_names() -> list[str]:
 @click.option("--spec", "spec_path", type=click.Path(exists=True, dir_okay=False),
               default=None, help="Your own study: a TOML file (docs/experiments.md).")
 @click.option("--preset", type=click.Choice(_preset_names()), default=None,
-              help="A built-in study: default (the report's, the paper's scale; used when "
-                   "neither --spec nor --preset is given) or tiny (seconds per job).")
+              help="A built-in study: default (the report's controls, sweep and seeds at "
+                   "the paper's scale, 26 jobs, about 80 minutes on 2 cores; used when neither "
+                   "--spec nor --preset is given), capacity (the recipe and capacity study, 44 "
+                   "jobs, about 2 h 45 min) or tiny (the default's study at seconds per job).")
 @click.option("--print-preset", type=click.Choice(_preset_names()), default=None,
               help="Print a built-in study's TOML (to copy and edit) and exit.")
 @click.option("--out", "root", type=click.Path(file_okay=False), default="runs",
@@ -401,7 +407,9 @@ def _preset_names() -> list[str]:
               help="Refuse a study with more jobs than this, before running any.")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), default=None,
               help="Also write the markdown report here (e.g. reports/rg_report.md).")
-@click.option("--overwrite", is_flag=True, help="Replace an existing report.")
+@click.option("--overwrite", is_flag=True,
+              help="Replace an existing report, and tables (aggregate.json, results.csv) of "
+                   "another study in --out; finished jobs are reused either way.")
 @click.option("--summary", is_flag=True,
               help="Print OUT/results.csv grouped by grid point and layer (mean ± standard "
                    "error over replicates); runs nothing unless --spec or --preset is given.")
@@ -427,11 +435,19 @@ def experiment(spec_path, preset, print_preset, root, workers, scheduler, seed, 
         spec.build_study_jobs(study, seed, max_jobs)  # every check before any work
         if report_path:
             check_report_output([group.name for group in study.groups], report_path, overwrite)
-        aggregate = run_experiment(study, root, workers=workers, scheduler=scheduler,
-                                   root_seed=seed, max_jobs=max_jobs, progress=JobLines(),
-                                   data_progress=data_set_line)
-        click.echo(f"wrote {root}/aggregate.json and {root}/{table.TABLE_NAME} "
-                   f"({len(aggregate['jobs'])} jobs)", err=True)
+        tables = Path(root) / "aggregate.json"
+        before = tables.stat().st_mtime_ns if tables.is_file() else None
+        try:
+            aggregate = run_experiment(study, root, workers=workers, scheduler=scheduler,
+                                       root_seed=seed, max_jobs=max_jobs, progress=JobLines(),
+                                       data_progress=data_set_line, overwrite=overwrite)
+        except KeyboardInterrupt:  # the workers are stopped: say what is kept
+            raise KeyboardInterrupt(f"the finished jobs are kept in {root}; the same command "
+                                    "resumes") from None
+        kept = before == tables.stat().st_mtime_ns  # the same study again: left as they were
+        click.echo(f"{'kept' if kept else 'wrote'} {root}/aggregate.json and {root}/"
+                   f"{table.TABLE_NAME} ({len(aggregate['jobs'])} jobs"
+                   f"{', unchanged' if kept else ''})", err=True)
         if report_path:
             write_report(aggregate, load_results(root, aggregate["jobs"]), report_path)
             click.echo(f"wrote {report_path}", err=True)

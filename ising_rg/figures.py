@@ -2,7 +2,9 @@
 
 Each figure needs some of the folder's files (``FIGURES``): metrics.json and arrays.h5 from
 ``ising-rg analyze``, validation.json from ``ising-rg validate``. ``make_figures`` draws every
-figure whose inputs exist and names the others with the reason.
+figure whose inputs exist and names the others with the reason. Every figure states what it
+shows in a caption line under its title: L, K, the network, the recipe and its epochs (from
+metrics.json's ``data`` and ``provenance``; ``caption``), or the validation's settings.
 
 Colour maps are colour-blind safe: a diverging map centred at zero for weights (``RdBu_r``),
 ``cividis`` for sequential data, and the Okabe-Ito palette for lines. Each figure is written
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,6 +25,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from ising_rg.errors import IsingRGError  # noqa: E402
 from ising_rg.io.atomic import atomic_output, check_output_path  # noqa: E402
@@ -48,8 +52,35 @@ def _layers(arrays: dict, group: str) -> list[np.ndarray]:
     return [arrays[k] for k in _numbered(arrays, f"fields/{group}")]
 
 
+def caption(metrics: dict) -> str:
+    """What a figure from ``metrics`` shows, in one line: L, K, samples, the network, the
+    recipe and its epochs per layer, and the model file (those last from ``provenance``, the
+    record ``ising-rg analyze`` keeps; "recipe not recorded" without it)."""
+    data = metrics.get("data") or {}
+    size, coupling = data.get("size"), data.get("coupling")
+    widths = "-".join(str(n) for n in [size * size if size else "?",
+                                        *(layer["n_units"] for layer in metrics["layers"])])
+    provenance = metrics.get("provenance") or {}
+    recipe = ((provenance.get("hyperparameters") or {}).get("recipe")) or {}
+    trained = (f"recipe {recipe['name']}, {recipe['epochs']} epochs per layer"
+               if "name" in recipe and "epochs" in recipe else "recipe not recorded")
+    model = f"; model {provenance['model']}" if provenance.get("model") else ""
+    return (f"L = {size}, K = {coupling:g} (T = {1 / coupling:.4g}), "
+            f"{data.get('n_samples')} samples; network {widths}, {trained}{model}"
+            if size and coupling else f"network {widths}, {trained}{model}")
+
+
+def _titled(fig: plt.Figure, title: str, line: str) -> plt.Figure:
+    """The figure's title, with the caption line under it, both wrapped to the figure's
+    width."""
+    width = max(60, int(fig.get_figwidth() * 11))  # characters of 10 pt text per line
+    fig.suptitle("\n".join(textwrap.fill(text, width) for text in (title, line)), fontsize=10)
+    return fig
+
+
 def _field_grid(ax_grid, fields: np.ndarray, live: np.ndarray | None) -> None:
-    """Draw fields in a grid, each with its own symmetric colour scale centred at 0."""
+    """Draw fields in a grid, each with its own symmetric colour scale centred at 0; dead
+    units (``live`` False) faded, in dotted grey frames."""
     for ax, index in zip(ax_grid.flat, range(ax_grid.size), strict=True):
         ax.set_xticks([])
         ax.set_yticks([])
@@ -58,11 +89,14 @@ def _field_grid(ax_grid, fields: np.ndarray, live: np.ndarray | None) -> None:
             continue
         field = fields[index]
         scale = np.abs(field).max() or 1.0
-        ax.imshow(field, cmap=WEIGHT_CMAP, vmin=-scale, vmax=scale, interpolation="nearest")
-        if live is not None and not live[index]:
+        dead = live is not None and not live[index]
+        ax.imshow(field, cmap=WEIGHT_CMAP, vmin=-scale, vmax=scale, interpolation="nearest",
+                  alpha=0.35 if dead else 1.0)
+        if dead:
             for spine in ax.spines.values():
-                spine.set_edgecolor("0.6")
+                spine.set_edgecolor("0.4")
                 spine.set_linestyle(":")
+                spine.set_linewidth(1.5)
 
 
 def receptive_fields(metrics: dict, arrays: dict) -> plt.Figure:
@@ -81,9 +115,27 @@ def receptive_fields(metrics: dict, arrays: dict) -> plt.Figure:
         subfig.suptitle(
             f"layer {layer + 1}: {n_units} units (Kadanoff b = {info['block_size']})\n"
             f"dead {100 * (info.get('dead_fraction') or 0):.0f}% (dotted frames)", fontsize=10)
-    fig.suptitle("Receptive fields r(l) = W(1)...W(l), each on its own scale centred at 0 "
-                 "(red +, blue -)", fontsize=11)
-    return fig
+    return _titled(fig, "Receptive fields r(l) = W(1)...W(l), each on its own scale centred "
+                        "at 0 (red +, blue -)", caption(metrics))
+
+
+def first_layer_fields(metrics: dict, arrays: dict) -> plt.Figure:
+    """Layer 1's fields, W(1) per hidden unit on the lattice, with its dead units marked
+    (faded, dotted frames): where the paper's recipe loses half its first layer."""
+    fields, live = _layers(arrays, "weight_product")[0], _layers(arrays, "live")[0]
+    shown = min(len(fields), 100)
+    side = int(np.ceil(np.sqrt(shown)))
+    fig, axes = plt.subplots(side, side, figsize=(8, 8.6), layout="constrained",
+                             gridspec_kw={"wspace": 0.05, "hspace": 0.05}, squeeze=False)
+    _field_grid(axes, fields[:shown], live)
+    info = metrics["layers"][0]
+    n_dead = int(np.sum(~np.asarray(live, dtype=bool)))
+    low, high = (metrics.get("settings") or {}).get("dead_activation_bounds", (0.01, 0.99))
+    which = f"units 1-{shown} of {len(fields)}" if shown < len(fields) else f"all {shown} units"
+    return _titled(
+        fig, f"Layer 1 (Kadanoff b = {info['block_size']}): W(1) of {which}; dead units "
+             f"(mean activation < {low:g} or > {high:g}) faded in dotted frames: {n_dead} of "
+             f"{len(fields)} ({100 * n_dead / len(fields):.0f}%)", caption(metrics))
 
 
 def _mean_std(entry: dict | None) -> tuple[float, float]:
@@ -151,28 +203,54 @@ def field_sizes(metrics: dict) -> plt.Figure:
                 ax.plot(index, [np.nan if c is None else c for c in chance], marker=marker,
                         color=colour, ls="none", alpha=0.4, mfc="none")
         if metric == "correlation_length":
-            data = (metrics.get("data") or {}).get("correlation_length") or {}
-            xi, error = _mean_std(data)
-            if np.isfinite(xi):
-                ax.axhspan(xi - error, xi + error, color="0.85", zorder=0)
-                ax.axhline(xi, color="0.5", lw=1)
-            if data.get("exact") is not None:
-                ax.axhline(data["exact"], color="k", lw=1)
+            ax.set_title(_correlation_panel(ax, metrics), fontsize=10)
+        else:
+            ax.set_title(title, fontsize=10)
         ax.set_xlabel("layer l (Kadanoff block b = 2^l)")
         ax.set_xticks(index)
         ax.set_ylabel(ylabel)
-        ax.set_title(title, fontsize=10)
     axes[0, 0].set_yscale("log", base=2)
     handles = [plt.Line2D([], [], marker=m, color=c, label=label) for _, m, c, label in _KINDS]
     handles += [plt.Line2D([], [], ls=style, color="0.3", label=f"ideal Kadanoff unit, {rule}")
                 for style, rule in (("--", "block average"), (":", "majority rule"))]
     fig.legend(handles=handles, loc="outside lower center", ncol=5, fontsize=8)
-    fig.suptitle("Receptive fields per layer against block-spin RG (mean +- std over live units; "
-                 "lines: ideal Kadanoff units on the same data, in each kind's colour)")
-    return fig
+    return _titled(fig, "Receptive fields per layer against block-spin RG (mean +- std over "
+                        "live units; lines: ideal Kadanoff units on the same data, in each "
+                        "kind's colour)", caption(metrics))
 
 
-def coarse_graining(arrays: dict) -> plt.Figure:
+def _correlation_panel(ax, metrics: dict) -> str:
+    """The references of the correlation-length panel: the data's xi (grey line, its error
+    band) and the infinite lattice's exact xi, drawn as the reference only where the lattice
+    does not limit the data's (``finite_size_limited``; else named in the panel, not drawn
+    as "exact"); each layer without a value named with its reason. Returns the title."""
+    data = (metrics.get("data") or {}).get("correlation_length") or {}
+    xi, error = _mean_std(data)
+    if np.isfinite(xi):
+        ax.axhspan(xi - error, xi + error, color="0.85", zorder=0)
+        ax.axhline(xi, color="0.5", lw=1)
+    notes = []
+    exact = data.get("exact")
+    size = (metrics.get("data") or {}).get("size")
+    if exact is not None and data.get("finite_size_limited"):
+        notes.append(f"infinite-lattice xi = {exact:.3g} not drawn: L = {size} limits the "
+                     "data's xi")
+    elif exact is not None:
+        ax.axhline(exact, color="k", lw=1)
+    for layer in metrics["layers"]:
+        entry = layer.get("correlation_length") or {}
+        if entry.get("mean") is None:
+            reason = entry.get("note") or "not measured"
+            notes.append(f"layer {layer['index']}: no value ({reason})")
+    if notes:
+        ax.text(0.02, 0.02, "\n".join(textwrap.fill(note, 48) for note in notes),
+                transform=ax.transAxes, fontsize=6.5, va="bottom", color="0.25")
+    drawn = "black: exact, infinite lattice" if exact is not None and not data.get(
+        "finite_size_limited") else "no exact reference at this L"
+    return f"correlation length (grey: spins; {drawn})"
+
+
+def coarse_graining(metrics: dict, arrays: dict) -> plt.Figure:
     """One configuration, its reconstructions from each depth, and its block spins."""
     spins = arrays["example/spins"]
     recon = _numbered(arrays, "example/reconstruction")
@@ -199,8 +277,8 @@ def coarse_graining(arrays: dict) -> plt.Figure:
             ax.set_visible(False)
     if recon:
         fig.colorbar(image, ax=axes[0, -1], shrink=0.8, label="2 P(v=1) - 1")
-    fig.suptitle("Top: up to layer l and back down (mean field). Bottom: Kadanoff blocking.")
-    return fig
+    return _titled(fig, "Top: up to layer l and back down (mean field). Bottom: Kadanoff "
+                        "blocking. Spins -1 (dark) to +1 (light)", caption(metrics))
 
 
 def sampler_validation(validation: dict) -> plt.Figure:
@@ -210,7 +288,8 @@ def sampler_validation(validation: dict) -> plt.Figure:
     t = np.array(scan["temperature"])
     fig, axes = plt.subplots(2, 2, figsize=(10, 6), layout="constrained",
                              gridspec_kw={"height_ratios": [3, 1]}, sharex=True)
-    for col, (name, label) in enumerate((("energy", "<E>/N"), ("specific_heat", "C/N"))):
+    for col, (name, label) in enumerate((("energy", "<E>/N  [J]"),
+                                         ("specific_heat", "C/N  [k_B]"))):
         ax, res = axes[0, col], axes[1, col]
         ax.plot(scan["curve_temperature"], scan[f"curve_{name}"], color="k", lw=1,
                 label=f"exact, L = {size} (Kaufman)")
@@ -226,17 +305,21 @@ def sampler_validation(validation: dict) -> plt.Figure:
         res.axhline(0, color="k", lw=0.8)
         res.set_ylabel("(MC - exact) / error")
         res.set_xlabel("temperature T  [J / k_B]")
-    fig.suptitle(f"Sampler validation on the {size} x {size} torus")
-    return fig
+    settings = validation.get("settings") or {}
+    return _titled(fig, f"Sampler validation on the {size} x {size} torus",
+                   f"L = {size}, {settings.get('n_samples')} Wolff samples per temperature, "
+                   f"seed {settings.get('seed')} (temperature i: seed + i); error bars: one "
+                   "standard error")
 
 
-def training_curves(arrays: dict) -> plt.Figure:
-    """Per layer: reconstruction error, and the free-energy gap of validation over training."""
+def training_curves(metrics: dict, arrays: dict) -> plt.Figure:
+    """Per layer: reconstruction error, and the free-energy gap of held-out over training rows
+    (nats per configuration; absent, and said so, when no rows were held out)."""
     layers = sorted({int(k.split("/")[1]) for k in arrays if k.startswith("history/")})
     if not layers:
         raise IsingRGError("arrays.h5 has no training history")
-    fig, axes = plt.subplots(2, len(layers), figsize=(4 * len(layers), 6), layout="constrained",
-                             squeeze=False)
+    fig, axes = plt.subplots(2, len(layers), figsize=(max(4.2 * len(layers), 8), 6.4),
+                             layout="constrained", squeeze=False)
     for col, layer in enumerate(layers):
         def series(name, layer=layer):
             return arrays.get(f"history/{layer}/{name}")
@@ -244,16 +327,23 @@ def training_curves(arrays: dict) -> plt.Figure:
         epochs = np.arange(1, len(recon) + 1)
         axes[0, col].plot(epochs, recon, color=OKABE_ITO[0])
         axes[0, col].set_title(f"layer {layer}", fontsize=10)
-        axes[0, col].set_ylabel("reconstruction error (per unit)")
+        axes[0, col].set_ylabel("reconstruction error\n(mean squared, per unit)")
+        axes[0, col].set_xlabel("epoch")
         gap = series("free_energy_gap")
-        if gap is not None:
+        if gap is not None and np.isfinite(gap).any():
             axes[1, col].plot(epochs, gap, color=OKABE_ITO[1])
+        else:
+            axes[1, col].text(0.5, 0.5, "no rows held out:\nno free-energy gap",
+                              transform=axes[1, col].transAxes, ha="center", va="center")
+            axes[1, col].set_xlim(epochs[0], max(epochs[-1], 2))
+            axes[1, col].set_yticks([])
         axes[1, col].axhline(0, color="k", lw=0.8)
-        axes[1, col].set_ylabel("F(validation) - F(training)")
+        axes[1, col].set_ylabel("F(held out) - F(training)\n[nats per configuration]")
         axes[1, col].set_xlabel("epoch")
-    fig.suptitle("Training health: a growing validation-minus-training free-energy gap "
-                 "means overfitting")
-    return fig
+        for ax in axes[:, col]:
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    return _titled(fig, "Training health: a growing held-out-minus-training free-energy gap "
+                        "means overfitting", caption(metrics))
 
 
 def decimation_flow(validation: dict) -> plt.Figure:
@@ -279,17 +369,19 @@ def decimation_flow(validation: dict) -> plt.Figure:
     axes[1].set_ylabel("xi_n = -1 / ln tanh K_n  [coarse spacings]")
     axes[1].set_title("each layer halves xi: the flow runs to K = 0", fontsize=10)
     axes[1].legend(fontsize=8)
-    fig.suptitle("1D Ising chain: decimation as a layered network")
-    return fig
+    return _titled(fig, "1D Ising chain: decimation as a layered network",
+                   f"exact map against enumeration of a ring of {dec['ring_size']} spins; "
+                   "K = J / k_B T, lengths in lattice spacings of each level")
 
 
 # name -> (drawing function, the inputs it takes in order: keys of ``read_available``)
 FIGURES: dict[str, tuple[Callable[..., plt.Figure], tuple[str, ...]]] = {
     "receptive_fields": (receptive_fields, ("metrics", "arrays")),
+    "first_layer_fields": (first_layer_fields, ("metrics", "arrays")),
     "field_sizes": (field_sizes, ("metrics",)),
-    "coarse_graining": (coarse_graining, ("arrays",)),
+    "coarse_graining": (coarse_graining, ("metrics", "arrays")),
     "sampler_validation": (sampler_validation, ("validation",)),
-    "training_curves": (training_curves, ("arrays",)),
+    "training_curves": (training_curves, ("metrics", "arrays")),
     "decimation_flow": (decimation_flow, ("validation",)),
 }
 _SOURCES = {"metrics": (METRICS_NAME, "analyze"), "arrays": (ARRAYS_NAME, "analyze"),

@@ -57,7 +57,13 @@ from ising_rg.sampling.observables import thermodynamics
 from ising_rg.sampling.sampler import SampleSet, sample
 from ising_rg.sampling.validation import temperature_scan
 from ising_rg.seeding import seed_stream
-from ising_rg.settings import VALIDATION_SAMPLES, AnalysisOptions, Recipe, SampleOptions
+from ising_rg.settings import (
+    VALIDATION_MIN_SAMPLES,
+    VALIDATION_SAMPLES,
+    AnalysisOptions,
+    Recipe,
+    SampleOptions,
+)
 from ising_rg.spins import analysis_subset, spins_to_visible
 
 #: The analysis' defaults (``AnalysisOptions()``), what every entry point measures unless told.
@@ -243,7 +249,20 @@ def measure_network(network, spins: np.ndarray, coupling: float,
         metrics["quality"] = quality_block(network, spins, coupling,
                                            generative=metrics["generative"], seed=options.seed,
                                            likelihood=options.likelihood, held_out=held_out)
+    rows = getattr(network, "validation_indices_", ()) if held_out is None else held_out
+    metrics["held_out"] = held_out_block(np.size(rows))
     return metrics, fields
+
+
+#: Why the held-out quantities of metrics.json are null when no row was held out.
+NO_HELD_OUT = ("no rows held out (trained with validation_fraction 0, or a model file without "
+               "/validation_indices): the held-out log-likelihoods and free-energy gap are null")
+
+
+def held_out_block(n_rows: int) -> dict[str, Any]:
+    """metrics.json's ``held_out``: the number of data rows training did not see, and why the
+    held-out quantities are null when there are none (``note``, else None)."""
+    return {"rows": int(n_rows), "note": None if n_rows else NO_HELD_OUT}
 
 
 def figure_arrays(dbn, samples: SampleSet, fields: dict[str, Any],
@@ -408,27 +427,44 @@ def run_mcrg(data_path: str | os.PathLike, out_dir: str | os.PathLike, *,
 
 # --------------------------------------------------------------------------------- validate
 def validation_summary(size: int = paper.SIZE, n_samples: int = VALIDATION_SAMPLES,
-                       seed: int = 0) -> dict[str, Any]:
+                       seed: int = 0,
+                       progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
     """The instruments' checks that need no model or data (JSON-ready).
 
     Returns
     -------
     dict: ``settings`` (the arguments), ``sampler`` (``temperature_scan``: Wolff <E>/N and
     C/N at 13 temperatures on the L x L torus, temperature i seeded ``seed + i``, against
-    Kaufman's exact values) and ``decimation`` (``decimation_summary``: the 1D chain).
+    Kaufman's exact values; ``progress(done, total)`` after each) and ``decimation``
+    (``decimation_summary``: the 1D chain).
     """
+    check_validation_samples(n_samples)
     return {
         "settings": {"size": size, "n_samples": n_samples, "seed": seed},
-        "sampler": temperature_scan(size, n_samples=n_samples, seed=seed),
+        "sampler": temperature_scan(size, n_samples=n_samples, seed=seed, progress=progress),
         "decimation": decimation_summary(),
     }
 
 
+def check_validation_samples(n_samples: int) -> int:
+    """``n_samples`` if it is at least ``VALIDATION_MIN_SAMPLES``, enough for an error bar
+    (fewer give null or meaningless ones, which ``figures`` would refuse); else IsingRGError
+    naming ``--samples``."""
+    from ising_rg.checks import check_integer
+
+    if check_integer(n_samples, "--samples", 1) < VALIDATION_MIN_SAMPLES:
+        raise IsingRGError(f"--samples {n_samples} is too few for an error bar: at least "
+                           f"{VALIDATION_MIN_SAMPLES} configurations per temperature")
+    return n_samples
+
+
 def run_validate(out_dir: str | os.PathLike, *, size: int = paper.SIZE,
-                 n_samples: int = VALIDATION_SAMPLES,
-                 seed: int = 0, overwrite: bool = False) -> Path:
+                 n_samples: int = VALIDATION_SAMPLES, seed: int = 0, overwrite: bool = False,
+                 progress: Callable[[int, int], None] | None = None) -> Path:
     """Write ``validation_summary`` to ``out_dir/validation.json`` (``ising-rg validate``);
     options and output are checked before the scan runs. Returns the file's path."""
     SampleOptions(size, 1.0, n_samples, seed=seed)  # checks the options
+    check_validation_samples(n_samples)
     check_validation_output(out_dir, overwrite)
-    return write_validation(out_dir, validation_summary(size, n_samples, seed), overwrite)
+    return write_validation(out_dir, validation_summary(size, n_samples, seed, progress),
+                            overwrite)

@@ -44,6 +44,7 @@ __all__ = [
     "RSMIOptions",
     "Recipe",
     "SampleOptions",
+    "VALIDATION_MIN_SAMPLES",
     "VALIDATION_SAMPLES",
     "setting_help",
 ]
@@ -57,6 +58,9 @@ EXTRAS = ("couplings", "flow", "free_energy", "rsmi", "mcrg")
 #: Wolff configurations per temperature of the sampler's validation scan (``ising-rg validate
 #: --samples``), enough for C/N to 3 % at L = 40.
 VALIDATION_SAMPLES = 2000
+#: The fewest it takes: one configuration per block of the error estimates (32 blocks), below
+#: which an error bar means nothing.
+VALIDATION_MIN_SAMPLES = 32
 #: The names of the built-in recipes (:data:`RECIPES`).
 RECIPE_NAMES = ("paper", "density")
 
@@ -267,7 +271,8 @@ class Recipe(_Checked):
     l1: float = _setting(paper.L1, _number(minimum=0), "L1 weight penalty")
     l2: float = _setting(paper.L2, _number(minimum=0), "L2 weight penalty")
     init: str = _setting(paper.INIT, _choice("paper", "guide"),
-                         "'paper': W = 0.1 N(0,1); 'guide': Hinton's practical guide")
+                         "'paper': W = 0.1 N(0,1), zero biases; 'guide' (Hinton's practical "
+                         "guide): W = 0.01 N(0,1), visible biases = logit of the data means")
     propagate: str = _setting(paper.PROPAGATE, _choice("probabilities", "samples"),
                               "what each layer passes up as the next layer's data")
     validation_fraction: float = _setting(

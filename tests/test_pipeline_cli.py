@@ -15,7 +15,8 @@ from ising_rg.cli import main
 from ising_rg.io.models import load_dbn
 from ising_rg.io.samples import read_samples
 
-FIGURES_OF_ANALYZE = ("receptive_fields", "field_sizes", "coarse_graining", "training_curves")
+FIGURES_OF_ANALYZE = ("receptive_fields", "first_layer_fields", "field_sizes", "coarse_graining",
+                      "training_curves")
 FIGURES_OF_VALIDATE = ("sampler_validation", "decimation_flow")
 
 
@@ -129,7 +130,7 @@ def test_figures_without_validation_draw_the_rest_and_say_so(pipeline):
     for figure in FIGURES_OF_VALIDATE:
         assert f"skipped {figure}:" in pipeline["partial_log"]
     assert "validation.json not found (run `ising-rg validate`)" in pipeline["partial_log"]
-    assert "wrote 8 files" in pipeline["partial_log"]
+    assert "wrote 10 files" in pipeline["partial_log"]
 
 
 def test_figures_from_validation_alone(pipeline, tmp_path):
@@ -158,7 +159,7 @@ def test_figures_write_all_or_nothing(pipeline, tmp_path, monkeypatch):
 
 def test_validate_refuses_to_overwrite_and_bad_options(pipeline, tmp_path):
     before = (pipeline["results"] / "validation.json").read_bytes()
-    result = CliRunner().invoke(main, ["validate", "--size", "16", "--samples", "10",
+    result = CliRunner().invoke(main, ["validate", "--size", "16", "--samples", "40",
                                        "--out", str(pipeline["results"])])
     assert result.exit_code == 1 and "already exists" in result.output
     assert (pipeline["results"] / "validation.json").read_bytes() == before
@@ -190,7 +191,7 @@ def test_results_and_figures_are_not_overwritten(pipeline):
         (["--epochs", "0"], "Invalid value for '--epochs': 0 is not in the range 1<=x"),
         (["--learning-rate", "-1"], "Invalid value for '--learning-rate'"),
         (["--learning-rate", "inf"], "Invalid value for '--learning-rate': 'inf' is not"),
-        (["--batch-size", "0"], "Invalid value for '--batch-size': 0 is not in the range 1<=x"),
+        (["--batch-size", "0"], "Invalid value for '--batch-size': 0 is not in the range x>=1"),
         (["--cd-k", "0"], "Invalid value for '--cd-k'"),
         (["--persistent-chains", "0"], "Invalid value for '--persistent-chains'"),
         (["--l1", "-1e-4"], "Invalid value for '--l1'"),

@@ -366,8 +366,17 @@ def test_an_edited_study_reruns_only_what_changed_and_summarizes(study_run):
         '[[groups]]\nname = "mix"\nreplicates = [0]\nrecipe = { epochs = 1 }\n'
         'data = { coupling = { mixture = [0.5, 0.408], measure_at = 0.408 } }\n')
     (folder / "edited.toml").write_text(edited)
-    result = CliRunner().invoke(main, ["experiment", "--spec", str(folder / "edited.toml"),
-                                       "--out", str(runs), "--workers", "1"])
+    args = ["experiment", "--spec", str(folder / "edited.toml"), "--out", str(runs),
+            "--workers", "1"]
+    # The folder holds the first study's tables: replaced only with --overwrite, and that is
+    # checked before any job runs (no file changes).
+    files = {path: path.read_bytes() for path in runs.rglob("*") if path.is_file()}
+    refused = CliRunner().invoke(main, args)
+    assert refused.exit_code == 1
+    assert "holds the tables of another study" in refused.output
+    assert "use --overwrite" in refused.output and "[1/" not in refused.output
+    assert {path: path.read_bytes() for path in runs.rglob("*") if path.is_file()} == files
+    result = CliRunner().invoke(main, [*args, "--overwrite"])
     assert result.exit_code == 0, result.output
     states = re.findall(r"^\[\d/(\d)\] (ran|reused) (\w+) K=([\d.]+)(?: \[epochs=(\d)\])?",
                         result.output, flags=re.MULTILINE)

@@ -16,9 +16,13 @@ import contextlib
 import json
 import multiprocessing
 import os
+import signal
+import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from dataclasses import asdict
+from multiprocessing import resource_tracker
 from pathlib import Path
 from typing import Any
 
@@ -40,10 +44,11 @@ from ising_rg.experiments.spec import (
     replicate_seeds,
 )
 from ising_rg.experiments.table import TABLE_NAME, write_table
-from ising_rg.io.jsonfile import write_json
+from ising_rg.io.atomic import remove_temporary_files, write_unless_unchanged
+from ising_rg.io.jsonfile import json_text
 
-__all__ = ["build_jobs", "dask_executor", "load_results", "local_executor", "replicate_seeds",
-           "run_experiment", "run_jobs"]
+__all__ = ["AGGREGATE_NAME", "build_jobs", "check_tables", "dask_executor", "load_results",
+           "local_executor", "replicate_seeds", "run_experiment", "run_jobs"]
 
 # progress(done, total, result) after each job; data_progress(done, total, options, result)
 # after each data set that had to be sampled.
@@ -65,14 +70,22 @@ def build_jobs(study: Study | str = "default", root_seed: int | None = None,
 
 
 @contextlib.contextmanager
-def local_executor(workers: int) -> Iterator[Executor]:
-    """A process pool of single-threaded workers.
+def local_executor(workers: int, folder: str | os.PathLike | None = None) -> Iterator[Executor]:
+    """A process pool of single-threaded workers that stops at once when interrupted.
 
     Every worker runs one numba and one BLAS thread, set in the environment the spawned
     interpreters start with. One thread each keeps the cores from being oversubscribed
     (OpenBLAS threads busy-wait: two processes with a full set each slow each other down by
     an order of magnitude) and makes every job's result independent of ``workers``: float32
     GEMMs round differently with different BLAS thread counts.
+
+    Workers ignore SIGINT (Ctrl-C reaches the whole process group; a worker interrupted
+    inside the pool's own plumbing can hang it): the parent decides. On Ctrl-C in the parent
+    (KeyboardInterrupt in the block) the pending jobs are cancelled, the workers are killed
+    at once, not waited for, and the temporary files they were writing under ``folder`` are
+    removed; every finished output is complete, having been renamed into place
+    (``ising_rg.io.atomic``), so a rerun resumes from it. If a job fails (any other
+    exception), the pending jobs are cancelled and the running ones finish first.
     """
     threads = "1"
     names = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
@@ -80,8 +93,28 @@ def local_executor(workers: int) -> Iterator[Executor]:
     os.environ.update({name: threads for name in names})
     try:
         context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        # The pool's workers are the children started from here on (the pool starts them
+        # when jobs are submitted): known by this difference, not by the pool's internals.
+        before = {child.pid for child in multiprocessing.active_children()}
+        # Started later, inside a submit(), the resource tracker would unblock SIGINT there
+        # (it blocks and unblocks it around its own start): start it now.
+        resource_tracker.ensure_running()
+        pool = _LocalPool(max_workers=workers, mp_context=context,
+                          initializer=_ignore_interrupts)
+        try:
             yield pool
+            pool.shutdown(wait=True)
+        except Exception:
+            # A job failed: run no more, let the running ones finish (a rerun reuses them).
+            try:
+                pool.shutdown(wait=True, cancel_futures=True)
+            except BaseException:  # Ctrl-C while waiting for them
+                _stop_workers(pool, before, folder)
+                raise
+            raise
+        except BaseException:  # Ctrl-C (KeyboardInterrupt), SystemExit
+            _stop_workers(pool, before, folder)
+            raise
     finally:
         for name, value in saved.items():
             if value is None:
@@ -90,9 +123,94 @@ def local_executor(workers: int) -> Iterator[Executor]:
                 os.environ[name] = value
 
 
+class _LocalPool(ProcessPoolExecutor):
+    """A process pool whose workers never see Ctrl-C, even while they start up."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        # submit() starts the workers: a Ctrl-C in the middle would cut a worker's start in
+        # two (it would die reading its half-sent start-up data, with a traceback), so it
+        # waits for the end of the call; the worker, started with SIGINT blocked, holds a
+        # Ctrl-C that comes while it imports pending until its initializer discards it.
+        with _interrupts_deferred():
+            return super().submit(fn, *args, **kwargs)
+
+
+@contextlib.contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """Within the block, SIGINT is blocked in this thread (processes started here inherit
+    that) and a Ctrl-C that reaches the process anyway (another thread takes it) is only
+    recorded; it is raised as KeyboardInterrupt when the block ends."""
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    received: list[int] = []
+
+    def record(signum, frame) -> None:
+        received.append(signum)
+
+    handler = signal.signal(signal.SIGINT, record) if in_main_thread else None
+    mask = (signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+            if hasattr(signal, "pthread_sigmask") else None)
+    try:
+        yield
+    finally:
+        if mask is not None:  # a Ctrl-C held pending is delivered here, to the recorder
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        if in_main_thread:
+            signal.signal(signal.SIGINT, handler)
+    if received:
+        raise KeyboardInterrupt
+
+
+def _ignore_interrupts() -> None:
+    """A local worker's initializer: leave Ctrl-C to the parent (a Ctrl-C held pending while
+    the worker started is discarded by ignoring it, then unblocking)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
+def _stop_workers(pool: ProcessPoolExecutor, before: set[int],
+                  folder: str | os.PathLike | None) -> None:
+    """Cancel the pool's pending jobs, kill its workers (the children not in ``before``; a
+    job inside a numba kernel would not see a gentler signal for minutes) and remove their
+    temporary files. A second Ctrl-C meanwhile is ignored, so that the cleaning-up is not
+    itself cut short."""
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if in_main_thread else None
+    try:
+        pool.shutdown(wait=False, cancel_futures=True)
+        stopped = [child.pid for child in multiprocessing.active_children()
+                   if child.pid not in before]
+        for pid in stopped:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 5.0
+        for pid in stopped:
+            while _running(pid) and time.monotonic() < deadline:
+                time.sleep(0.02)
+            if folder is not None:
+                remove_temporary_files(folder, pid)
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a killed child not yet reaped by the pool does
+    not: it is a zombie, state Z)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    except OSError:  # no /proc: give it a moment
+        time.sleep(0.2)
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+
+
 @contextlib.contextmanager
 def dask_executor(scheduler: str) -> Iterator[Executor]:
-    """A ``concurrent.futures`` executor backed by a Dask distributed scheduler."""
+    """A ``concurrent.futures`` executor backed by a Dask distributed scheduler; if the block
+    raises (Ctrl-C included), its jobs are cancelled on the cluster."""
     try:
         from distributed import Client
     except ImportError:
@@ -103,7 +221,12 @@ def dask_executor(scheduler: str) -> Iterator[Executor]:
     except OSError as error:
         raise IsingRGError(f"cannot reach the Dask scheduler at {scheduler}: {error}") from None
     try:
-        yield client.get_executor(pure=False)
+        executor = client.get_executor(pure=False)
+        try:
+            yield executor
+        except BaseException:
+            executor.shutdown(wait=False)  # cancels its futures, running ones too
+            raise
     finally:
         client.close()
 
@@ -176,31 +299,85 @@ def report_settings(jobs: list[Job]) -> dict[str, Any]:
 def run_experiment(study: Study | str, root: str | os.PathLike, *, workers: int = 1,
                    scheduler: str | None = None, root_seed: int | None = None,
                    max_jobs: int | None = MAX_JOBS, progress: Progress | None = None,
-                   data_progress: DataProgress | None = None) -> dict[str, Any]:
+                   data_progress: DataProgress | None = None,
+                   overwrite: bool = False) -> dict[str, Any]:
     """Build, run (resuming) and aggregate a study (a ``Study`` or a preset's name).
 
     Writes ``root/aggregate.json`` (statistics over replicates, per group and grid point) and
     ``root/results.csv`` (one row per job and layer, ``ising_rg.experiments.table``); returns
-    the aggregate. Every check (the study's, ``max_jobs``, ``workers``) comes before any job.
+    the aggregate. Every check (the study's, ``max_jobs``, ``workers``, the tables') comes
+    before any job.
+
+    Resuming: finished jobs, data sets and trained networks are reused, never rewritten. The
+    tables are written when absent and left untouched when the run reproduces them (the same
+    study again); tables of another study in ``root`` are replaced only if ``overwrite``
+    (``check_tables``).
     """
     from ising_rg.checks import check_integer
 
     check_integer(workers, "--workers", 1)
     study = _study(study)
     jobs = build_study_jobs(study, root_seed, max_jobs)
-    context = dask_executor(scheduler) if scheduler else local_executor(workers)
+    identity = _tables_identity(study, jobs, root_seed)
+    check_tables(root, identity, overwrite)
+    context = dask_executor(scheduler) if scheduler else local_executor(workers, root)
     with context as executor:
         results = run_jobs(jobs, root, executor, progress, data_progress)
     summary = aggregate(results)
-    summary["preset"] = study.source.removeprefix("preset ")
-    summary["root_seed"] = study.seed if root_seed is None else root_seed
+    summary["preset"] = identity["preset"]
+    summary["root_seed"] = identity["root_seed"]
     summary["settings"] = report_settings(jobs)
     summary["jobs"] = [{"name": r["key"], "job": r["job"], "seconds": r["seconds"]}
                        for r in results]
     summary["data_sets"] = _data_sets(jobs, root)
-    write_json(Path(root) / "aggregate.json", summary, overwrite=True)
-    write_table(Path(root) / TABLE_NAME, results)
+    try:
+        write_unless_unchanged(Path(root) / AGGREGATE_NAME, json_text(summary), overwrite)
+        write_table(Path(root) / TABLE_NAME, results, overwrite)
+    except IsingRGError as error:  # the same study, but a job was computed again
+        raise IsingRGError(f"{error}: a job of this study was computed again since they were "
+                           "written (its results are kept under jobs/)") from None
     return summary
+
+
+#: The study's statistics over replicates, written beside ``results.csv``.
+AGGREGATE_NAME = "aggregate.json"
+
+
+def _tables_identity(study: Study, jobs: list[Job], root_seed: int | None) -> dict[str, Any]:
+    """What makes the tables of ``root`` those of this study: its source, root seed and jobs
+    (their keys and settings as listed)."""
+    return {"preset": study.source.removeprefix("preset "),
+            "root_seed": study.seed if root_seed is None else root_seed,
+            "jobs": [{"name": job.key, "job": job.to_dict()} for job in jobs]}
+
+
+def check_tables(root: str | os.PathLike, identity: dict[str, Any], overwrite: bool) -> None:
+    """Before any job: may the study's tables (``aggregate.json``, ``results.csv``) be written
+    into ``root``? Yes if they are absent, if ``overwrite``, or if ``aggregate.json`` is this
+    study's (same source, root seed and jobs: the run resumes it and reproduces the tables).
+
+    Raises
+    ------
+    IsingRGError
+        If ``root`` holds the tables of another study (or tables without a readable
+        ``aggregate.json``) and ``overwrite`` is false.
+    """
+    root = Path(root)
+    present = [root / name for name in (AGGREGATE_NAME, TABLE_NAME) if (root / name).exists()]
+    if overwrite or not present:
+        return
+    try:
+        stored = json.loads((root / AGGREGATE_NAME).read_text())
+        same = (stored["preset"] == identity["preset"]
+                and stored["root_seed"] == identity["root_seed"]
+                and [{"name": entry["name"], "job": entry["job"]} for entry in stored["jobs"]]
+                == identity["jobs"])
+    except (OSError, ValueError, KeyError, TypeError):  # absent, damaged or not ours
+        same = False
+    if not same:
+        raise IsingRGError(
+            f"{present[0]} holds the tables of another study (or another --seed); use "
+            "--overwrite to replace them (finished jobs are reused either way), or another --out")
 
 
 def _data_sets(jobs: list[Job], root: str | os.PathLike) -> list[dict[str, Any]]:

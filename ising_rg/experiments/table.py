@@ -19,6 +19,7 @@ replicates of each grid point and layer.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import os
@@ -29,7 +30,7 @@ from typing import Any
 from ising_rg.errors import IsingRGError
 from ising_rg.experiments.spec import SETTINGS
 from ising_rg.formatting import format_measurement
-from ising_rg.io.atomic import atomic_output
+from ising_rg.io.atomic import write_unless_unchanged
 
 TABLE_NAME = "results.csv"
 IDENTITY = ("key", "group", "point", "replicate")
@@ -87,15 +88,22 @@ def _cell(value: Any) -> str:
     return str(value)  # ints, strings; floats in their shortest round-trip form
 
 
-def write_table(path: str | os.PathLike, results: list[dict]) -> Path:
-    """Write ``results`` as ``results.csv`` (replacing it; written, then renamed)."""
+def table_text(results: list[dict]) -> str:
+    """``results`` as the text of ``results.csv`` (header, then one row per job and layer)."""
     columns, rows = table_rows(results)
-    with atomic_output(path, overwrite=True) as tmp:
-        with open(tmp, "w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(columns)
-            for row in rows:
-                writer.writerow([_cell(row.get(name)) for name in columns])
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([_cell(row.get(name)) for name in columns])
+    return buffer.getvalue()
+
+
+def write_table(path: str | os.PathLike, results: list[dict], overwrite: bool = True) -> Path:
+    """Write ``results`` as ``results.csv`` (written, then renamed; a file that holds the same
+    table already is left untouched, one that holds another is replaced only if
+    ``overwrite``)."""
+    write_unless_unchanged(path, table_text(results), overwrite)
     return Path(path)
 
 

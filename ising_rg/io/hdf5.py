@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -63,7 +64,19 @@ def open_hdf5(path: str | os.PathLike, what: str) -> h5py.File:
     try:
         return h5py.File(path, "r")
     except OSError as exc:
-        raise IsingRGError(f"cannot open {what} {path}: {one_line(exc)}") from None
+        raise IsingRGError(_open_error(path, what, exc)) from None
+
+
+def _open_error(path: Path, what: str, exc: OSError) -> str:
+    """A plain message for a file HDF5 cannot open: a truncated file (an interrupted copy or
+    download) is named as such, with its size against the size it should have, instead of
+    HDF5's internals ("truncated file: eof = 500, sblock->base_addr = 0, stored_eof = ...")."""
+    truncated = re.search(r"truncated file: eof = (\d+).*stored_eof = (\d+)", str(exc))
+    if truncated:
+        size, expected = (int(group) for group in truncated.groups())
+        return (f"{what} {path} is truncated: {size:,} of its {expected:,} bytes are there "
+                "(an interrupted copy or download?)")
+    return f"cannot open {what} {path}: {one_line(exc)}"
 
 
 @contextlib.contextmanager

@@ -32,11 +32,16 @@ def to_json(value: Any) -> Any:
     return value
 
 
+def json_text(payload: Any) -> str:
+    """The text ``write_json`` writes: ``to_json(payload)``, indented by 1, newline-ended."""
+    return json.dumps(to_json(payload), indent=1, allow_nan=False) + "\n"
+
+
 def write_json(path: str | os.PathLike, payload: Any, overwrite: bool = False) -> Path:
     """Write ``to_json(payload)`` atomically (temporary file, then rename)."""
     path = Path(path)
     with atomic_output(path, overwrite) as tmp:
-        tmp.write_text(json.dumps(to_json(payload), indent=1, allow_nan=False) + "\n")
+        tmp.write_text(json_text(payload))
     return path
 
 

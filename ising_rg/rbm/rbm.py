@@ -352,8 +352,8 @@ class BernoulliRBM:
 
     # -- inference ---------------------------------------------------------------------------
 
-    def _check_input(self, X: Any, name: str = "X") -> np.ndarray:
-        return check_unit_interval(X, name, n_features=self.n_visible)
+    def _check_input(self, X: Any, name: str = "X", allow_empty: bool = False) -> np.ndarray:
+        return check_unit_interval(X, name, n_features=self.n_visible, allow_empty=allow_empty)
 
     def _hidden_probabilities(self, V: np.ndarray) -> np.ndarray:
         W, _, c = self._params()
@@ -372,9 +372,10 @@ class BernoulliRBM:
 
         Returns
         -------
-        ndarray, shape (n_samples, n_hidden), float32
+        ndarray, shape (n_samples, n_hidden), float32 (no rows for no rows: a network that
+        held no rows out propagates its empty held-out set)
         """
-        return self._hidden_probabilities(self._check_input(X))
+        return self._hidden_probabilities(self._check_input(X, allow_empty=True))
 
     def propagate_down(self, H: Any) -> np.ndarray:
         """Visible probabilities P(v_i = 1 | h) = sigmoid(b + W h), shape (n, n_visible)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from ising_rg import exact, paper
@@ -15,6 +17,7 @@ def temperature_scan(
     temperatures: np.ndarray | None = None,
     n_samples: int = VALIDATION_SAMPLES,
     seed: int = 0,
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, list[float]]:
     """<E>/N and C/N from Monte Carlo, with error bars, beside the exact finite-lattice values.
 
@@ -27,6 +30,8 @@ def temperature_scan(
     n_samples, seed
         Wolff configurations per temperature and the root seed; temperature i uses seed
         ``seed + i``.
+    progress : callable(done, total), optional
+        Told after each temperature.
 
     Returns
     -------
@@ -47,6 +52,8 @@ def temperature_scan(
         out["energy_error"].append(stats["energy_per_spin"]["error"])
         out["specific_heat"].append(stats["specific_heat"]["mean"])
         out["specific_heat_error"].append(stats["specific_heat"]["error"])
+        if progress is not None:
+            progress(i + 1, len(temperatures))
     out["energy_exact"] = exact.energy_per_spin(1.0 / temperatures, size).tolist()
     out["specific_heat_exact"] = exact.specific_heat_per_spin(1.0 / temperatures, size).tolist()
     curve = np.linspace(temperatures.min(), temperatures.max(), 241)
