@@ -41,7 +41,7 @@ def data(tmp_path_factory):
     return write_samples(sample(SampleOptions(8, 0.4, 300, seed=4)), root / "data.h5")
 
 
-ANALYZE = ("--generative-samples", "10", "--gibbs-steps", "2", "--quiet")
+ANALYZE = ("--generative-samples", "10", "--gibbs-steps", "8", "--quiet")
 
 
 def _assert_held_out_null(results) -> None:

@@ -30,7 +30,7 @@ def results(tmp_path_factory):
                   "--batch-size", "20", "--quiet", "--out", root / "model.h5"),
                  ("analyze", "--model", root / "model.h5", "--data", root / "data.h5",
                   "--out", root / "results", "--generative-samples", "10", "--gibbs-steps",
-                  "2", "--no-likelihood", "--quiet"),
+                  "8", "--no-likelihood", "--quiet"),
                  ("validate", "--size", "4", "--samples", "32", "--out", root / "results")):
         result = CliRunner().invoke(main, [str(a) for a in args])
         assert result.exit_code == 0, result.output

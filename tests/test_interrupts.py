@@ -34,7 +34,7 @@ seed = 3
 [defaults]
 data = { size = 8, samples = 300 }
 network = { hidden = [8, 4] }
-analysis = { generative_samples = 10, gibbs_steps = 1, extras = [] }
+analysis = { generative_samples = 10, gibbs_steps = 8, extras = [] }
 [[groups]]
 name = "quick"
 replicates = [0]

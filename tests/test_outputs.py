@@ -45,7 +45,7 @@ name = "modes"
 data = { size = 8, samples = 200 }
 network = { hidden = [4] }
 recipe = { epochs = 1 }
-analysis = { generative_samples = 4, gibbs_steps = 1, extras = [] }
+analysis = { generative_samples = 4, gibbs_steps = 8, extras = [] }
 """
 
 
@@ -57,7 +57,7 @@ def test_every_command_writes_files_the_umask_allows_others_to_read(umask, tmp_p
     _run("train", "--data", data, "--hidden", "4", "--epochs", "1", "--batch-size", "20",
          "--quiet", "--out", model)
     _run("analyze", "--model", model, "--data", data, "--out", results,
-         "--generative-samples", "4", "--gibbs-steps", "1", "--no-likelihood", "--quiet")
+         "--generative-samples", "4", "--gibbs-steps", "8", "--no-likelihood", "--quiet")
     _run("validate", "--size", "4", "--samples", "32", "--out", results)
     _run("figures", "--results", results, "--out", figures)
     (tmp_path / "study.toml").write_text(STUDY)

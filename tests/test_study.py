@@ -24,10 +24,9 @@ from ising_rg.experiments import spec, table
 from ising_rg.experiments.jobs import Job
 from ising_rg.experiments.runner import build_jobs
 from ising_rg.formatting import format_measurement
-from ising_rg.settings import Recipe
+from ising_rg.settings import RECIPES, Recipe
 
 REPO = Path(__file__).resolve().parents[1]
-ALL_EXTRAS = ("couplings", "flow")
 
 
 def parse(text: str) -> spec.Study:
@@ -43,18 +42,28 @@ GROUP = '[[groups]]\nname = "a"\n'
 
 # -- the presets --------------------------------------------------------------------------------
 def test_default_preset_is_the_reports_study():
-    """The report's study: 26 jobs, in this order, with these settings (the paper's 200
-    epochs; replicate 0 also at 100 and 400; the flow group on five temperatures) and the
+    """The report's study: 33 jobs, in this order, with these settings (the paper's 200
+    epochs; replicate 0 also at 100 and 400; the flow group on five temperatures; the density
+    recipe beside it; the critical groups at L = 32 and the MCRG reference at L = 64) and the
     seeds of SeedSequence(0).spawn(5)."""
-    expected = [("paper", "paper", 0.408, r, 200, 2e-4, ALL_EXTRAS) for r in range(5)]
-    expected += [("halfway", "paper", 0.408, 0, 100, 2e-4, ALL_EXTRAS),
-                 ("convergence", "paper", 0.408, 0, 400, 2e-4, ALL_EXTRAS)]
-    expected += [("l1_zero", "paper", 0.408, r, 200, 0.0, ALL_EXTRAS) for r in range(3)]
+    coupling_c = 0.4406867935097715  # ln(1 + sqrt 2) / 2, as the preset writes it
+    paper_extras = ("couplings", "flow", "rsmi", "mcrg")
+    rg_extras = ("rsmi", "mcrg")
+    density_l1 = RECIPES["density"].l1
+    expected = [("paper", "paper", 0.408, r, 200, 2e-4, paper_extras) for r in range(5)]
+    expected += [("halfway", "paper", 0.408, 0, 100, 2e-4, ("couplings",)),
+                 ("convergence", "paper", 0.408, 0, 400, 2e-4, ("couplings",))]
+    expected += [("l1_zero", "paper", 0.408, r, 200, 0.0, ("couplings",)) for r in range(3)]
     for variant in ("permuted", "untrained"):
-        expected += [(variant, variant, 0.408, r, 200, 2e-4, ALL_EXTRAS) for r in range(3)]
+        expected += [(variant, variant, 0.408, r, 200, 2e-4, ("couplings",)) for r in range(3)]
     for coupling in (0.2, 0.3, 0.44, 0.5):
-        expected += [("sweep", "paper", coupling, r, 200, 2e-4, ()) for r in range(2)]
+        expected += [("sweep", "paper", coupling, r, 200, 2e-4, rg_extras) for r in range(2)]
     expected += [("flow", "paper", 0.408, r, 200, 2e-4, ("flow",)) for r in range(2)]
+    expected += [("density", "paper", 0.408, r, 200, density_l1, ("couplings",) + rg_extras)
+                 for r in range(2)]
+    expected += [("critical", "paper", coupling_c, r, 200, l1, rg_extras)
+                 for l1 in (2e-4, density_l1) for r in range(2)]
+    expected += [("mcrg_reference", "untrained", coupling_c, 0, 200, 2e-4, rg_extras)]
     jobs = build_jobs("default")
     assert [(j.group, j.variant, j.coupling, j.replicate, j.epochs, j.l1, j.extras)
             for j in jobs] == expected
@@ -63,13 +72,18 @@ def test_default_preset_is_the_reports_study():
         data, train = child.spawn(2)
         seeds.append((int(data.generate_state(1, np.uint32)[0]),
                       int(train.generate_state(1, np.uint32)[0])))
+    sizes = {"critical": (32, paper.N_SAMPLES, (256, 64, 16)),
+             "mcrg_reference": (64, 5000, (1024, 256, 64))}
     for job in jobs:
         assert (job.data_seed, job.train_seed) == seeds[job.replicate]
         mixture = (0.286, 0.357, 0.408, 0.455, 0.556) if job.group == "flow" else None
         n_samples = paper.N_SAMPLES // 5 if mixture else paper.N_SAMPLES  # per temperature
-        assert (job.size, job.samples, job.hidden) == (paper.SIZE, n_samples, paper.HIDDEN)
-        assert (job.generative_samples, job.gibbs_steps, job.mixture) == (1000, 200, mixture)
-        assert job.recipe == Recipe(epochs=job.epochs, l1=job.l1)
+        assert (job.size, job.samples, job.hidden) == sizes.get(
+            job.group, (paper.SIZE, n_samples, paper.HIDDEN))
+        assert (job.generative_samples, job.gibbs_steps, job.mixture) == (1000, 2000, mixture)
+        recipe = "density" if job.l1 == density_l1 else "paper"
+        assert job.recipe == Recipe.named(recipe, epochs=job.epochs, l1=job.l1)
+        assert job.settings["likelihood"] == (job.group in ("paper", "density", "critical"))
     assert len({job.key for job in jobs}) == len(jobs)
 
 
@@ -198,7 +212,8 @@ ERRORS = [
     (GROUP + "recipe = { momentum = [0.5, 1.0, 5] }",
      "groups[0].recipe.momentum must be a number >= 0 and < 1, got 1.0"),
     (GROUP + 'analysis = { extras = ["flow", "magic"] }',
-     "groups[0].analysis.extras must be 'couplings', 'flow' or 'free_energy', got 'magic'"),
+     "groups[0].analysis.extras must be 'couplings', 'flow', 'free_energy', 'rsmi' or "
+     "'mcrg', got 'magic'"),
     (GROUP + "replicates = 0", "groups[0].replicates (a count, or a list of indices) must be "
                                "an integer >= 1, got 0"),
     ("[defaults]\ndata = { samples = 0 }\n" + GROUP,

@@ -50,6 +50,9 @@ def summarize(metrics: dict, extras: dict) -> dict[str, float | None]:
         put(f"couplings.{key}", (learned.get(key) or {}).get("mean"))
     put("couplings.ratio_nearest_to_true", learned.get("ratio_nearest_to_true"))
     _summarize_flow(extras.get("flow", {}).get("end_point") or {}, put)
+    _summarize_generative(metrics["generative"], put)
+    _summarize_mcrg(extras.get("mcrg") or {}, put)
+    _summarize_rsmi(extras.get("rsmi") or {}, put)
     for depth in (extras.get("free_energy") or {}).get("layers", []):
         prefix = f"free_energy.depth{depth['depth']}."
         for name in ("delta_f_per_spin", "change_per_spin"):
@@ -75,6 +78,18 @@ def _summarize_quality(quality: dict, put) -> None:
     bound = ((quality.get("thermodynamics") or {}).get("energy_per_spin") or {}).get(
         "reconstruction_bound") or {}
     put("quality.reconstruction_energy_per_spin", bound.get("mean"))
+    log_z = quality.get("log_z") or {}
+    put("quality.log_z", log_z.get("log_z"))
+    put("quality.log_z_bound_margin", log_z.get("bound_margin"))
+    put("quality.log_z_bound_ok", log_z.get("bound_ok"))
+    spread = couplings.get("nearest_neighbour_distribution") or {}
+    put("quality.coupling_ising_test", (spread.get("ising_test") or {}).get("passes"))
+    put("quality.coupling_relative_spread", (spread.get("ising_test") or {}).get("relative_spread"))
+    for part in ("by_bond", "by_context"):
+        entry = spread.get(part) or {}
+        put(f"quality.coupling_{part}_min", entry.get("min"))
+        put(f"quality.coupling_{part}_max", entry.get("max"))
+        put(f"quality.coupling_{part}_std", entry.get("std"))
 
 
 #: The receptive-field metrics of every kind of field summarized per job, and the prefix of each
@@ -94,6 +109,8 @@ def _summarize_fields(layer: dict, prefix: str, put) -> None:
             put(prefix + kind_prefix + name, entry.get("mean"))
             if "chance" in entry:
                 put(prefix + kind_prefix + name + "_chance", entry["chance"])
+        local = (values.get("locality") or {}).get("local_fraction")
+        put(prefix + kind_prefix + "local_fraction", local)
     xi = layer.get("correlation_length") or {}
     put(prefix + "correlation_length", xi.get("mean"))
 
@@ -163,3 +180,64 @@ def aggregate(results: list[dict]) -> dict[str, Any]:
                         for stage in ("sample", "train", "analyze", "extras")},
         }
     return out
+
+
+def _dominant_mode(modes: dict) -> dict:
+    """The heaviest of an equilibrium's modes ({} if none has a weight)."""
+    weighted = [m for m in (modes or {}).get("modes", []) if m.get("weight") is not None]
+    return max(weighted, key=lambda m: m["weight"], default={})
+
+
+def _summarize_generative(generative: dict, put) -> None:
+    """What the DBN generates at equilibrium: sweeps, its heaviest mode and how many modes."""
+    put("generative.n_sweeps", generative.get("n_sweeps"))
+    modes = generative.get("modes") or {}
+    dominant = _dominant_mode(modes)
+    put("generative.dominant_weight", dominant.get("weight"))
+    put("generative.dominant_abs_magnetization", dominant.get("abs_magnetization"))
+    put("generative.n_modes", len(modes.get("modes", [])) if modes else None)
+    put("generative.has_ensemble", None if not generative else
+        generative.get("ensemble_from", "").startswith(("all chains", "the chains")))
+
+
+#: The couplings of the coarse Hamiltonian summarized per coarse-grainer and level.
+MCRG_COUPLINGS = ("nn", "nnn", "plaquette", "field")
+
+
+def _summarize_mcrg(mcrg: dict, put) -> None:
+    """Per coarse-grainer and level: the nearest-neighbour projection K' (the flow), the
+    full fit's couplings, y_t and y_h (``mcrg.<name>.level<l>.<quantity>``)."""
+    for name, entry in (mcrg.get("coarse_grainers") or {}).items():
+        for level in entry.get("levels", []):
+            prefix = f"mcrg.{name}.level{level['level']}."
+            put(prefix + "k_nn", (level.get("nn_projection") or {}).get("mean"))
+            for coupling in MCRG_COUPLINGS:
+                put(prefix + coupling, ((level.get("couplings") or {}).get(coupling) or {})
+                    .get("mean"))
+            for exponent in ("y_t", "y_h"):
+                put(prefix + exponent, (level.get(exponent) or {}).get("mean"))
+
+
+def _summarize_rsmi(rsmi: dict, put) -> None:
+    """I(H; E) in bits of each block rule and of the DBN's units (and their differences from
+    majority rule), the share of weight the units' windows drop, the RSMI filter's uniformity
+    (largest over smallest |weight|), and its units' locality and correlation length."""
+    environment = rsmi.get("environment") or {}
+    for name, entry in (environment.get("rules") or {}).items():
+        put(f"rsmi.bits.{name}", entry.get("bits"))
+        put(f"rsmi.difference.{name}", entry.get("difference_from_majority"))
+    units = environment.get("dbn_units") or {}
+    mean = units.get("mean") or {}
+    put("rsmi.bits.dbn_units", mean.get("bits"))
+    put("rsmi.difference.dbn_units", mean.get("difference_from_majority"))
+    dropped = units.get("dropped_share") or []
+    put("rsmi.dbn_units_dropped_share", float(np.mean(dropped)) if dropped else None)
+    weights = np.abs(np.asarray(rsmi.get("filter") or [], dtype=float)).ravel()
+    put("rsmi.filter_spread", weights.max() / weights.min() if weights.size and weights.min()
+        else None)
+    reference = rsmi.get("reference") or {}
+    put("rsmi.reference.local_fraction", (reference.get("locality") or {}).get("local_fraction"))
+    put("rsmi.reference.block_spin_correlation",
+        (reference.get("block_spin_correlation") or {}).get("mean"))
+    put("rsmi.reference.correlation_length",
+        (reference.get("correlation_length") or {}).get("mean"))

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ising_rg.errors import IsingRGError
-from ising_rg.experiments.aggregate import aggregate
+from ising_rg.experiments.aggregate import aggregate, summarize
 from ising_rg.experiments.jobs import (
     Job,
     data_key,
@@ -323,6 +323,7 @@ def run_experiment(study: Study | str, root: str | os.PathLike, *, workers: int 
     context = dask_executor(scheduler) if scheduler else local_executor(workers, root)
     with context as executor:
         results = run_jobs(jobs, root, executor, progress, data_progress)
+    results = [resummarize(result, root) for result in results]
     summary = aggregate(results)
     summary["preset"] = identity["preset"]
     summary["root_seed"] = identity["root_seed"]
@@ -337,6 +338,15 @@ def run_experiment(study: Study | str, root: str | os.PathLike, *, workers: int 
         raise IsingRGError(f"{error}: a job of this study was computed again since they were "
                            "written (its results are kept under jobs/)") from None
     return summary
+
+
+def resummarize(result: dict[str, Any], root: str | os.PathLike) -> dict[str, Any]:
+    """The job's flat summary made again from its stored metrics and extra measurements, so
+    that what the tables and the report take from a job can grow without running it again."""
+    path = Path(root) / "jobs" / result["key"] / "metrics.json"
+    if not path.is_file():
+        return result
+    return dict(result, summary=summarize(json.loads(path.read_text()), result["extras"]))
 
 
 #: The study's statistics over replicates, written beside ``results.csv``.
