@@ -117,6 +117,33 @@ def test_modes_behind_a_first_order_jump_are_reported_not_averaged():
     assert "down" in heavy["kinds"] and "data" not in heavy["kinds"]
 
 
+def test_without_ais_shares_modes_are_not_weighed_unless_there_is_one():
+    """log Z enumerated exactly leaves no AIS shares: the first-order case's two chain modes
+    stay unweighed (None, not 0), and a chain mode that every start reached weighs 1."""
+    rbm, _ = planted_dominant(lead=50.0, n_visible=400, n_hidden=6)
+    data = planted_data(rbm, n=50)
+    result = parallel_tempering(rbm, data, seed=2, starts=("down", "data"),
+                                n_chains_per_start=2, tune_sweeps=(50, 100),
+                                block_sweeps=100, max_sweeps=400)
+    exact_estimate = log_partition(rbm, data, seed=2)
+    assert exact_estimate.method == "exact" and not exact_estimate.bases
+    assert not result.converged and len(result.chain_modes) == 2
+    equilibrium = equilibrium_modes(result, exact_estimate)
+    assert [m["weight"] for m in equilibrium["modes"]] == [None, None]
+    assert "enumerated exactly" in equilibrium["source"]
+    # one mode: a weakly coupled RBM (exact log Z) stopped before its ESS reaches 400
+    weights = np.random.default_rng(3).normal(0.0, 0.05, size=(64, 6))
+    hot = BernoulliRBM.from_parameters(weights, np.zeros(64), np.zeros(6))
+    short = parallel_tempering(hot, seed=3, starts=("up", "down", "random"),
+                               n_chains_per_start=2, tune_sweeps=(20,), block_sweeps=20,
+                               max_sweeps=20)
+    assert not short.converged and len(short.chain_modes) == 1
+    single = equilibrium_modes(short, log_partition(hot, seed=3))
+    assert single["source"] == "the only mode every start reached"
+    assert single["modes"][0]["weight"] == 1.0
+    assert sorted(single["modes"][0]["kinds"]) == ["down", "random", "up"]
+
+
 def test_same_seed_same_result():
     rbm, _, _ = two_modes(0.5, n=64)
     options = dict(seed=4, starts=("up", "random"), tune_sweeps=(20,), block_sweeps=20,

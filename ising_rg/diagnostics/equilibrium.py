@@ -54,6 +54,9 @@ def _ensemble_chains(result, modes: dict[str, Any]) -> tuple[np.ndarray | None, 
     if weight >= DOMINANT_WEIGHT and heaviest.get("chains"):
         return (np.asarray(heaviest["chains"], dtype=np.int64),
                 f"the chains of the mode holding {weight:.6g} of the weight ({modes['source']})")
+    if heaviest.get("weight") is None:
+        return None, (f"{len(modes['modes'])} modes, not weighed ({modes['source']}): no "
+                      "single equilibrium ensemble")
     return None, (f"no mode holds {DOMINANT_WEIGHT:g} of the weight (largest {weight:.3g}, "
                   f"{modes['source']}): no single equilibrium ensemble")
 

@@ -175,8 +175,11 @@ def extra_measurements(job: Job, network, parts: list, measured: int, held_out: 
                                                         job.coupling, seed=job.train_seed)
     rsmi_filter = _rsmi_filter(job, spins, root) if "rsmi" in job.extras else None
     if rsmi_filter is not None:
-        wide = _rsmi_filter(job, spins, root, 4) if job.size % 4 == 0 and job.size >= 8 else None
-        out["rsmi"] = _rsmi(job, network, spins, rsmi_filter, wide)
+        try:  # the 4 x 4 filter is shown, not measured: a lattice too small for it is noted
+            wide, wide_note = _rsmi_filter(job, spins, root, 4), None
+        except IsingRGError as error:
+            wide, wide_note = None, str(error)
+        out["rsmi"] = {**_rsmi(job, network, spins, rsmi_filter, wide), "filter_4_note": wide_note}
     if "mcrg" in job.extras:
         out["mcrg"] = _mcrg(job, network, spins, rsmi_filter)
     return out

@@ -378,15 +378,23 @@ def equilibrium_modes(result: TemperingResult, estimate: Any) -> dict[str, Any]:
     Returns
     -------
     dict: ``source``, ``modes`` (list of dicts: the sampler's mode entries, each with
-    ``weight``; for 'mixture AIS' also ``bases``, the names of the AIS bases assigned to it)
+    ``weight``; for 'mixture AIS' also ``bases``, the names of the AIS bases assigned to it).
+    Without AIS shares (log Z enumerated exactly) a single chain mode, which every start
+    reached, has weight 1, and several have weight None: they are not weighed.
     """
     if result.converged:
         return {"source": "parallel tempering", "modes": [dict(m) for m in result.modes]}
+    shared = [base for base in estimate.bases if base.kept and base.share is not None]
+    if not shared:  # log Z enumerated exactly: no AIS bases, no shares
+        if len(result.chain_modes) == 1:  # every start, all-up and all-down too, ended here
+            return {"source": "the only mode every start reached",
+                    "modes": [dict(result.chain_modes[0], weight=1.0, bases=[])]}
+        return {"source": "none (log Z enumerated exactly: no AIS shares)",
+                "modes": [dict(m, weight=None, bases=[]) for m in result.chain_modes]}
     modes = [dict(m, weight=0.0, bases=[]) for m in result.chain_modes]
     centres = np.array([m["magnetization"] for m in modes])
-    for base in estimate.bases:
-        if base.kept and base.share is not None:
-            nearest = int(np.argmin(np.abs(centres - base.end_magnetization)))
-            modes[nearest]["weight"] += base.share
-            modes[nearest]["bases"].append(base.name)
+    for base in shared:
+        nearest = int(np.argmin(np.abs(centres - base.end_magnetization)))
+        modes[nearest]["weight"] += base.share
+        modes[nearest]["bases"].append(base.name)
     return {"source": "mixture AIS", "modes": modes}

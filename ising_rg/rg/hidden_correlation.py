@@ -303,7 +303,8 @@ def kernel_spectra(kernels: ArrayLike, fields: ArrayLike, activations: ArrayLike
     for shift in range(n_coarse // 2 + 1):
         occupancy = 0.5 * sum(np.sum(a * np.roll(a, -shift)) for a in sites)
         cross = sum(np.sum(np.conj(w) * np.roll(w, -shift, axis=0), axis=0).real for w in walls)
-        spectra[shift] = 0.5 * cross / occupancy
+        # No pair of occupied bins at this shift (sparse layers on small lattices): undefined.
+        spectra[shift] = 0.5 * cross / occupancy if occupancy > 0 else np.nan
     return spectra
 
 
