@@ -127,6 +127,8 @@ REPORT_HEADINGS = (
     "## 4. Learned couplings",
     "## 5. The RBM flow",
     "## 6. Hidden-layer correlations",
+    "## 7. The RG measured as RG: Monte Carlo renormalization group",
+    "## 8. RSMI, the positive control",
     "## Cost",
 )
 

@@ -223,3 +223,19 @@ def test_quality_block_scores_the_given_held_out_rows_and_refuses_foreign_ones(
     dbn.validation_indices_ = np.array([5, 150])
     with pytest.raises(IsingRGError, match="outside the 100 data rows"):
         quality_block(dbn, spins, K, generative=ising_generative[4], seed=2)
+
+
+def test_no_likelihood_from_a_log_z_below_its_bound(mc_spins):
+    """A log Z that failed its hard check (ln Z >= max -F over visited states) has missed
+    weight: the block prints no likelihood and no gap from it, rather than wrong numbers."""
+    from ising_rg.diagnostics.quality import _first_rbm_likelihood
+
+    size = 4
+    rbm = ising_rbm(size, K)
+    rows = {"train": spins_to_visible(mc_spins[size][:20])}
+    good = {"log_z": ising_rbm_log_partition(size, K), "error": 0.0, "bound_ok": True}
+    assert _first_rbm_likelihood(rbm, rows, good, K, size)["gap_per_spin"]["train"] is not None
+    failed = dict(good, log_z=good["log_z"] - 50.0, bound_ok=False)
+    out = _first_rbm_likelihood(rbm, rows, failed, K, size)
+    assert out["log_likelihood_per_spin"]["train"] is None
+    assert out["gap_per_spin"]["train"] is None

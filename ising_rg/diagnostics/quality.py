@@ -223,7 +223,8 @@ def _first_rbm_likelihood(rbm, inputs: dict[str, np.ndarray], log_z: dict | None
     n_sites = size * size
     out: dict[str, Any] = {"log_likelihood_per_spin": {}, "gap_per_spin": {}}
     for name, x in inputs.items():
-        if log_z is None or not len(x):
+        # a log Z below the hard bound has missed weight: no likelihood is computed from it
+        if log_z is None or not log_z.get("bound_ok", True) or not len(x):
             out["log_likelihood_per_spin"][name] = out["gap_per_spin"][name] = None
             continue
         log_p = rbm.log_likelihood(x, log_z["log_z"])
@@ -294,7 +295,8 @@ def quality_block(
     -------
     dict (JSON-ready): ``log_z`` (``log_partition``'s dict or None), ``log_likelihood_per_spin``
     and ``gap_per_spin`` ({``train``, ``validation``} -> {"mean", "error"} or None; nats per
-    spin, the error combining the rows' standard error and log Z's), ``ising_log_likelihood_
+    spin, the error combining the rows' standard error and log Z's; None when log Z fails
+    its bound check), ``ising_log_likelihood_
     per_spin`` (exact), ``exact_kl`` ({``nats``, ``per_spin``} or None), ``couplings``
     (``nearest_neighbour``, ``next_nearest_neighbour``: mean, stderr, ratio_to_true (+ error);
     ``row_sum``: ``coupling_row_sum``), ``thermodynamics`` (per name in THERMO_NAMES:

@@ -50,6 +50,11 @@ def summarize(metrics: dict, extras: dict) -> dict[str, float | None]:
         put(f"couplings.{key}", (learned.get(key) or {}).get("mean"))
     put("couplings.ratio_nearest_to_true", learned.get("ratio_nearest_to_true"))
     _summarize_flow(extras.get("flow", {}).get("end_point") or {}, put)
+    path = extras.get("flow", {}).get("chains_end") or {}
+    put("flow.path_converged", path.get("converged"))
+    put("flow.path_n_steps", path.get("n_steps"))
+    put("flow.path_energy_per_spin", (path.get("energy_per_spin") or {}).get("mean"))
+    put("flow.path_abs_magnetization", (path.get("abs_magnetization") or {}).get("mean"))
     _summarize_generative(metrics["generative"], put)
     _summarize_mcrg(extras.get("mcrg") or {}, put)
     _summarize_rsmi(extras.get("rsmi") or {}, put)
@@ -113,6 +118,8 @@ def _summarize_fields(layer: dict, prefix: str, put) -> None:
         put(prefix + kind_prefix + "local_fraction", local)
     xi = layer.get("correlation_length") or {}
     put(prefix + "correlation_length", xi.get("mean"))
+    put(prefix + "correlation_length_plateau", xi.get("plateau_reached"))
+    put(prefix + "correlation_length_units", (xi.get("units") or {}).get("used"))
 
 
 def _summarize_flow(end: dict, put) -> None:
@@ -134,6 +141,8 @@ def _summarize_flow(end: dict, put) -> None:
         from_c.get("high" if from_c.get("side") == "above peak" else "low"))
     put("flow.best_temperature", end.get("best_temperature"))
     put("flow.max_abs_z", end.get("max_abs_z"))
+    put("flow.log_z_bound_ok", (end.get("log_z") or {}).get("bound_ok"))
+    _summarize_modes(end, "flow.", put)
 
 
 def group_key(group: str, coupling: float, label: str = "") -> str:
@@ -191,13 +200,19 @@ def _dominant_mode(modes: dict) -> dict:
 def _summarize_generative(generative: dict, put) -> None:
     """What the DBN generates at equilibrium: sweeps, its heaviest mode and how many modes."""
     put("generative.n_sweeps", generative.get("n_sweeps"))
-    modes = generative.get("modes") or {}
+    _summarize_modes(generative, "generative.", put)
+
+
+def _summarize_modes(equilibrium: dict, prefix: str, put) -> None:
+    """An equilibrium's modes (``rbm_equilibrium``): the heaviest one's weight and |m|, how
+    many, and whether there is an equilibrium ensemble (0/1)."""
+    modes = equilibrium.get("modes") or {}
     dominant = _dominant_mode(modes)
-    put("generative.dominant_weight", dominant.get("weight"))
-    put("generative.dominant_abs_magnetization", dominant.get("abs_magnetization"))
-    put("generative.n_modes", len(modes.get("modes", [])) if modes else None)
-    put("generative.has_ensemble", None if not generative else
-        generative.get("ensemble_from", "").startswith(("all chains", "the chains")))
+    put(prefix + "dominant_weight", dominant.get("weight"))
+    put(prefix + "dominant_abs_magnetization", dominant.get("abs_magnetization"))
+    put(prefix + "n_modes", len(modes.get("modes", [])) if modes else None)
+    put(prefix + "has_ensemble", None if not equilibrium else
+        equilibrium.get("ensemble_from", "").startswith(("all chains", "the chains")))
 
 
 #: The couplings of the coarse Hamiltonian summarized per coarse-grainer and level.

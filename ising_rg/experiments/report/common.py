@@ -15,14 +15,20 @@ from ising_rg import paper
 from ising_rg.experiments.aggregate import group_key
 from ising_rg.formatting import format_measurement, significant
 
-__all__ = ["L1_ZERO_KEY", "PAPER_KEY", "PERMUTED_KEY", "SIGMAS", "UNTRAINED_KEY", "ReportInputs",
-           "differs", "fm", "fmt_length", "format_measurement", "job_setting", "layer_indices",
-           "metric", "reference", "sci", "significant", "sweep_rows", "with_chance"]
+__all__ = ["L1_ZERO_KEY", "PAPER_KEY", "PERMUTED_KEY", "PREVIOUS_REPORT", "SIGMAS",
+           "UNTRAINED_KEY", "ReportInputs", "count", "differs", "fm", "fmt_length", "fv",
+           "format_measurement", "group_keys", "job_setting", "layer_indices", "metric",
+           "reference", "sci", "significant", "sweep_rows", "with_chance"]
 
 #: The aggregate's groups at the paper's coupling: the paper recipe and each control.
 PAPER_KEY, L1_ZERO_KEY, PERMUTED_KEY, UNTRAINED_KEY = (
     group_key(group, paper.COUPLING) for group in ("paper", "l1_zero", "permuted", "untrained")
 )
+
+
+#: The report this one's "earlier answer" lines compare with: the study of the same preset
+#: before the instruments were calibrated on cases built like the trained networks.
+PREVIOUS_REPORT = "the previous report (commit 59b67b6)"
 
 
 @dataclass(frozen=True)
@@ -59,10 +65,33 @@ def fm(value: tuple[float, float, int]) -> str:
     return format_measurement(*value[:2])
 
 
+def fv(value: tuple[float, float, int]) -> str:
+    """A ``metric`` as text like ``fm``, but a value every seed shares is that value (not
+    "exact"), and one seed's value is marked as such."""
+    mean, sem, n = value
+    if n == 1:
+        return f"{significant(mean)} (1 seed)"
+    if n > 1 and sem == 0:
+        return f"{significant(mean)} (every seed)"
+    return fm(value)
+
+
 def reference(agg: dict, layer: int, name: str, unit: str = "majority") -> str:
     """What the ideal Kadanoff ``unit`` ('majority' or 'average') of the layer's b scores on
     the paper point's data, measured by the same code (``layers[i].kadanoff_reference``)."""
     return significant(metric(agg, PAPER_KEY, f"layer{layer}.kadanoff_{unit}.{name}")[0])
+
+
+def count(agg: dict, key: str, name: str) -> str:
+    """A 0/1 metric over the seeds as "k of n" ("n/a" when no seed decided)."""
+    mean, _, n = metric(agg, key, name)
+    return "n/a" if not np.isfinite(mean) or n == 0 else f"{round(mean * n)} of {n}"
+
+
+def group_keys(agg: dict, group: str) -> list[str]:
+    """The aggregate's keys of one study group (several when it varies K or a setting), in
+    order of their keys."""
+    return sorted(key for key, entry in agg["groups"].items() if entry["group"] == group)
 
 
 def with_chance(agg: dict, key: str, name: str) -> str:
