@@ -4,8 +4,9 @@
 #   make test-fast the suite without the tests marked slow, for the edit loop
 #   make figures   sample -> train -> analyze, validate -> figures at the paper's scale
 #   make figures QUICK=1   the same pipeline on a small preset (L = 16, 64-16-4), in minutes
-#   make bench     performance figures (JSON)
-#   make docs      regenerate docs/cli.md from the commands' help (a test fails when it is stale)
+#   make bench     performance figures (JSON, kept in results/bench.json)
+#   make docs      regenerate docs/cli.md from the commands' help (a test fails when it is
+#                  stale) and docs/results.md from the outputs of the targets below
 #   make report    the controls, coupling sweep and seeds of reports/rg_report.md
 #   make study     the recipe and capacity study of reports/capacity_report.md
 # Every target bootstraps its own virtual environment in .venv; file targets mean only what
@@ -61,14 +62,18 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"
 
 bench: $(STAMP)
-	$(CLI) bench --json
+	$(CLI) bench --json > results/bench.json.tmp
+	mv results/bench.json.tmp results/bench.json
+	cat results/bench.json
 
 lint: $(STAMP)
 	$(BIN)/ruff check ising_rg tests examples
 
-# docs/cli.md: the template's prose with every command's usage, help and options filled in.
+# docs/cli.md: the template's prose with every command's usage, help and options filled in;
+# docs/results.md: its template with the numbers of results/, reports/ and results/bench.json.
 docs: $(STAMP)
 	$(BIN)/python -m ising_rg.cli_reference docs/templates/cli.md docs/cli.md
+	$(BIN)/python -m ising_rg.results_page docs/templates/results.md docs/results.md
 
 figures: $(FIGURE)
 

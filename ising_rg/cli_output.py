@@ -17,7 +17,7 @@ import click
 
 from ising_rg.formatting import format_measurement
 
-__all__ = ["JobLines", "ProgressBar", "StageLines", "bench_table", "data_set_line",
+__all__ = ["JobLines", "ProgressBar", "StageLines", "bench_rows", "bench_table", "data_set_line",
            "epoch_status", "layer_table", "mcrg_table", "validation_line"]
 
 
@@ -205,8 +205,9 @@ def validation_line(validation: dict) -> str:
     return "; ".join(parts) + f"; 1D decimation off exact enumeration by at most {error:.1e}"
 
 
-def bench_table(results: dict) -> list[str]:
-    """``run_benchmarks``' nested dict as aligned "name  value" lines (4 significant digits)."""
+def bench_rows(results: dict) -> list[tuple[str, str]]:
+    """``run_benchmarks``' nested dict as (name, value) rows: the keys of each value's path
+    joined by spaces, numbers to 4 significant digits."""
     from ising_rg.formatting import significant
 
     rows: list[tuple[str, str]] = []
@@ -221,6 +222,12 @@ def bench_table(results: dict) -> list[str]:
             rows.append((prefix, significant(value, 4)))
 
     walk("", results)
+    return rows
+
+
+def bench_table(results: dict) -> list[str]:
+    """``run_benchmarks``' nested dict as aligned "name  value" lines (``bench_rows``)."""
+    rows = bench_rows(results)
     width = max((len(name) for name, _ in rows), default=0)
     return [f"{name.ljust(width)}  {value}" for name, value in rows]
 
