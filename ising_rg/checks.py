@@ -17,7 +17,7 @@ import numpy as np
 from ising_rg.errors import IsingRGError
 
 __all__ = ["check_choice", "check_float_array", "check_integer", "check_number",
-           "check_unit_interval"]
+           "check_sha256", "check_unit_interval"]
 
 
 def check_integer(value: Any, name: str, minimum: int | None = None,
@@ -147,3 +147,12 @@ def check_unit_interval(X: Any, name: str = "X", n_features: int | None = None,
     if lo < 0.0 or hi > 1.0:
         raise IsingRGError(f"{name} values must lie in [0, 1], found range [{lo:g}, {hi:g}]")
     return arr
+
+
+def check_sha256(value: Any, name: str) -> str:
+    """``value`` if it is a SHA-256 digest as text (64 lowercase hexadecimal digits)."""
+    if not (isinstance(value, str) and len(value) == 64
+            and all(ch in "0123456789abcdef" for ch in value)):
+        raise IsingRGError(f"{name} must be 64 lowercase hexadecimal digits (a SHA-256), "
+                           f"got {str(value)[:70]!r}")
+    return value

@@ -11,12 +11,11 @@ import copy
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-from click.testing import CliRunner
 from matplotlib.text import Text
 
 from ising_rg import figures
-from ising_rg.cli import main
 from ising_rg.io.results import read_available
+from tests.small_run import run_commands, small_analysis
 
 
 @pytest.fixture(scope="module")
@@ -24,16 +23,9 @@ def results(tmp_path_factory):
     """A small analysis (L = 8, where the data's xi is finite-size limited and the top layer's
     2 x 2 block lattice has no correlation length) and a validation."""
     root = tmp_path_factory.mktemp("captions")
-    for args in (("sample", "--size", "8", "--samples", "300", "--seed", "3", "--quiet",
-                  "--out", root / "data.h5"),
-                 ("train", "--data", root / "data.h5", "--hidden", "16,4", "--epochs", "3",
-                  "--batch-size", "20", "--quiet", "--out", root / "model.h5"),
-                 ("analyze", "--model", root / "model.h5", "--data", root / "data.h5",
-                  "--out", root / "results", "--generative-samples", "10", "--gibbs-steps",
-                  "8", "--no-likelihood", "--quiet"),
-                 ("validate", "--size", "4", "--samples", "32", "--out", root / "results")):
-        result = CliRunner().invoke(main, [str(a) for a in args])
-        assert result.exit_code == 0, result.output
+    small_analysis(root, root / "results", "--generative-samples", "10", "--gibbs-steps", "8",
+                   "--no-likelihood")
+    run_commands(("validate", "--size", "4", "--samples", "32", "--out", root / "results"))
     return read_available(root / "results")
 
 

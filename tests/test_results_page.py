@@ -7,12 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from ising_rg.cli import main
 from ising_rg.errors import IsingRGError
 from ising_rg.formatting import significant
 from ising_rg.results_page import GENERATED_NOTE, render_results_page
+from tests.small_run import small_analysis
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATE = "\n".join(f"<!-- results: {name} -->" for name in
@@ -47,15 +46,8 @@ Prose after the answer, not copied.
 def outputs(tmp_path_factory):
     """A repository-like folder with a small analysis at results/paper, a report, a bench."""
     root = tmp_path_factory.mktemp("outputs")
-    for args in (("sample", "--size", "8", "--samples", "300", "--seed", "3", "--quiet",
-                  "--out", root / "data.h5"),
-                 ("train", "--data", root / "data.h5", "--hidden", "16,4", "--epochs", "3",
-                  "--batch-size", "20", "--quiet", "--out", root / "model.h5"),
-                 ("analyze", "--model", root / "model.h5", "--data", root / "data.h5",
-                  "--generative-samples", "20", "--gibbs-steps", "100", "--quiet",
-                  "--out", root / "results" / "paper")):
-        result = CliRunner().invoke(main, [str(a) for a in args])
-        assert result.exit_code == 0, result.output
+    small_analysis(root, root / "results" / "paper", "--generative-samples", "20",
+                   "--gibbs-steps", "100")
     (root / "reports").mkdir()
     (root / "reports" / "rg_report.md").write_text(REPORT)
     (root / "results" / "bench.json").write_text(json.dumps(

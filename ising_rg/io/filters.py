@@ -34,7 +34,7 @@ import h5py
 import numpy as np
 
 from ising_rg import __version__
-from ising_rg.checks import check_integer
+from ising_rg.checks import check_integer, check_sha256
 from ising_rg.errors import IsingRGError, NotFittedError, one_line
 from ising_rg.io.atomic import atomic_output, check_output_path
 from ising_rg.io.hdf5 import (
@@ -61,14 +61,6 @@ _SCORES = (("mutual_information_bits", "mutual_information_"),
 _HISTORY_1D = ("train_bits", "validation_bits")
 
 
-def _check_sha256(value: Any, name: str) -> str:
-    if not (isinstance(value, str) and len(value) == 64
-            and all(ch in "0123456789abcdef" for ch in value)):
-        raise IsingRGError(f"{name} must be 64 lowercase hexadecimal digits (a SHA-256), "
-                           f"got {str(value)[:70]!r}")
-    return value
-
-
 def save_filter(model: RSMIFilter, path: str | os.PathLike, *, data_sha256: str,
                 overwrite: bool = False) -> Path:
     """Write a fitted RSMIFilter to ``path`` atomically (temporary file, then rename).
@@ -86,7 +78,7 @@ def save_filter(model: RSMIFilter, path: str | os.PathLike, *, data_sha256: str,
     check_output_path(path, overwrite)
     if not hasattr(model, "filter_"):
         raise NotFittedError("cannot save an unfitted RSMIFilter")
-    _check_sha256(data_sha256, "data_sha256")
+    check_sha256(data_sha256, "data_sha256")
     seed = check_integer(model.random_state, "the filter's random_state (seed)", 0)
     geometry = model.geometry(model.lattice_size_)
     with atomic_output(path, overwrite) as tmp, h5py.File(tmp, "w") as f:
@@ -131,7 +123,7 @@ def _attributes(f: h5py.File, path: Path) -> dict[str, Any]:
         if key in f.attrs:
             meta[key] = number_attribute(f, key, path, maximum=1)
     meta["hyperparameters"] = json_attribute(f, "hyperparameters", path, dict)
-    meta["data_sha256"] = _check_sha256(text_attribute(f, "data_sha256", path),
+    meta["data_sha256"] = check_sha256(text_attribute(f, "data_sha256", path),
                                         f"{path}: attribute 'data_sha256'")
     meta["seed"] = integer_attribute(f, "seed", path, 0)
     for name in ("package_version", "created"):

@@ -30,7 +30,7 @@ import h5py
 import numpy as np
 
 from ising_rg import __version__
-from ising_rg.checks import check_integer
+from ising_rg.checks import check_integer, check_sha256
 from ising_rg.errors import IsingRGError, NotFittedError, one_line
 from ising_rg.io.atomic import atomic_output, check_output_path
 from ising_rg.io.hdf5 import (
@@ -107,7 +107,7 @@ def save_dbn(
     rbms = getattr(dbn, "rbms_", None)
     if not rbms:
         raise NotFittedError("cannot save an unfitted DBN")
-    _check_sha256(data_sha256, "data_sha256")
+    check_sha256(data_sha256, "data_sha256")
     check_integer(seed, "seed", 0)
     try:
         hyper_json = json.dumps(to_json(hyperparameters), sort_keys=True)
@@ -163,14 +163,6 @@ def _upgrade_version_1(params: dict[str, Any], hyperparameters: dict[str, Any]) 
             "recipe": recipe}
 
 
-def _check_sha256(value: Any, name: str) -> str:
-    if not (isinstance(value, str) and len(value) == 64
-            and all(ch in "0123456789abcdef" for ch in value)):
-        raise IsingRGError(f"{name} must be 64 lowercase hexadecimal digits (a SHA-256), "
-                           f"got {str(value)[:70]!r}")
-    return value
-
-
 def _attributes(f: h5py.File, path: Path) -> dict[str, Any]:
     """Every root attribute, checked (format and version first), JSON decoded, and
     ``layer_shapes``: the (n_in, n_out) of each layer's weights, which must chain as
@@ -181,7 +173,7 @@ def _attributes(f: h5py.File, path: Path) -> dict[str, Any]:
         meta[name] = json_attribute(f, name, path, dict)
     if version == 1:
         meta["dbn_params"] = _upgrade_version_1(meta["dbn_params"], meta["hyperparameters"])
-    meta["data_sha256"] = _check_sha256(text_attribute(f, "data_sha256", path),
+    meta["data_sha256"] = check_sha256(text_attribute(f, "data_sha256", path),
                                         f"{path}: attribute 'data_sha256'")
     meta["seed"] = integer_attribute(f, "seed", path, 0)
     for name in ("package_version", "created"):
