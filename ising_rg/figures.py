@@ -250,6 +250,50 @@ def _correlation_panel(ax, metrics: dict) -> str:
     return f"correlation length (grey: spins; {drawn})"
 
 
+def effective_masses(metrics: dict) -> plt.Figure:
+    """Per layer, the correlation length read at each separation through the units' kernels
+    (the effective-mass curve of ``correlation_length``), its plateau and value if it has one,
+    beside ideal Kadanoff majority units' curve and the spins' xi."""
+    layers = metrics["layers"]
+    data = (metrics.get("data") or {}).get("correlation_length") or {}
+    fig, axes = plt.subplots(1, len(layers), figsize=(4.6 * len(layers), 4),
+                             layout="constrained", squeeze=False)
+    for ax, layer in zip(axes[0], layers, strict=True):
+        entry = layer.get("correlation_length") or {}
+        ideal = ((layer.get("kadanoff_reference") or {}).get("majority") or {}).get(
+            "correlation_length") or {}
+        for curve_of, style, label in ((entry, "o-", "layer's units"),
+                                       (ideal, "s:", "Kadanoff majority units")):
+            curve = curve_of.get("effective_mass") or {}
+            if curve.get("separation"):
+                ax.errorbar(curve["separation"], _finite(curve["xi"]),
+                            _finite(curve.get("xi_error")), fmt=style, capsize=3, ms=4,
+                            label=label, color="C0" if style == "o-" else "0.4")
+        if entry.get("plateau_reached") and entry.get("mean") is not None:
+            first, last = entry["plateau"]
+            ax.axvspan(first, last, color="C0", alpha=0.12, label="plateau")
+            ax.axhline(entry["mean"], color="C0", lw=1)
+        if data.get("mean") is not None:
+            ax.axhline(data["mean"], color="0.5", ls="--", lw=1, label="spins' xi")
+        verdict = (f"xi = {entry['mean']:.3g} ± {entry['error']:.2g}"
+                   if entry.get("mean") is not None else
+                   "no value: " + textwrap.fill(entry.get("note") or "not measured", 40))
+        ax.set_title(f"layer {layer['index']} (b = {layer['block_size']}): {verdict}",
+                     fontsize=9)
+        ax.set_xlabel("separation r  [lattice spacings]")
+        ax.set_ylabel("xi read at r  [lattice spacings]")
+        ax.legend(fontsize=7)
+    return _titled(fig, "Correlation length of the activations, read through the units' "
+                        "kernels separation by separation (no plateau, no value)",
+                   caption(metrics))
+
+
+def _finite(values) -> np.ndarray | None:
+    """A list with None as NaN (JSON nulls of a curve)."""
+    return None if values is None else np.array([np.nan if v is None else v for v in values],
+                                                dtype=float)
+
+
 def coarse_graining(metrics: dict, arrays: dict) -> plt.Figure:
     """One configuration, its reconstructions from each depth, and its block spins."""
     spins = arrays["example/spins"]
@@ -379,6 +423,7 @@ FIGURES: dict[str, tuple[Callable[..., plt.Figure], tuple[str, ...]]] = {
     "receptive_fields": (receptive_fields, ("metrics", "arrays")),
     "first_layer_fields": (first_layer_fields, ("metrics", "arrays")),
     "field_sizes": (field_sizes, ("metrics",)),
+    "effective_masses": (effective_masses, ("metrics",)),
     "coarse_graining": (coarse_graining, ("metrics", "arrays")),
     "sampler_validation": (sampler_validation, ("validation",)),
     "training_curves": (training_curves, ("metrics", "arrays")),

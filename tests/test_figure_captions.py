@@ -141,3 +141,24 @@ def test_every_plot_has_labelled_axes(results):
                 shares_x_below = name == "sampler_validation" and not ax.get_xlabel()
                 assert ax.get_xlabel() or shares_x_below, (name, ax.get_title())
         plt.close(fig)
+
+
+def test_effective_mass_curves_show_the_plateau_and_say_when_there_is_none(results):
+    """Each layer's panel draws its readings per separation; a layer with a plateau shows it
+    and its value, one without names the reason instead of a number."""
+    inputs = copy.deepcopy(results)
+    layer = inputs["metrics"]["layers"][0]
+    layer["correlation_length"] = {
+        "mean": 7.5, "error": 0.3, "plateau_reached": True, "plateau": [4.0, 8.0], "note": None,
+        "effective_mass": {"separation": [2.0, 4.0, 6.0, 8.0], "xi": [5.0, 7.4, 7.6, None],
+                           "xi_error": [0.1, 0.3, 0.4, None]}}
+    inputs["metrics"]["layers"][1]["correlation_length"] = {
+        "mean": None, "plateau_reached": False, "note": "no plateau of the effective mass",
+        "effective_mass": {"separation": [2.0, 4.0], "xi": [3.0, 9.0], "xi_error": [0.2, 2.0]}}
+    fig = _draw("effective_masses", inputs)
+    first, second = fig.axes[:2]
+    assert first.get_title().startswith("layer 1 (b = 2): xi = 7.5 ± 0.3")
+    assert any(patch.get_label() == "plateau" for patch in first.patches)
+    assert "no value: no plateau of the effective mass" in second.get_title()
+    assert not any(patch.get_label() == "plateau" for patch in second.patches)
+    plt.close(fig)

@@ -15,8 +15,8 @@ from ising_rg.cli import main
 from ising_rg.io.models import load_dbn
 from ising_rg.io.samples import read_samples
 
-FIGURES_OF_ANALYZE = ("receptive_fields", "first_layer_fields", "field_sizes", "coarse_graining",
-                      "training_curves")
+FIGURES_OF_ANALYZE = ("receptive_fields", "first_layer_fields", "field_sizes", "effective_masses",
+                      "coarse_graining", "training_curves")
 FIGURES_OF_VALIDATE = ("sampler_validation", "decimation_flow")
 
 
@@ -130,7 +130,7 @@ def test_figures_without_validation_draw_the_rest_and_say_so(pipeline):
     for figure in FIGURES_OF_VALIDATE:
         assert f"skipped {figure}:" in pipeline["partial_log"]
     assert "validation.json not found (run `ising-rg validate`)" in pipeline["partial_log"]
-    assert "wrote 10 files" in pipeline["partial_log"]
+    assert f"wrote {2 * len(FIGURES_OF_ANALYZE)} files" in pipeline["partial_log"]
 
 
 def test_figures_from_validation_alone(pipeline, tmp_path):
