@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ising_rg.experiments.report.capacity import Point, _quality_answer
-from ising_rg.experiments.report.common import PAPER_KEY, ReportInputs
+from ising_rg.experiments.report.common import PAPER_KEY, UNTRAINED_KEY, ReportInputs
 from ising_rg.experiments.report.lengths import _hidden_answer, _sweep_answer
 from ising_rg.experiments.report.sections import _paper_point_answer
 
@@ -35,45 +35,58 @@ def test_hidden_layers_keep_reach_further_or_shorter_by_three_errors():
     assert "the layers that reach further are: 2." in text
 
 
-def test_sweep_uses_only_resolved_correlation_lengths():
-    # xi resolved at K = 0.2, 0.3, 0.5 (factor 2.5), limited at 0.44: layer 1 grows with xi by
-    # 2 > sqrt 2.5 (tracks), layer 2 by 1.1 (does not), layer 3 changes by 2 against xi.
+def _sweep(points):
     groups = {}
-    for k, xi, limited, size1, size2, size3 in ((0.2, 0.8, 0, 1.0, 2.0, 4.0),
-                                                (0.3, 1.6, 0, 1.5, 2.2, 3.0),
-                                                (0.44, 30.0, 1, 9.0, 9.0, 9.0),
-                                                (0.5, 2.0, 0, 2.0, 2.1, 2.0)):
+    for k, xi, limited, size1, size2, size3 in points:
         groups[f"sweep@{k:.3f}"] = {
             "data.correlation_length": (xi, 0.01),
             "data.correlation_length_finite_size_limited": (limited,),
             "layer1.half_weight_radius": (size1, 0.01), "layer2.half_weight_radius": (size2, 0.01),
             "layer3.half_weight_radius": (size3, 0.01)}
-    agg = aggregate(groups)
-    rows = [(0.2, "sweep@0.200"), (0.3, "sweep@0.300"), (0.44, "sweep@0.440"),
-            (0.5, "sweep@0.500")]
-    text = "\n".join(_sweep_answer(agg, [1, 2, 3], rows))
-    assert "over the 3 couplings whose xi is resolved (0.2, 0.3, 0.5: xi changes by a factor " \
-        "2.5)" in text
+    rows = [(k, f"sweep@{k:.3f}") for k, *_ in points]
+    return "\n".join(_sweep_answer(aggregate(groups), [1, 2, 3], rows))
+
+
+def test_sweep_uses_only_resolved_correlation_lengths():
+    # xi resolved at K = 0.2, 0.3, 0.408, 0.5 (factor 2.5), limited at 0.44: layer 1 grows with
+    # xi by 2 > sqrt 2.5 (tracks), layer 2 by 1.1 (does not), layer 3 changes by 2 against xi.
+    text = _sweep(((0.2, 0.8, 0, 1.0, 2.0, 4.0), (0.3, 1.6, 0, 1.5, 2.2, 3.0),
+                   (0.408, 1.2, 0, 1.2, 2.1, 3.5), (0.44, 30.0, 1, 9.0, 9.0, 9.0),
+                   (0.5, 2.0, 0, 2.0, 2.1, 2.0)))
+    assert "over the 4 couplings whose xi is resolved (0.2, 0.3, 0.408, 0.5: xi changes by a " \
+        "factor 2.5)" in text
     assert "Layer 1: size changes by a factor 2.0, Pearson r = 0.98 with xi: tracks xi" in text
-    assert "Layer 2: size changes by a factor 1.1" in text and "2.1, Pearson" not in text
+    assert "Layer 2: size changes by a factor 1.1" in text
     assert "does not track xi; a Kadanoff block" in text
     assert "changes with K, but not with xi" in text
     assert "that no layer's size follows xi, is changed" in text
 
 
-def test_paper_point_local_and_kadanoff_like_by_share_of_the_ideal_excess():
-    metrics = {}
-    for layer, value in ((1, 0.12), (2, 0.40), (3, 0.80)):  # chance 0.1, ideal 1.0
-        for name in ("locality", "jacobian_locality"):
-            metrics[f"layer{layer}.{name}"] = (value, 0.005)
-            metrics[f"layer{layer}.{name}_chance"] = (0.1, 0.0)
-            metrics[f"layer{layer}.kadanoff_majority.{name}"] = (1.0, 0.0)
-    agg = aggregate({PAPER_KEY: metrics})
-    inputs = ReportInputs(agg, [], Path("."))
-    text = "\n".join(_paper_point_answer(inputs))
-    assert "Layer 1 (b = 2): weight products local (2.2%" in text  # 4 errors above chance
-    assert "Layer 2 (b = 4): weight products local (33%" in text
-    assert "Layer 3 (b = 8): weight products Kadanoff-like (78%" in text
+def test_sweep_with_three_resolved_points_is_undecided():
+    text = _sweep(((0.2, 0.8, 0, 1.0, 2.0, 4.0), (0.3, 1.6, 0, 1.5, 2.2, 3.0),
+                   (0.44, 30.0, 1, 9.0, 9.0, 9.0), (0.5, 2.0, 0, 2.0, 2.1, 2.0)))
+    assert text.startswith("Undecided: 3 sweep points have a resolved correlation length")
+    assert "tracks xi" not in text
+
+
+def test_paper_point_local_by_the_share_of_local_units():
+    paper = {"layer1.local_fraction": (0.55, 0.03),   # 0.5 + 1.7 errors: not local
+             "layer2.local_fraction": (0.80, 0.05),   # 0.5 + 6 errors: local
+             "layer3.local_fraction": (0.20, 0.01)}   # below one half
+    for layer in (1, 2, 3):
+        paper[f"layer{layer}.kadanoff_majority.local_fraction"] = (1.0, 0.0)
+        paper[f"layer{layer}.locality"] = (0.5, 0.005)  # the previous rule: far above chance
+        paper[f"layer{layer}.locality_chance"] = (0.1, 0.0)
+        paper[f"layer{layer}.kadanoff_majority.locality"] = (1.0, 0.0)
+    untrained = {f"layer{layer}.local_fraction": (0.01, 0.005) for layer in (1, 2, 3)}
+    agg = aggregate({PAPER_KEY: paper, UNTRAINED_KEY: untrained})
+    text = "\n".join(_paper_point_answer(ReportInputs(agg, [], Path("."))))
+    assert "Layer 1 (b = 2): 0.550 ± 0.030 of its live units are local (untrained: " \
+        "0.0100 ± 0.0050; an ideal Kadanoff unit: 1.00): not local." in text
+    assert "Layer 2 (b = 4): 0.800 ± 0.050" in text and "1.00): local." in text
+    assert "Layer 3 (b = 8): 0.200 ± 0.010" in text
+    # the previous rule, beside it, calls every layer local (44 % of the ideal excess)
+    assert "layer 1 local (44% of the ideal excess)" in text
 
 
 def test_better_learning_more_kadanoff_like_only_when_every_significant_cell_agrees():

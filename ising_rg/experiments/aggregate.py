@@ -1,5 +1,9 @@
 """From job results to the report's numbers: each job's flat summary, and statistics over seeds.
 
+A measurement that carries its own error within a job (a jackknife or paired error: MCRG
+couplings and exponents, RSMI bits, correlation lengths) is summarized with it as
+``<name>_error``, so that a group of one or two seeds is not judged by their scatter alone.
+
 ``summarize`` turns one job's metrics and extra measurements into flat scalar metrics
 ("layer1.locality", "generative.energy_per_spin.dbn", ...); ``aggregate`` groups the jobs by
 (group, coupling) and gives each metric's mean, standard deviation and standard error over the
@@ -31,8 +35,10 @@ def summarize(metrics: dict, extras: dict) -> dict[str, float | None]:
         prefix = f"layer{layer['index']}.permuted_coordinates."
         put(prefix + "locality", (layer.get("locality") or {}).get("mean"))
         put(prefix + "locality_chance", (layer.get("locality") or {}).get("chance"))
+        put(prefix + "local_fraction", (layer.get("locality") or {}).get("local_fraction"))
     xi = metrics["data"].get("correlation_length") or {}
     put("data.correlation_length", xi.get("mean"))
+    put("data.correlation_length_error", xi.get("error"))
     put("data.correlation_length_exact", xi.get("exact"))
     put("data.correlation_length_finite_size_limited", xi.get("finite_size_limited"))
     for name in ("energy_per_spin", "abs_magnetization", "specific_heat", "susceptibility"):
@@ -118,6 +124,7 @@ def _summarize_fields(layer: dict, prefix: str, put) -> None:
         put(prefix + kind_prefix + "local_fraction", local)
     xi = layer.get("correlation_length") or {}
     put(prefix + "correlation_length", xi.get("mean"))
+    put(prefix + "correlation_length_error", xi.get("error"))
     put(prefix + "correlation_length_plateau", xi.get("plateau_reached"))
     put(prefix + "correlation_length_units", (xi.get("units") or {}).get("used"))
 
@@ -131,7 +138,8 @@ def _summarize_flow(end: dict, put) -> None:
         put(f"flow.{name}", (end.get(name) or {}).get("mean"))
     put("flow.converged", end.get("converged"))
     put("flow.n_steps", end.get("n_steps"))
-    put("flow.rhat_max", max(end.get("rhat", {}).values(), default=None))
+    put("flow.rhat_max", max((v for v in (end.get("rhat") or {}).values() if v is not None),
+                             default=None))
     put("flow.ising_state", end.get("ising_state"))
     put("flow.temperature_from_energy", (end.get("temperature_from_energy") or {}).get("value"))
     put("flow.temperature_from_abs_magnetization",
@@ -225,12 +233,12 @@ def _summarize_mcrg(mcrg: dict, put) -> None:
     for name, entry in (mcrg.get("coarse_grainers") or {}).items():
         for level in entry.get("levels", []):
             prefix = f"mcrg.{name}.level{level['level']}."
-            put(prefix + "k_nn", (level.get("nn_projection") or {}).get("mean"))
-            for coupling in MCRG_COUPLINGS:
-                put(prefix + coupling, ((level.get("couplings") or {}).get(coupling) or {})
-                    .get("mean"))
-            for exponent in ("y_t", "y_h"):
-                put(prefix + exponent, (level.get(exponent) or {}).get("mean"))
+            entries = {"k_nn": level.get("nn_projection"),
+                       **{c: (level.get("couplings") or {}).get(c) for c in MCRG_COUPLINGS},
+                       "y_t": level.get("y_t"), "y_h": level.get("y_h")}
+            for quantity, entry in entries.items():  # each with its jackknife error
+                put(prefix + quantity, (entry or {}).get("mean"))
+                put(prefix + quantity + "_error", (entry or {}).get("error"))
 
 
 def _summarize_rsmi(rsmi: dict, put) -> None:
@@ -238,13 +246,14 @@ def _summarize_rsmi(rsmi: dict, put) -> None:
     majority rule), the share of weight the units' windows drop, the RSMI filter's uniformity
     (largest over smallest |weight|), and its units' locality and correlation length."""
     environment = rsmi.get("environment") or {}
-    for name, entry in (environment.get("rules") or {}).items():
+    rules = {**(environment.get("rules") or {}),
+             "dbn_units": (environment.get("dbn_units") or {}).get("mean") or {}}
+    for name, entry in rules.items():  # each with its error (paired, for the differences)
         put(f"rsmi.bits.{name}", entry.get("bits"))
+        put(f"rsmi.bits.{name}_error", entry.get("error"))
         put(f"rsmi.difference.{name}", entry.get("difference_from_majority"))
+        put(f"rsmi.difference.{name}_error", entry.get("difference_error"))
     units = environment.get("dbn_units") or {}
-    mean = units.get("mean") or {}
-    put("rsmi.bits.dbn_units", mean.get("bits"))
-    put("rsmi.difference.dbn_units", mean.get("difference_from_majority"))
     dropped = units.get("dropped_share") or []
     put("rsmi.dbn_units_dropped_share", float(np.mean(dropped)) if dropped else None)
     weights = np.abs(np.asarray(rsmi.get("filter") or [], dtype=float)).ravel()

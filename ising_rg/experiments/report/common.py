@@ -16,7 +16,7 @@ from ising_rg.experiments.aggregate import group_key
 from ising_rg.formatting import format_measurement, significant
 
 __all__ = ["L1_ZERO_KEY", "PAPER_KEY", "PERMUTED_KEY", "PREVIOUS_REPORT", "SIGMAS",
-           "UNTRAINED_KEY", "ReportInputs", "count", "differs", "fm", "fmt_length", "fv",
+           "UNTRAINED_KEY", "ReportInputs", "count", "differs", "fm", "fmt_length", "measured",
            "format_measurement", "group_keys", "job_setting", "layer_indices", "metric",
            "reference", "sci", "significant", "sweep_rows", "with_chance"]
 
@@ -60,20 +60,31 @@ def metric(agg: dict, group_key: str, name: str) -> tuple[float, float, int]:
     return entry["mean"], sem, entry["n"]
 
 
+def measured(agg: dict, group_key: str, name: str) -> tuple[float, float, int]:
+    """(mean, error, n) of a metric whose jobs carry their own errors (``<name>_error``: a
+    jackknife or paired error): the error of the mean is the larger of the seeds' standard
+    error and the jobs' mean error / sqrt(n), so one or two seeds that happen to agree are not
+    taken for an exact value."""
+    mean, sem, n = metric(agg, group_key, name)
+    job_error = metric(agg, group_key, name + "_error")[0]
+    if not n:
+        return mean, sem, n
+    within = job_error / np.sqrt(n) if np.isfinite(job_error) else np.nan
+    candidates = [e for e in (sem, within) if np.isfinite(e)]
+    return mean, (max(candidates) if candidates else np.nan), n
+
+
 def fm(value: tuple[float, float, int]) -> str:
-    """A ``metric`` (mean, sem, n) as text, rounded by its error."""
-    return format_measurement(*value[:2])
-
-
-def fv(value: tuple[float, float, int]) -> str:
-    """A ``metric`` as text like ``fm``, but a value every seed shares is that value (not
-    "exact"), and one seed's value is marked as such."""
-    mean, sem, n = value
-    if n == 1:
+    """A ``metric`` (mean, error, n) as text, rounded by its error; a value every seed shares
+    is that value ("every seed", not "exact"), one seed's without an error is marked."""
+    mean, error, n = value
+    if n == 1 and not np.isfinite(error):
         return f"{significant(mean)} (1 seed)"
-    if n > 1 and sem == 0:
+    if n > 1 and error == 0:
         return f"{significant(mean)} (every seed)"
-    return fm(value)
+    return format_measurement(mean, error)
+
+
 
 
 def reference(agg: dict, layer: int, name: str, unit: str = "majority") -> str:

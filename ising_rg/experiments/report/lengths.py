@@ -15,6 +15,7 @@ from ising_rg.experiments.report.common import (
     SIGMAS,
     ReportInputs,
     fm,
+    measured,
     metric,
     reference,
     significant,
@@ -26,6 +27,8 @@ from ising_rg.rg.hidden_correlation import NONLOCAL_SHARE
 K = paper.COUPLING
 #: How closely size must follow xi across the sweep to "track" it (Pearson r over couplings).
 TRACKING_CORRELATION = 0.8
+#: Fewest sweep points with a resolved xi for that correlation to decide anything.
+MIN_SWEEP_POINTS = 4
 
 
 def _xi_cell(agg: dict, key: str) -> str:
@@ -75,8 +78,9 @@ def _sweep_answer(agg: dict, layers: list[int], rows: list[tuple[float, str]]) -
     """Section 3's verdict by the stated rule, on the sweep points whose xi is resolved."""
     resolved = [(k, key) for k, key in rows if _resolved(agg, key)]
     xi = np.array([metric(agg, key, "data.correlation_length")[0] for _, key in resolved])
-    if xi.size < 2:
-        return ["Too few sweep points with a resolved correlation length for an answer.\n"]
+    if xi.size < MIN_SWEEP_POINTS:
+        return [f"Undecided: {xi.size} sweep points have a resolved correlation length, and a "
+                f"correlation over fewer than {MIN_SWEEP_POINTS} means nothing.\n"]
     xi_factor = float(xi.max() / xi.min())
     lines = [
         f"**Answer.** Rule: a layer's size tracks xi if, over the {xi.size} couplings whose "
@@ -109,10 +113,16 @@ def _sweep_answer(agg: dict, layers: list[int], rows: list[tuple[float, str]]) -
         "phase, the connected length is about 2.2) by a noisy one, and its K = 0.44 point "
         "(T = 2.273, above T_c; infinite-lattice xi = 364) is limited by the 40 x 40 lattice. "
         "Its conclusion, that no layer's size follows xi, is "
-        f"{'changed' if any(tracking) else 'confirmed'} by the rule above on the resolved "
-        "points.\n",
+        f"{_fate(tracking)} by the rule above on the resolved points.\n",
     ]
     return lines
+
+
+def _fate(tracking: list[bool]) -> str:
+    """What the layers' verdicts do to the earlier conclusion that no layer tracks xi."""
+    if not tracking:
+        return "neither confirmed nor changed"
+    return "changed" if any(tracking) else "confirmed"
 
 
 def hidden_correlations(inputs: ReportInputs) -> list[str]:
@@ -155,7 +165,7 @@ def hidden_correlations(inputs: ReportInputs) -> list[str]:
 def _hidden_xi_cell(agg: dict, key: str, prefix: str) -> str:
     """A layer's correlation length, or why there is none: no local unit to read, or no
     plateau of the effective mass (in how many seeds)."""
-    value = metric(agg, key, prefix + "correlation_length")
+    value = measured(agg, key, prefix + "correlation_length")
     plateau = metric(agg, key, prefix + "correlation_length_plateau")
     units = metric(agg, key, prefix + "correlation_length_units")
     if np.isfinite(value[0]):
@@ -171,7 +181,7 @@ def _hidden_xi_cell(agg: dict, key: str, prefix: str) -> str:
 
 def _hidden_answer(agg: dict, layers: list[int]) -> list[str]:
     """Section 6's verdict at the paper's point: does each layer keep the spins' xi?"""
-    data = metric(agg, PAPER_KEY, "data.correlation_length")
+    data = measured(agg, PAPER_KEY, "data.correlation_length")
     exact_xi = metric(agg, PAPER_KEY, "data.correlation_length_exact")[0]
     if not np.isfinite(data[0]):
         return ["No correlation length of the data at the paper's point.\n"]
@@ -182,12 +192,12 @@ def _hidden_answer(agg: dict, layers: list[int]) -> list[str]:
         "standard errors; otherwise it reaches further or shorter.\n"]
     further = []
     for layer in layers:
-        value = metric(agg, PAPER_KEY, f"layer{layer}.correlation_length")
-        if not np.isfinite(value[0]):
+        value = measured(agg, PAPER_KEY, f"layer{layer}.correlation_length")
+        if not np.isfinite(value[0]) or not np.isfinite(value[1]):
             why = _hidden_xi_cell(agg, PAPER_KEY, f"layer{layer}.")
             lines.append(f"* Layer {layer}: no length ({why}): undecided.")
             continue
-        sigma = np.hypot(np.nan_to_num(value[1]), np.nan_to_num(data[1]))
+        sigma = np.hypot(value[1], np.nan_to_num(data[1]))
         z = (value[0] - data[0]) / max(sigma, 1e-12)
         verdict = ("keeps the spins' xi" if abs(z) <= SIGMAS else
                    "reaches further than the spins" if z > 0 else "reaches shorter")

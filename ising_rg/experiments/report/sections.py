@@ -22,7 +22,6 @@ from ising_rg.experiments.report.common import (
     differs,
     fm,
     format_measurement,
-    fv,
     job_setting,
     metric,
     reference,
@@ -71,9 +70,10 @@ def header(inputs: ReportInputs) -> list[str]:
         f"{paper.BATCH_SIZE}, L1 {sci(paper.L1)}), "
         f"{settings['epochs']} epochs per layer for every group but the convergence check "
         f"(replicate 0 also at {settings['epochs'] // 2} and {settings['full_epochs']} "
-        f"epochs). Numbers are mean ± standard error over seeds "
-        f"(n given in each table); each seed has its own Monte Carlo data and initial weights, "
-        f"shared by the controls of the same replicate (paired design).\n",
+        f"epochs). Numbers are mean ± standard error over seeds (their number n is given "
+        f"with each section; a value every seed shares says so; where a job measures its own "
+        f"error, the larger of the two); each seed has its own Monte Carlo data and initial "
+        f"weights, shared by the controls of the same replicate.\n",
     ]
 
 
@@ -111,7 +111,7 @@ def paper_point(inputs: ReportInputs) -> list[str]:
                      fm(metric(agg, PAPER_KEY, f"layer{layer}.half_weight_radius"))),
                     ("locality", with_chance(agg, PAPER_KEY, f"layer{layer}.locality")),
                     ("local_fraction",
-                     fv(metric(agg, PAPER_KEY, f"layer{layer}.local_fraction"))),
+                     fm(metric(agg, PAPER_KEY, f"layer{layer}.local_fraction"))),
                     ("block_spin_correlation",
                      with_chance(agg, PAPER_KEY, f"layer{layer}.block_spin_correlation"))))
             + " |")
@@ -119,7 +119,9 @@ def paper_point(inputs: ReportInputs) -> list[str]:
         "",
         "Through the sigmoids: the data-averaged Jacobian <dh/dv> and the activation-weighted "
         "fields (each unit's input weighted by its activation over the data); Kadanoff "
-        "references [majority / block-average unit]:\n",
+        "references [majority / block-average unit]. (At layer 1 the mean Jacobian is "
+        "<h(1 - h)> W, each unit's weights times one number, so its locality and radius are "
+        "the weight products' by construction: only layers 2 and up are new evidence.)\n",
         "| layer | Jacobian locality | Jacobian half-weight radius | activation-weighted "
         "locality | activation-weighted half-weight radius |",
         "| --- | --- | --- | --- | --- |",
@@ -161,7 +163,7 @@ def _paper_point_answer(inputs: ReportInputs) -> list[str]:
             local = share[0] - SIGMAS * np.nan_to_num(share[1]) > LOCAL_SHARE
             lines.append(
                 f"* Layer {layer} (b = {2**layer}): {fm(share)} of its live units are local "
-                f"(untrained: {fv(chance)}; an ideal Kadanoff unit: "
+                f"(untrained: {fm(chance)}; an ideal Kadanoff unit: "
                 f"{reference(agg, layer, 'local_fraction')}): "
                 f"{'local' if local else 'not local'}.")
         previous.append(f"layer {layer} {_shuffle_rule(agg, layer)}")
@@ -207,7 +209,7 @@ def generative(inputs: ReportInputs) -> list[str]:
         f"Converged: {count(agg, PAPER_KEY, 'generative.converged')}; an equilibrium "
         f"ensemble: {count(agg, PAPER_KEY, 'generative.has_ensemble')}; modes found: "
         f"{significant(metric(agg, PAPER_KEY, 'generative.n_modes')[0], 2)} on average; "
-        f"the heaviest holds {fv(metric(agg, PAPER_KEY, 'generative.dominant_weight'))} of "
+        f"the heaviest holds {fm(metric(agg, PAPER_KEY, 'generative.dominant_weight'))} of "
         f"the weight at |m| = "
         f"{fm(metric(agg, PAPER_KEY, 'generative.dominant_abs_magnetization'))}.\n",
         f"| observable | DBN | Monte Carlo | exact (L = {size}) |",
@@ -230,7 +232,7 @@ def generative(inputs: ReportInputs) -> list[str]:
     lines += ["", f"The first RBM's one-step reconstructions of the data (v -> h -> v, sampled) "
               f"have E/N = {fm(bound)}: what the DBN would generate if the layers above "
               "reproduced the first hidden layer's distribution over the data exactly, the "
-              "bound that the first RBM sets on the DBN column.\n"]
+              "limit that the first RBM sets on the DBN column.\n"]
     lines += _log_partition_lines(agg)
     lines.append(f"*Earlier answer, changed in kind:* {PREVIOUS_REPORT} ran Gibbs chains from "
                  "data and random starts only, found them unconverged in 5 of 5 seeds (split "
@@ -318,47 +320,44 @@ def convergence(inputs: ReportInputs) -> list[str]:
 
 
 def controls(inputs: ReportInputs) -> list[str]:
-    """Section 2: locality under the controls (L1 = 0, permuted sites, untrained), each beside
-    its own chance level, decided."""
+    """Section 2: locality under the controls (L1 = 0, permuted sites, untrained): the mean
+    locality beside each network's own chance level, and the share of local units (the
+    per-unit null of section 1), which decides."""
     agg = inputs.aggregate
+    columns = ((PAPER_KEY, "layer{}.{}"), (L1_ZERO_KEY, "layer{}.{}"),
+               (PERMUTED_KEY, "layer{}.{}"), (PERMUTED_KEY, "layer{}.permuted_coordinates.{}"),
+               (UNTRAINED_KEY, "layer{}.{}"))
+    header = ["| layer | paper | L1 = 0 | permuted, mapped back | permuted, as trained | "
+              "untrained |", "| --- | --- | --- | --- | --- | --- |"]
     lines = [
         "## 2. Controls: L1 = 0, site-permuted data, untrained network\n",
         f"![locality under controls](figures/"
         f"{locality_figure(agg, inputs.figure_dir)})\n",
-        "Locality of the weight-product fields; in parentheses each network's own chance "
-        "level (its fields' weights shuffled over the sites):\n",
-        "| layer | paper | L1 = 0 | permuted, mapped back | permuted, as trained | "
-        "untrained |",
-        "| --- | --- | --- | --- | --- | --- |",
-    ]
-    verdicts = []
+        "Mean locality of the weight-product fields; in parentheses each network's own "
+        "chance level (its fields' weights shuffled over the sites):\n", *header]
+    lines += [f"| {layer} | " + " | ".join(
+        with_chance(agg, key, pattern.format(layer, "locality")) for key, pattern in columns)
+        + " |" for layer in inputs.layers]
+    lines += ["", "Share of local units (section 1's per-unit null), which the rule below "
+              "uses:\n", *header]
+    lines += [f"| {layer} | " + " | ".join(
+        fm(metric(agg, key, pattern.format(layer, "local_fraction")))
+        for key, pattern in columns) + " |" for layer in inputs.layers]
+    lines += ["", f"Rule: a difference in the share of local units counts when it exceeds "
+              f"{SIGMAS:g} combined standard errors (the groups' seeds are paired by "
+              "replicate, but compared here as independent means: the conservative "
+              "choice).\n"]
     for layer in inputs.layers:
-        name = f"layer{layer}.locality"
-        cells = [with_chance(agg, key, n) for key, n in (
-            (PAPER_KEY, name), (L1_ZERO_KEY, name), (PERMUTED_KEY, name),
-            (PERMUTED_KEY, f"layer{layer}.permuted_coordinates.locality"),
-            (UNTRAINED_KEY, name))]
-        lines.append(f"| {layer} | " + " | ".join(cells) + " |")
-        verdicts.append((layer, *(metric(agg, key, n) for key, n in (
-            (PAPER_KEY, name), (L1_ZERO_KEY, name), (L1_ZERO_KEY, name + "_chance"),
-            (PERMUTED_KEY, name), (PERMUTED_KEY, f"layer{layer}.permuted_coordinates.locality"),
-            (UNTRAINED_KEY, name)))))
-    lines += ["", f"Rule: a difference counts when it exceeds {SIGMAS:g} combined standard "
-              "errors.\n"]
-    for layer, trained_paper, l1zero, l1chance, back, trained, untrained in verdicts:
-        survives = differs(l1zero, untrained)
-        above_chance = differs(l1zero, l1chance)
-        needs_l1 = differs(trained_paper, l1zero)
-        restored = differs(back, trained)
+        paper_, l1zero, back, trained, untrained = (
+            metric(agg, key, pattern.format(layer, "local_fraction"))
+            for key, pattern in columns)
         lines.append(
-            f"* Layer {layer}: without L1 the fields are "
-            f"{_word(survives, 'still', 'not')} more local than the untrained network "
-            f"({fm(l1zero)} vs {fm(untrained)}) and {_word(above_chance, 'above', 'not above')} "
-            f"their own chance level ({fm(l1chance)}); L1 "
-            f"{_word(needs_l1, 'does', 'does not')} make them more local ({fm(trained_paper)} vs "
-            f"{fm(l1zero)}). Un-permuting the permuted network's fields "
-            f"{_word(restored, 'restores', 'does not restore')} locality ({fm(back)} mapped "
-            f"back vs {fm(trained)} as trained).")
+            f"* Layer {layer}: without L1, {_word(differs(l1zero, untrained), 'more', 'no more')}"
+            f" local units than the untrained network ({fm(l1zero)} vs {fm(untrained)}); L1 "
+            f"{_word(differs(paper_, l1zero), 'adds', 'does not add')} local units "
+            f"({fm(paper_)} vs {fm(l1zero)}). Un-permuting the permuted network's fields "
+            f"{_word(differs(back, trained), 'restores', 'does not restore')} them ({fm(back)} "
+            f"mapped back vs {fm(trained)} as trained).")
     lines.append("")
     return lines
 
@@ -391,14 +390,17 @@ def couplings(inputs: ReportInputs) -> list[str]:
         "Ising model's 4K.\n")
     lines += _coupling_spread_lines(agg)
     if np.isfinite(nn[0]) and np.isfinite(nnn[0]) and nn[0] != 0:
-        ising = nn[0] >= K / ISING_COUPLING_FACTOR and nnn[0] <= NEXT_NEAREST_SHARE * nn[0]
+        test = metric(agg, PAPER_KEY, "quality.coupling_ising_test")[0]
+        ising = (nn[0] >= K / ISING_COUPLING_FACTOR
+                 and abs(nnn[0]) <= NEXT_NEAREST_SHARE * nn[0] and test == 1)
         lines.append(
             f"**Answer.** The first RBM's marginal holds {significant(100 * nn[0] / K, 2)}% of "
             f"the true nearest-neighbour coupling, and {significant(100 * nnn[0] / nn[0], 2)}% "
-            f"of that again at the next-nearest distance, where the true model has none: it is "
-            f"{'not ' if not ising else ''}the nearest-neighbour Ising Hamiltonian (rule: "
-            f"K_eff at least K / {ISING_COUPLING_FACTOR:g} and next-nearest at most "
-            f"{NEXT_NEAREST_SHARE:g} of nearest).\n")
+            f"of that again at the next-nearest distance, where the true model has none; the "
+            f"Ising test passes in {count(agg, PAPER_KEY, 'quality.coupling_ising_test')} "
+            f"seeds: it is {'not ' if not ising else ''}of nearest-neighbour Ising form (rule: "
+            f"K_eff at least K / {ISING_COUPLING_FACTOR:g}, |next-nearest| at most "
+            f"{NEXT_NEAREST_SHARE:g} of nearest, and the Ising test passing in every seed).\n")
     return lines
 
 
