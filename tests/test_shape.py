@@ -209,9 +209,15 @@ def test_bond_units_are_local_though_their_shuffles_are_sparse_too():
 
 
 def test_ideal_kadanoff_units_are_local():
-    for block_size in (2, 4, 8):
-        fields = block_fields(16, block_size)
-        assert local_units(fields, block_size, seed=3)[0].all(), block_size
+    """At L = 16 and at the paper's L = 40, where a 2 x 2 block's 100 shuffles often never
+    put two of its sites in one window (all equal: no spread to divide by), yet it beats
+    every one of them."""
+    for size, block_size in ((16, 2), (16, 4), (16, 8), (40, 2), (40, 4), (40, 8)):
+        fields = block_fields(size, block_size)
+        is_local, z = local_units(fields, block_size, seed=3)
+        assert is_local.all(), (size, block_size, z.min())
+    uniform = np.ones((3, 16, 16))  # the same everywhere: every window holds the same
+    assert not local_units(uniform, 2, seed=3)[0].any()
 
 
 def test_random_fields_are_local_about_one_time_in_a_hundred():
