@@ -9,7 +9,10 @@ from __future__ import annotations
 import numpy as np
 
 from ising_rg import exact, paper
+from ising_rg.diagnostics.equilibrium import DOMINANT_WEIGHT
+from ising_rg.estimators.convergence import RHAT_THRESHOLD
 from ising_rg.experiments.aggregate import group_key
+from ising_rg.experiments.extras import FLOW_CHECK_EVERY, FLOW_MAX_STEPS
 from ising_rg.experiments.report.common import (
     PAPER_KEY,
     PREVIOUS_REPORT,
@@ -55,12 +58,14 @@ def rbm_flow(inputs: ReportInputs) -> list[str]:
         "Each step samples h from P(h|v), then v from P(v|h) with the first RBM: block Gibbs "
         "sampling. *The path*: chains from Monte Carlo configurations of every temperature "
         "the network was trained on and from random spins, run until the split R-hat of E/N "
-        "and |m| over all chains is below 1.05 (checked every 50 steps, up to a budget). "
+        f"and |m| over all chains is below {RHAT_THRESHOLD:g} (checked every "
+        f"{FLOW_CHECK_EVERY} steps, up to {FLOW_MAX_STEPS}). "
         "*The end point*: block Gibbs sampling ends at the RBM's own equilibrium, which "
         "chains from the data may never reach when the RBM puts its weight on a mode they "
         "do not visit; it is found and weighed as in section 1 (mixture AIS over the modes "
         "that all-up, all-down, data and random starts find; parallel tempering from them), "
-        "and its ensemble is that of converged chains or of a mode holding at least 0.99 of "
+        f"and its ensemble is that of converged chains or of a mode holding at least "
+        f"{DOMINANT_WEIGHT:g} of "
         f"the weight. Its temperature is read three ways from the L = {size} Ising model: "
         "from E/N and from C/N (Kaufman's exact values; C from N var(E/N) = T^2 C/N), and "
         "from |m| (a Monte Carlo table). It is an Ising state only if one temperature fits "
@@ -111,7 +116,8 @@ def _flow_answer(agg: dict, rows: list[tuple[str, str]]) -> list[str]:
         kind = ("a deeply ordered state" if np.isfinite(m_heavy[0]) and m_heavy[0] >= ORDERED
                 else "a state that is not deeply ordered")
         if ensemble < 1:
-            answer = (f"in {round((1 - ensemble) * n)} of {n} seeds no mode holds 0.99 of "
+            answer = (f"in {round((1 - ensemble) * n)} of {n} seeds no mode holds "
+                      f"{DOMINANT_WEIGHT:g} of "
                       "the weight: there is no single end point to read")
         elif not n_decided:
             answer = (f"the flow ends at {kind} (heaviest mode |m| = {fm(m_heavy)}); whether "

@@ -8,6 +8,8 @@ from __future__ import annotations
 import numpy as np
 
 from ising_rg import paper
+from ising_rg.diagnostics.equilibrium import DOMINANT_WEIGHT
+from ising_rg.estimators.rank_diagnostics import ESS_MINIMUM, RANK_RHAT_THRESHOLD
 from ising_rg.exact import exact_reference
 from ising_rg.experiments.aggregate import group_key
 from ising_rg.experiments.report.common import (
@@ -200,10 +202,12 @@ def generative(inputs: ReportInputs) -> list[str]:
         "Generative quality: what the DBN generates at equilibrium. Its top RBM is sampled by "
         "parallel tempering (a tuned ladder of inverse temperatures; chains from all-up, "
         "all-down, data and random starts and from equilibrium states of a mixture AIS) "
-        "until rank-normalized split R-hat < 1.01 and bulk ESS >= 400 on E/N, m, |m| and F, "
+        f"until rank-normalized split R-hat < {RANK_RHAT_THRESHOLD:g} and bulk ESS >= "
+        f"{ESS_MINIMUM:g} on E/N, m, |m| and F, "
         "or the sweep budget; each state is passed down every layer. Converged chains are "
         "the ensemble. Otherwise the modes the chains sit in are weighed by the mixture "
-        "AIS's shares (docs/partition.md), and the chains of a mode holding at least 0.99 "
+        f"AIS's shares (docs/partition.md), and the chains of a mode holding at least "
+        f"{DOMINANT_WEIGHT:g} "
         "of the weight are the ensemble; if no mode does, there is no single equilibrium to "
         "measure, and the DBN column says so instead of printing a number.\n",
         f"Converged: {count(agg, PAPER_KEY, 'generative.converged')}; an equilibrium "
