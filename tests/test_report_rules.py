@@ -95,9 +95,8 @@ def test_better_learning_more_kadanoff_like_only_when_every_significant_cell_agr
         for recipe, gap, share in (("paper", -0.19, 0.3), ("density", -0.04, density_share)):
             out[f"capacity_{recipe}@0.408"] = {
                 "quality.gap_per_spin.validation": (gap, 0.001),
-                "layer1.locality": (0.1 + 0.9 * share, 0.01),
-                "layer1.locality_chance": (0.1, 0.0),
-                "layer1.kadanoff_majority.locality": (1.0, 0.0)}
+                "layer1.local_fraction": (share, 0.01),
+                "layer1.kadanoff_majority.local_fraction": (1.0, 0.0)}
         return aggregate(out)
 
     points = [Point(f"capacity_{r}@0.408", 40, r, (400, 100, 25), "paper")
@@ -109,14 +108,16 @@ def test_better_learning_more_kadanoff_like_only_when_every_significant_cell_agr
 
 
 def test_block_spin_correlation_counts_as_a_second_measure_of_rg_likeness():
-    # density more local than the paper recipe but its activations follow the block spins less
+    # density has more local units than the paper recipe, but its activations follow the block
+    # spins less
     out = {}
     for recipe, gap, local, block in (("paper", -0.19, 0.3, 0.8), ("density", -0.04, 0.6, 0.4)):
         metrics = {"quality.gap_per_spin.validation": (gap, 0.001)}
-        for name, share in (("locality", local), ("block_spin_correlation", block)):
-            metrics[f"layer1.{name}"] = (0.1 + 0.9 * share, 0.01)
-            metrics[f"layer1.{name}_chance"] = (0.1, 0.0)
-            metrics[f"layer1.kadanoff_majority.{name}"] = (1.0, 0.0)
+        metrics["layer1.local_fraction"] = (local, 0.01)
+        metrics["layer1.kadanoff_majority.local_fraction"] = (1.0, 0.0)
+        metrics["layer1.block_spin_correlation"] = (0.1 + 0.9 * block, 0.01)
+        metrics["layer1.block_spin_correlation_chance"] = (0.1, 0.0)
+        metrics["layer1.kadanoff_majority.block_spin_correlation"] = (1.0, 0.0)
         out[f"capacity_{recipe}@0.408"] = metrics
     points = [Point(f"capacity_{r}@0.408", 40, r, (400, 100, 25), "paper")
               for r in ("paper", "density")]
@@ -128,11 +129,23 @@ def test_block_spin_correlation_counts_as_a_second_measure_of_rg_likeness():
 def test_single_seed_pairs_give_no_answer():
     agg = aggregate({})
     for recipe, gap, share in (("paper", -0.19, 0.3), ("density", -0.04, 0.9)):
-        values = {"quality.gap_per_spin.validation": gap, "layer1.locality": 0.1 + 0.9 * share,
-                  "layer1.locality_chance": 0.1, "layer1.kadanoff_majority.locality": 1.0}
+        values = {"quality.gap_per_spin.validation": gap, "layer1.local_fraction": share,
+                  "layer1.kadanoff_majority.local_fraction": 1.0}
         agg["groups"][f"capacity_{recipe}@0.408"] = {
             "n": 1, "metrics": {name: {"mean": value, "std": None, "sem": None, "n": 1}
                                 for name, value in values.items()}}
     points = [Point(f"capacity_{r}@0.408", 40, r, (400, 100, 25), "paper")
               for r in ("paper", "density")]
     assert "no answer" in "".join(_quality_answer(agg, points, [1]))
+
+
+def test_no_likelihood_gap_where_log_z_failed_its_check():
+    from ising_rg.experiments.report.capacity import _gap_cell
+
+    agg = aggregate({"capacity_paper@0.408": {
+        "quality.gap_per_spin.validation": (-0.19, 0.001, 3),
+        "quality.log_z_bound_ok": (2 / 3, 0.3, 3)}})
+    assert _gap_cell(agg, "capacity_paper@0.408") == (
+        "log Z below its bound in 1 of 3 seeds: not computed")
+    agg["groups"]["capacity_paper@0.408"]["metrics"]["quality.log_z_bound_ok"]["mean"] = 1.0
+    assert _gap_cell(agg, "capacity_paper@0.408") == "-0.1900 ± 0.0010"
