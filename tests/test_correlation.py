@@ -419,3 +419,36 @@ def test_kernel_reading_of_point_kernels_is_the_cosh_reading():
     # (the plain reading starts at the pair (1, 2): extent b = 1)
     np.testing.assert_allclose(1.0 / model.rates(correlator, window=1)[1:7],
                                plain.length.effective_xi[:6], rtol=2e-3)
+
+
+def test_a_reading_pinned_to_the_edge_of_the_table_is_no_reading():
+    """Point kernels on the 16 x 16 torus; a correlator whose ratios no tabulated rate reaches
+    (a drop of e^-40 per step: beyond what the model resolves) has no effective mass there,
+    not the edge value with a zero jackknife error that a plateau would weight above every
+    real reading; a flat one reads as no decay at all."""
+    size = 16
+    fields = np.zeros((size * size, size, size))
+    fields[np.arange(size * size), np.arange(size * size) // size,
+           np.arange(size * size) % size] = 1.0
+    activations = np.random.default_rng(0).random((200, size * size))
+    model = KernelModel(kernel_spectra(fields, fields, activations, 1,
+                                       np.ones(size * size, dtype=bool)))
+    separations = np.arange(size // 2 + 1)
+    flat = model.rates(np.ones(separations.size), window=1)  # no decay: xi beyond the torus
+    assert np.all(np.isnan(flat) | (1.0 / flat > 10 * size))
+    steep = np.exp(-40.0 * separations)
+    assert np.isnan(model.rates(steep, window=1)).all()
+    # a proper correlator still reads (xi = 3: a cosh on the torus)
+    cosh = np.cosh((separations - size / 2) / 3.0)
+    assert np.isfinite(model.rates(cosh, window=1)[1:5]).all()
+
+
+def test_a_reading_no_jackknife_replicate_moves_ends_the_usable_range():
+    """An effective mass with a (near) zero jackknife error is fixed by the model, not measured:
+    weighted by its inverse variance it would outweigh every real reading (a trained layer's
+    last separation read xi = 32.4 +- 7e-8 and became the plateau's value)."""
+    from ising_rg.estimators.plateau import MIN_RELATIVE_ERROR, _usable_range
+
+    rate = np.array([0.14, 0.14, 0.15, 0.031])
+    error = np.array([0.003, 0.004, 0.005, 0.031 * MIN_RELATIVE_ERROR / 10])
+    assert _usable_range(rate, error, 0.5).tolist() == [True, True, True, False]

@@ -208,7 +208,8 @@ class KernelModel:
 
     def rates(self, correlator: np.ndarray, window: int = 3) -> np.ndarray:
         """mu for each pair (R, R + 1): the best match of the log ratios at R .. R + window - 1
-        (fewer where the torus ends); NaN where the data's ratios are undefined."""
+        (fewer where the torus ends); NaN where the data's ratios are undefined or the best
+        match lies at the edge of the rates tabulated or resolved there."""
         log_rho = _log_ratios(correlator)
         model_ratio = self.log_model[:, :-1] - self.log_model[:, 1:]  # (n_grid, n_R - 1)
         out = np.full(log_rho.size, np.nan)
@@ -222,13 +223,18 @@ class KernelModel:
             if not np.isfinite(misfit).any():
                 continue
             best = int(np.nanargmin(np.where(np.isfinite(misfit), misfit, np.nan)))
-            out[r] = self.GRID[best]
-            if 0 < best < self.GRID.size - 1 and np.isfinite(misfit[best - 1:best + 2]).all():
-                y0, y1, y2 = misfit[best - 1:best + 2]
-                curvature = y0 - 2.0 * y1 + y2
-                if curvature > 0:
-                    step = ln_grid[best + 1] - ln_grid[best]
-                    out[r] = math.exp(ln_grid[best] + 0.5 * step * (y0 - y2) / curvature)
+            # A best match at the edge of the table, or of the rates it resolves at this
+            # separation, is no reading: every jackknife replicate would pin to the same edge
+            # and give a value with no error that a plateau would then weight above all others.
+            if not (0 < best < self.GRID.size - 1 and np.isfinite(misfit[best - 1:best + 2]).all()):
+                continue
+            y0, y1, y2 = misfit[best - 1:best + 2]
+            curvature = y0 - 2.0 * y1 + y2
+            if curvature > 0:
+                step = ln_grid[best + 1] - ln_grid[best]
+                out[r] = math.exp(ln_grid[best] + 0.5 * step * (y0 - y2) / curvature)
+            else:
+                out[r] = self.GRID[best]
         return out
 
 

@@ -6,7 +6,10 @@ spacings): which separations to average, and the error of the result.
 
 1. **Plateau.** Effective masses are *usable* from the smallest separation r >= min_separation
    on, as long as the value is finite and positive and its jackknife error is at most
-   ``max_relative_error`` times the value (the first unusable one ends the range).  A window
+   ``max_relative_error`` times the value and above ``MIN_RELATIVE_ERROR`` times it (a reading
+   that no jackknife replicate moves is fixed by the model, not measured from the data: an
+   inverse-variance weight would let it outweigh every real reading); the first unusable one
+   ends the range.  A window
    starting at r0 extends to the end of the usable range; its value is the inverse-variance
    weighted mean of mu over it.  The plateau is the window from the earliest usable r0 from
    which ``min_window`` consecutive effective masses agree pairwise within ``n_sigma``
@@ -69,12 +72,17 @@ def _leading_run(flags: np.ndarray) -> np.ndarray:
     return np.cumprod(flags.astype(np.int64)).astype(bool)
 
 
+#: A jackknife error below this share of the value marks a reading the data do not move.
+MIN_RELATIVE_ERROR = 1e-6
+
+
 def _usable_range(rate: np.ndarray, rate_error: np.ndarray,
                   max_relative_error: float) -> np.ndarray:
     """The leading run of usable effective masses (module docstring, step 1)."""
     with np.errstate(invalid="ignore"):
         return _leading_run(np.isfinite(rate) & np.isfinite(rate_error) & (rate > 0)
-                            & (rate_error <= max_relative_error * rate))
+                            & (rate_error <= max_relative_error * rate)
+                            & (rate_error > MIN_RELATIVE_ERROR * rate))
 
 
 def _smooth_plateau_rate(rate: np.ndarray, rate_error: np.ndarray,
