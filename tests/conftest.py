@@ -9,6 +9,11 @@ import numpy as np
 import pytest
 
 from ising_rg.errors import IsingRGError
+from ising_rg.figures import FIGURES
+
+# files `figures` writes from `analyze` results alone (PNG and PDF of each figure not drawn from
+# `validate`'s results)
+ANALYZE_FIGURE_FILES = 2 * sum("validation" not in inputs for _, inputs in FIGURES.values())
 
 
 def chi_square_z(observed: np.ndarray, expected: np.ndarray, min_expected: float = 5.0) -> float:

@@ -17,11 +17,12 @@ from click.testing import CliRunner
 
 from ising_rg import cli
 from ising_rg.cli import COMMAND_ORDER, main
+from ising_rg.figures import FIGURES
 from ising_rg.io.samples import write_samples
 from ising_rg.pipeline import run_train, stage
 from ising_rg.sampling.sampler import sample
 from ising_rg.settings import Recipe, SampleOptions
-from tests.conftest import assert_one_line_error
+from tests.conftest import ANALYZE_FIGURE_FILES, assert_one_line_error
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 
@@ -85,7 +86,7 @@ def test_every_command_creates_the_parent_folders_of_its_outputs(files, tmp_path
     assert _invoke("validate", "--size", "4", "--samples", "32", "--out", "e/f").exit_code == 0
     assert Path("e/f/validation.json").is_file()
     assert _invoke("figures", "--results", "c/d/results", "--out", "g/h").exit_code == 0
-    assert len(list(Path("g/h").iterdir())) == 10
+    assert len(list(Path("g/h").iterdir())) == ANALYZE_FIGURE_FILES
     assert sorted(p.name for p in Path(".").glob("**/.*.tmp")) == []
 
 
@@ -231,7 +232,7 @@ def test_every_command_runs_as_a_subprocess_from_an_empty_folder(tmp_path):
         assert done.returncode == 0, (args, done.stderr)
         assert "Traceback" not in done.stderr
     assert json.loads(run("exact", "--size", "8").stdout)["size"] == 8
-    assert len(list((tmp_path / "figures").iterdir())) == 14
+    assert len(list((tmp_path / "figures").iterdir())) == 2 * len(FIGURES)
     # bench is not run here (benchmarks are not tests); its errors are one line all the same
     done = run("bench", "--only", "everything")
     assert done.returncode == 2 and done.stderr.count("\n") == 1
