@@ -46,6 +46,13 @@ recipe = { epochs = 200000 }
 """
 
 
+def _interruptible() -> None:
+    """In the child before exec: SIGINT back to its default, as in a terminal's foreground job.
+    A suite started in the background by a non-interactive shell inherits SIGINT ignored
+    (POSIX), and an ignored signal stays ignored across exec."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Command:
     """``ising-rg ARGS`` in its own session (a process group, as a terminal's foreground
     job), its stderr read line by line."""
@@ -54,7 +61,8 @@ class Command:
         env = dict(os.environ, PYTHONPATH=str(REPOSITORY))
         self.process = subprocess.Popen(
             [sys.executable, "-m", "ising_rg", *args], cwd=cwd, env=env, text=True,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+            preexec_fn=_interruptible)
         self.lines: queue.Queue[str | None] = queue.Queue()
         self.stderr: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
@@ -230,7 +238,7 @@ def test_ctrl_c_while_workers_start_leaves_no_worker_and_no_traceback(tmp_path):
     for delay in np.linspace(0.0, 0.06, 13):
         process = subprocess.Popen([sys.executable, str(script), str(delay)], env=env,
                                    text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                   start_new_session=True)
+                                   start_new_session=True, preexec_fn=_interruptible)
         try:
             out, err = process.communicate(timeout=STOP_SECONDS + 30)
         except subprocess.TimeoutExpired:
