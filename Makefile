@@ -54,9 +54,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
+# the suite on every core it is given (pytest-xdist; whole test files per worker, so a module's
+# fixtures are built once); TEST_WORKERS=0 runs it in this process
+TEST_WORKERS ?= 2
 test: $(STAMP)
 	$(BIN)/ruff check ising_rg tests examples
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"

@@ -67,3 +67,10 @@ def assert_one_line_error(result, contains: str = "", exit_code: int = 1) -> str
     assert len(lines) == 1 and lines[0].startswith("Error: "), result.output
     assert contains in lines[0], lines[0]
     return lines[0]
+
+
+def pytest_collection_modifyitems(config, items):
+    """Files holding a slow test first (stable order otherwise): with the suite spread over
+    workers file by file (`make test`), the longest files start at once instead of last."""
+    slow_files = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow_files)
