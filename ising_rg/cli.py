@@ -27,6 +27,7 @@ from ising_rg.cli_output import (
     data_set_line,
     epoch_status,
     layer_table,
+    rsmi_control_lines,
     validation_line,
 )
 from ising_rg.cli_rg import mcrg, rsmi
@@ -316,9 +317,13 @@ def train(data_path, recipe, hidden, seed, out_path, overwrite, quiet, **setting
 @click.option("--likelihood/--no-likelihood", default=default_of(AnalysisOptions, "likelihood"),
               show_default=True,
               help="Log-likelihoods by AIS where log Z cannot be enumerated (minutes at L = 40).")
+@click.option("--filter", "filter_path", type=INPUT_FILE,
+              help="RSMI filter file written by `ising-rg rsmi`: the control beside the network "
+                   "(I(H;E) of the filter, majority, decimation and first-layer units; "
+                   "docs/rsmi.md).")
 @click.option("--overwrite", is_flag=True, help="Replace existing results.")
 @click.option("--quiet", is_flag=True, help="No stage lines (the summary table is printed).")
-def analyze(model_path, data_path, out_dir, overwrite, quiet, **settings):
+def analyze(model_path, data_path, out_dir, filter_path, overwrite, quiet, **settings):
     """Measure the RG claim: receptive fields vs block spins, generative checks, controls.
 
     Prints a summary table per layer (on stderr). The sampler's validation and the 1D
@@ -329,11 +334,11 @@ def analyze(model_path, data_path, out_dir, overwrite, quiet, **settings):
     options = AnalysisOptions(**settings)
     progress = StageLines(quiet)
     try:
-        metrics = run_analyze(model_path, data_path, out_dir, options, overwrite=overwrite,
-                              progress=progress)
+        metrics = run_analyze(model_path, data_path, out_dir, options, filter_path=filter_path,
+                              overwrite=overwrite, progress=progress)
     finally:
         progress.close()
-    for line in layer_table(metrics):
+    for line in layer_table(metrics) + rsmi_control_lines(metrics):
         click.echo(line, err=True)
     click.echo(f"wrote {Path(out_dir) / 'metrics.json'} and {Path(out_dir) / 'arrays.h5'}",
                err=True)

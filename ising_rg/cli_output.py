@@ -187,6 +187,31 @@ def layer_table(metrics: dict) -> list[str]:
             for row in rows]
 
 
+def rsmi_control_lines(metrics: dict) -> list[str]:
+    """``analyze --filter``'s summary of the RSMI control in ``metrics.json``: the information
+    I(H; E) each block rule keeps about its environment, in bits, with its error; the
+    first-layer units' mean and the share of their squared weight their windows drop. No
+    lines without the control."""
+    from ising_rg.formatting import significant
+
+    control = metrics.get("rsmi")
+    if not control:
+        return []
+    environment = control["environment"]
+    rules = [f"{name} {significant(rule['bits'])} +- {significant(rule['error'], 2)}"
+             for name, rule in environment["rules"].items()]
+    lines = [f"RSMI control (b = {environment['block_size']}), I(H;E) in bits: "
+             + ", ".join(rules)]
+    units = environment.get("dbn_units") or {}
+    if units.get("units"):
+        mean, dropped = units["mean"], units["dropped_share"]
+        lines.append(f"  first-layer units in their best windows ({len(units['units'])}, mean): "
+                     f"{significant(mean['bits'])} +- {significant(mean['error'], 2)} "
+                     f"(the windows drop {100 * sum(dropped) / len(dropped):.0f}% of their "
+                     "squared weight)")
+    return lines
+
+
 def validation_line(validation: dict) -> str:
     """``ising-rg validate``'s summary of validation.json: how far the sampler's <E>/N and C/N
     lie from Kaufman's exact values, in error bars, over the scan's temperatures, and the 1D

@@ -52,6 +52,7 @@ from ising_rg.rg.decimation1d import decimation_summary
 from ising_rg.rg.kadanoff import majority_block_spins
 from ising_rg.rg.mcrg_output import mcrg_results
 from ising_rg.rg.rsmi import RSMIFilter
+from ising_rg.rg.rsmi_comparison import rsmi_control
 from ising_rg.rg.unit_metrics import STREAM_BINARIZE_RECON, STREAM_DBN_SAMPLE
 from ising_rg.sampling.observables import thermodynamics
 from ising_rg.sampling.sampler import SampleSet, sample
@@ -326,14 +327,20 @@ def analyze_model(dbn, samples: SampleSet, options: AnalysisOptions = DEFAULT_AN
 
 def run_analyze(model_path: str | os.PathLike, data_path: str | os.PathLike,
                 out_dir: str | os.PathLike, options: AnalysisOptions = DEFAULT_ANALYSIS, *,
-                overwrite: bool = False, progress: Progress | None = None) -> dict:
+                filter_path: str | os.PathLike | None = None, overwrite: bool = False,
+                progress: Progress | None = None) -> dict:
     """Analyze a model file on a sample file; write metrics.json and arrays.h5 into ``out_dir``
     (``ising-rg analyze``). Returns the metrics, with their ``provenance``.
 
-    Both input files are read and checked first, then the output folder, and only then does
+    With ``filter_path`` (an RSMI filter file, ``ising-rg rsmi``) the metrics gain ``rsmi``:
+    the RSMI control beside the network (``ising_rg.rg.rsmi_comparison.rsmi_control``).
+    Every input file is read and checked first, then the output folder, and only then does
     the analysis start; ``progress`` is told about each of its stages."""
     dbn = load_dbn(model_path)
     samples = read_samples(data_path)
+    rsmi_filter = None if filter_path is None else load_filter(filter_path)
+    if rsmi_filter is not None:
+        rsmi_filter.geometry(samples.size)  # its block and buffer fit the data's lattice
     if dbn.n_features_in_ != samples.size**2:
         raise IsingRGError(
             f"model {model_path} has {dbn.n_features_in_} visible units but the data are "
@@ -348,11 +355,16 @@ def run_analyze(model_path: str | os.PathLike, data_path: str | os.PathLike,
     metadata = read_model_metadata(model_path)
     check_results_output(out_dir, (METRICS_NAME, ARRAYS_NAME), overwrite)
     metrics, arrays = analyze_model(dbn, samples, options, progress=progress)
+    if rsmi_filter is not None:
+        with stage(progress, "RSMI control"):
+            metrics["rsmi"] = to_json(rsmi_control(samples.spins, rsmi_filter, dbn,
+                                                   samples.coupling, seed=options.seed))
     data_sha = file_sha256(data_path)
     metrics["provenance"] = {
         "model": str(model_path), "data": str(data_path), "data_sha256": data_sha,
         "trained_on_this_data": metadata.get("data_sha256") == data_sha,
         "hyperparameters": metadata.get("hyperparameters"), "seed": options.seed,
+        "filter": None if filter_path is None else str(filter_path),
     }
     write_results(out_dir, metrics, arrays, overwrite=overwrite)
     return metrics

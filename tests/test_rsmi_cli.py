@@ -66,3 +66,41 @@ def test_a_filter_for_another_block_size_is_refused(data, tmp_path):
     with pytest.raises(IsingRGError, match="is a filter for 4 x 4 blocks, not 2 x 2"):
         load_filter(out, block_size=2)
     assert np.shape(load_filter(out).filter_) == (4, 4)
+
+
+def test_analyze_measures_the_filter_beside_the_network(data, tmp_path):
+    """``analyze --filter``: the control of docs/rsmi.md in metrics.json, the same numbers the
+    library gives, its summary printed; a filter that does not fit the data is one line."""
+    from ising_rg.io.models import load_dbn
+    from ising_rg.io.samples import read_samples
+    from ising_rg.rg.rsmi_comparison import rsmi_control
+
+    rsmi, model = tmp_path / "rsmi.h5", tmp_path / "dbn.h5"
+    assert _invoke("rsmi", "--data", data, "--epochs", "3", "--out", rsmi).exit_code == 0
+    assert _invoke("train", "--data", data, "--hidden", "16,4", "--epochs", "2",
+                   "--batch-size", "20", "--quiet", "--out", model).exit_code == 0
+    analyze = ("analyze", "--model", model, "--data", data, "--generative-samples", "10",
+               "--gibbs-steps", "8", "--no-likelihood", "--quiet", "--filter", rsmi)
+    result = _invoke(*analyze, "--out", tmp_path / "results")
+    assert result.exit_code == 0, result.output
+    assert "RSMI control (b = 2), I(H;E) in bits: decimation" in result.output
+    assert "first-layer units in their best windows (8, mean)" in result.output
+    written = json.loads((tmp_path / "results" / "metrics.json").read_text())
+    assert written["provenance"]["filter"] == str(rsmi)
+    control = written["rsmi"]
+    expected = rsmi_control(read_samples(data).spins, load_filter(rsmi), load_dbn(model), 0.42)
+    assert control["filter"] == expected["filter"]
+    for name in ("decimation", "majority", "rsmi"):
+        assert control["environment"]["rules"][name]["bits"] == pytest.approx(
+            expected["environment"]["rules"][name]["bits"], rel=1e-12)
+    assert control["reference"]["locality"]["mean"] == pytest.approx(
+        expected["reference"]["locality"]["mean"], rel=1e-12)
+    # a filter (from L = 32) whose buffer leaves no environment on this lattice: refused
+    # before any work
+    large = write_samples(sample(SampleOptions(32, 0.42, 40, seed=1)), tmp_path / "large.h5")
+    wide = tmp_path / "wide.h5"
+    assert _invoke("rsmi", "--data", large, "--buffer", "7", "--epochs", "1",
+                   "--out", wide).exit_code == 0
+    refused = _invoke(*analyze, "--filter", wide, "--out", tmp_path / "no")
+    assert_one_line_error(refused, "environment")
+    assert not (tmp_path / "no").exists()

@@ -26,8 +26,7 @@ from ising_rg.errors import IsingRGError
 from ising_rg.experiments.jobs import Job, data_key
 from ising_rg.io.jsonfile import to_json
 
-__all__ = ["FLOW_CHAINS", "FLOW_CHECK_EVERY", "FLOW_MAX_STEPS", "RSMI_ROWS",
-           "extra_measurements"]
+__all__ = ["FLOW_CHAINS", "FLOW_CHECK_EVERY", "FLOW_MAX_STEPS", "extra_measurements"]
 
 #: The RBM flow's chains per start group (Monte Carlo configurations of each training
 #: temperature, and random spins), R-hat check interval and step budget (``rbm_flow``), also
@@ -38,8 +37,6 @@ FLOW_MAX_STEPS = 2000
 #: Data configurations per training temperature that start the equilibrium sampler's chains
 #: and its AIS base (the flow's end point).
 FLOW_EQUILIBRIUM_ROWS = 2000
-#: Configurations (evenly spaced) of the RSMI comparison's information estimates.
-RSMI_ROWS = 5000
 
 
 def _flow(job: Job, first, parts: list) -> dict[str, Any]:
@@ -109,23 +106,11 @@ def _data_sha256(root: str, options) -> str:
 
 
 def _rsmi(job: Job, network, spins: np.ndarray, rsmi_filter, wide_filter) -> dict[str, Any]:
-    """The RSMI control: I(H; E) of decimation, majority, RSMI and the network's first-layer
-    units in their best 2 x 2 windows, the filter's units scored like layer 1, and the 4 x 4
-    filter (shown: the published ones weight the block's boundary)."""
-    from ising_rg.rg.rsmi_comparison import environment_comparison, rsmi_reference
-    from ising_rg.spins import analysis_subset
+    """The RSMI control (``ising_rg.rg.rsmi_comparison.rsmi_control``) on the job's data."""
+    from ising_rg.rg.rsmi_comparison import rsmi_control
 
-    rows = spins[analysis_subset(len(spins), RSMI_ROWS)]
-    return to_json({
-        "filter": np.asarray(rsmi_filter.filter_).tolist(),
-        "filter_bits": rsmi_filter.mutual_information_,
-        "filter_bits_error": rsmi_filter.mutual_information_error_,
-        "environment": environment_comparison(rows, rsmi_filter, network,
-                                              seed=job.train_seed),
-        "reference": rsmi_reference(rows, rsmi_filter, job.coupling, seed=job.train_seed),
-        "filter_4": None if wide_filter is None else np.asarray(wide_filter.filter_).tolist(),
-        "filter_4_bits": None if wide_filter is None else wide_filter.mutual_information_,
-    })
+    return to_json(rsmi_control(spins, rsmi_filter, network, job.coupling, seed=job.train_seed,
+                                wide_filter=wide_filter))
 
 
 def _mcrg(job: Job, network, spins: np.ndarray, rsmi_filter) -> dict[str, Any]:

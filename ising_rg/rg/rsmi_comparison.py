@@ -28,12 +28,15 @@ from ising_rg.rg.rsmi import RSMIFilter, coarse_blocks
 from ising_rg.rg.rsmi_information import best_window_filters, compare_rules
 from ising_rg.rg.unit_metrics import layer_context, unit_set_metrics
 from ising_rg.settings import AnalysisOptions
-from ising_rg.spins import as_spin_batch, spins_to_visible
+from ising_rg.spins import analysis_subset, as_spin_batch, spins_to_visible
 
-__all__ = ["DBN_UNITS", "environment_comparison", "rsmi_reference", "rsmi_units"]
+__all__ = ["DBN_UNITS", "RSMI_ROWS", "environment_comparison", "rsmi_control", "rsmi_reference",
+           "rsmi_units"]
 
 #: First-layer units of the DBN measured as block rules.
 DBN_UNITS = 8
+#: Configurations the control is measured on (``ising_rg.spins.analysis_subset`` of the data).
+RSMI_ROWS = 5000
 
 
 def _entry(comparison) -> dict[str, Any]:
@@ -131,3 +134,37 @@ def rsmi_reference(spins: np.ndarray, rsmi_filter: RSMIFilter, coupling: float, 
                             chance_draws=chance_draws)
     activations, fields = rsmi_units(s, rsmi_filter)
     return unit_set_metrics(fields, activations, context, levels or {})
+
+
+def rsmi_control(spins: np.ndarray, rsmi_filter: RSMIFilter, dbn: Any, coupling: float, *,
+                 seed: int = 0, wide_filter: RSMIFilter | None = None) -> dict[str, Any]:
+    """The RSMI control beside a network (``analyze --filter``, the study extra ``rsmi``):
+    the filter and the information it keeps, ``environment_comparison`` with the network's
+    first-layer units, the filter's units scored like layer 1 (``rsmi_reference``), and a
+    b = 4 filter shown if given (the published ones weight the block's boundary).
+
+    Parameters
+    ----------
+    spins : int8 (n, L, L), the data; measured on ``RSMI_ROWS`` of them
+    rsmi_filter : fitted RSMIFilter whose block size divides L
+    dbn : fitted DBN over the same lattice, or None
+    coupling : float, K of the data (the layer context's exact correlation length)
+    seed : int, the split, the decoders' training order, tie coins and shuffles
+    wide_filter : fitted RSMIFilter of 4 x 4 blocks, optional
+
+    Returns
+    -------
+    dict: ``filter`` (b x b list), ``filter_bits``, ``filter_bits_error``, ``environment``,
+    ``reference``, ``filter_4`` and ``filter_4_bits`` (None without ``wide_filter``); NaN
+    where a quantity is undefined (JSON-ready after ``ising_rg.io.jsonfile.to_json``).
+    """
+    rows = spins[analysis_subset(len(spins), RSMI_ROWS)]
+    return {
+        "filter": np.asarray(rsmi_filter.filter_).tolist(),
+        "filter_bits": rsmi_filter.mutual_information_,
+        "filter_bits_error": rsmi_filter.mutual_information_error_,
+        "environment": environment_comparison(rows, rsmi_filter, dbn, seed=seed),
+        "reference": rsmi_reference(rows, rsmi_filter, coupling, seed=seed),
+        "filter_4": None if wide_filter is None else np.asarray(wide_filter.filter_).tolist(),
+        "filter_4_bits": None if wide_filter is None else wide_filter.mutual_information_,
+    }
