@@ -78,24 +78,36 @@ def test_the_coupling_flow_needs_direction_and_repulsion(monkeypatch):
 
 
 def test_rsmi_answers_only_where_there_is_information_to_keep():
-    def group(majority, majority_error, difference, dropped=0.2):
+    def group(majority, majority_error, difference, dropped=0.2, control=-0.001,
+              control_error=0.002):
         return {"rsmi.bits.majority": (majority, 0.0, 2),
                 "rsmi.bits.majority_error": (majority_error, 0.0, 2),
                 "rsmi.bits.dbn_units": (majority + difference, 0.0, 2),
-                "rsmi.difference.rsmi": (-0.001, 0.0, 2),
-                "rsmi.difference.rsmi_error": (0.002, 0.0, 2),
+                "rsmi.bits.rsmi": (majority + control, 0.0, 2),
+                "rsmi.difference.rsmi": (control, 0.0, 2),
+                "rsmi.difference.rsmi_error": (control_error, 0.0, 2),
                 "rsmi.difference.dbn_units": (difference, 0.0, 2),
                 "rsmi.difference.dbn_units_error": (0.01, 0.0, 2),
                 "rsmi.dbn_units_dropped_share": (dropped, 0.0, 2)}
 
+    # RSMI 1 % below majority with a tiny paired error: within the compression term's 2 %
+    # allowance (works); 3 % below: fails; a collapsed filter says why
     agg = aggregate({"sweep@0.200": group(0.002, 0.003, 0.0),
-                     "paper@0.408": group(0.60, 0.01, -0.5, dropped=0.8),
-                     "sweep@0.500": group(0.70, 0.01, -0.02)})
+                     "paper@0.408": group(0.60, 0.01, -0.5, dropped=0.8,
+                                          control=-0.006, control_error=0.0001),
+                     "sweep@0.500": group(0.70, 0.01, -0.02),
+                     "sweep@0.440": group(0.50, 0.01, -0.02, control=-0.015,
+                                          control_error=0.0001),
+                     "sweep@0.300": group(0.10, 0.01, -0.02, control=-0.1)})
     text = "\n".join(_rsmi_answer(agg))
     assert "* sweep@0.200: undecided (majority rule keeps" in text
     assert "* paper@0.408: RSMI works as the control; the network's units lose it (17 % of " \
         "majority rule's bits); their windows leave out 80 % of their weight." in text
     assert "* sweep@0.500: RSMI works as the control; the network's units keep it" in text
+    assert "* sweep@0.440: RSMI fails as the control; the network's units" in text
+    assert "* sweep@0.300: RSMI fails (it keeps 0 % of majority rule's bits: with this " \
+        "little to keep, the compression term wins and the filter collapses) as the control" \
+        in text
 
 
 def test_the_flow_answer_says_ordered_undecided_or_how_many_are_ising():

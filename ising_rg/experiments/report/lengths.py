@@ -139,7 +139,8 @@ def hidden_correlations(inputs: ReportInputs) -> list[str]:
         "sees the spins through its field, so its correlator is the spins' propagator seen "
         "through the units' kernels: each effective mass is matched to that model "
         "(`KernelModel`), and a length is given only where the effective mass reaches a "
-        "plateau (*no plateau* otherwise). Units whose fields carry a sign-coherent "
+        "plateau (*no plateau* otherwise; *too few units* where a layer's few live units "
+        "leave some separation without a pair). Units whose fields carry a sign-coherent "
         f"background (more than {NONLOCAL_SHARE:.0%} of the weight far from the unit) are "
         "left out: a faint background couples a unit to the magnetization and inflates its "
         "length. Calibrated on fields built like trained units: Gaussian fields of widths "
@@ -170,13 +171,15 @@ def _hidden_xi_cell(agg: dict, key: str, prefix: str) -> str:
     units = metric(agg, key, prefix + "correlation_length_units")
     if np.isfinite(value[0]):
         missing = max(plateau[2], units[2]) - value[2]
-        return fm(value) + (f" ({value[2]} seeds; no plateau in {missing})" if missing > 0
-                            else "")
+        seeds = f"{value[2]} seed" + ("s" if value[2] != 1 else "")
+        return fm(value) + (f" ({seeds}; no plateau in {missing})" if missing > 0 else "")
     if plateau[2] and plateau[0] == 0:
         return "no plateau"
     if units[2] and units[0] == 0:
         return "no local units"
-    return "n/a"
+    # no reading at all: the units' sites leave some separation without a pair (a layer of
+    # a few live units), or the layer is missing
+    return "too few units"
 
 
 def _hidden_answer(agg: dict, layers: list[int]) -> list[str]:

@@ -35,6 +35,10 @@ COARSE_GRAINERS = (("majority", "majority rule"), ("rsmi", "RSMI filter"),
 EXPONENTS = (("y_t", EXACT_Y_T), ("y_h", EXACT_Y_H))
 #: The study's group with the MCRG known answer (majority rule at K_c on a large lattice).
 REFERENCE_GROUP = "mcrg_reference"
+#: What the RSMI control may keep less than majority rule, as a share of majority rule's bits:
+#: its compression term costs the uniform 2 x 2 filter 0.5 % at K = 0.408 and 0.04 % at K_c on
+#: the paper's data (docs/rsmi.md); the allowance is four times the larger.
+RSMI_ALLOWANCE = 0.02
 
 
 def _levels(agg: dict, key: str, name: str) -> list[int]:
@@ -366,8 +370,10 @@ def _rsmi_answer(agg: dict) -> list[str]:
     lines = [f"**Answer.** Rule: a group is decided only where majority rule's information is "
              f"above 0 by {SIGMAS:g} errors (far from T_c there is almost none to keep). The "
              "positive control works when RSMI keeps at least majority rule's information "
-             f"less {SIGMAS:g} errors of their paired difference (its 2 x 2 optimum is the "
-             "uniform block); the network's units keep what an RG block keeps when their "
+             f"less {SIGMAS:g} errors of their paired difference and less "
+             f"{significant(100 * RSMI_ALLOWANCE, 2)} % of majority rule's bits (the price of "
+             "the compression term that makes its 2 x 2 optimum the uniform block, measured at "
+             "0.5 % at most); the network's units keep what an RG block keeps when their "
              f"paired difference from majority rule is above -{SIGMAS:g} errors. Where their "
              "windows leave out more than half of the units' weight, the comparison scores "
              "only what the windows hold, and the answer says so.\n"]
@@ -376,12 +382,20 @@ def _rsmi_answer(agg: dict) -> list[str]:
         if not (np.isfinite(majority[1]) and majority[0] > SIGMAS * majority[1]):
             lines.append(f"* {key}: undecided (majority rule keeps {fm(majority)} bits).")
             continue
-        control = _keeps(measured(agg, key, "rsmi.difference.rsmi"))
+        control = _keeps(measured(agg, key, "rsmi.difference.rsmi"),
+                         RSMI_ALLOWANCE * majority[0])
         units = _keeps(measured(agg, key, "rsmi.difference.dbn_units"))
         dropped = metric(agg, key, "rsmi.dbn_units_dropped_share")[0]
         share = metric(agg, key, "rsmi.bits.dbn_units")[0] / majority[0]
         verdict = "is undecided" if control is None else "works" if control else "fails"
-        words = (f"RSMI {verdict} as the control; the network's units "
+        kept = metric(agg, key, "rsmi.bits.rsmi")[0] / majority[0]
+        if control is False and np.isfinite(kept) and kept < 0.5:
+            verdict += (f" (it keeps {significant(100 * max(kept, 0.0), 2)} % of majority "
+                        "rule's bits: with this little to keep, the compression term wins "
+                        "and the filter collapses)")
+        untrained = agg["groups"][key].get("variant") == "untrained"
+        words = (f"RSMI {verdict} as the control; the network's units"
+                 + (" (untrained: the chance level) " if untrained else " ")
                  + ("are undecided" if units is None else
                     f"{'keep' if units else 'lose'} it ({significant(100 * share, 2)} % of "
                     "majority rule's bits)"))
@@ -393,9 +407,10 @@ def _rsmi_answer(agg: dict) -> list[str]:
     return lines
 
 
-def _keeps(difference: tuple[float, float, int]) -> bool | None:
-    """Is a paired difference from majority rule above -``SIGMAS`` errors? (None: no error.)"""
+def _keeps(difference: tuple[float, float, int], allowance: float = 0.0) -> bool | None:
+    """Is a paired difference from majority rule above -``SIGMAS`` errors - ``allowance``
+    (bits)? (None: no error.)"""
     mean, error, _ = difference
     if not (np.isfinite(mean) and np.isfinite(error)):
         return None
-    return bool(mean >= -SIGMAS * error)
+    return bool(mean >= -SIGMAS * error - allowance)

@@ -440,6 +440,10 @@ def cost(inputs: ReportInputs) -> list[str]:
     """The cost table: mean seconds per stage and group."""
     lines = [
         "## Cost\n",
+        "Mean seconds per job and stage as this run spent them, on the machine's cores shared "
+        "by the workers: a data set or a network that an earlier run of the same job had "
+        "already made (`runs/data`, `runs/models`) is reused and costs a fraction of a "
+        "second.\n",
         "| group | jobs | sample s | train s | analyze s | extras s |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
