@@ -128,6 +128,12 @@ def _quality_line(quality: dict) -> str:
     return ("; ".join(parts) + ".") if parts else ""
 
 
+# The report's lines that state an answer, a rule with the bullets that apply it, a known
+# answer met or missed, the convergence and bound checks, or an earlier answer replaced.
+ANSWER_STARTS = ("**Answer", "* **Answer", "*Earlier", "*By the previous", "Rule: ", "Rules. ",
+                 "Majority rule at its best level", "Converged: ", "The first RBM's log Z")
+
+
 def _answers(path: Path, command: str, root: Path) -> list[str]:
     """A report's section headings with their answers and earlier answers, as written."""
     if not path.is_file():
@@ -140,9 +146,9 @@ def _answers(path: Path, command: str, root: Path) -> list[str]:
                 lines += ["", "**" + line[3:] + "**", ""]
         elif skip:
             continue
-        elif line.startswith(("**Answer", "* **Answer", "*Earlier", "*By the previous")):
+        elif line.startswith(ANSWER_STARTS):
             lines.append(line)
-            keep = line.startswith("**Answer")
+            keep = line.startswith(("**Answer", "Rule"))
         elif keep and line.startswith("* "):
             lines.append(line)
         elif keep and line.strip():

@@ -175,14 +175,16 @@ def _reference_verdict(result: dict) -> list[str]:
     words = []
     for (name, exact_value), tolerance in zip(EXPONENTS, REFERENCE_TOLERANCE.values(),
                                               strict=True):
-        values = [(level["level"], (level.get(name) or {}).get("mean")) for level in levels]
-        values = [(lv, v) for lv, v in values if v is not None]
+        values = [(level["level"], (level.get(name) or {}).get("mean"),
+                   (level.get(name) or {}).get("error")) for level in levels]
+        values = [(lv, v, e) for lv, v, e in values if v is not None]
         if not values:
             words.append(f"{name}: undecided")
             continue
-        level, best = min(values, key=lambda item: abs(item[1] - exact_value))
+        level, best, error = min(values, key=lambda item: abs(item[1] - exact_value))
         off = abs(best - exact_value) / exact_value
-        words.append(f"{name} = {significant(best, 3)} at level {level}, "
+        shown = significant(best, 3) if error is None else format_measurement(best, error)
+        words.append(f"{name} = {shown} at level {level}, "
                      f"{significant(100 * off, 2)} % from {exact_value:g} (target: "
                      f"{tolerance:.0%}): {'met' if off <= tolerance else 'missed'}")
     return ["Majority rule at its best level: " + "; ".join(words) + ".\n"]
