@@ -55,11 +55,13 @@ $(STAMP): pyproject.toml
 	touch $@
 
 # the suite on every core it is given (pytest-xdist; whole test files per worker, so a module's
-# fixtures are built once); TEST_WORKERS=0 runs it in this process
+# fixtures are built once; one BLAS thread per worker, since busy-waiting BLAS threads of two
+# processes on two cores slow both down); TEST_WORKERS=0 runs it in this process
 TEST_WORKERS ?= 2
 test: $(STAMP)
 	$(BIN)/ruff check ising_rg tests examples
-	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+	  $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"
