@@ -437,9 +437,9 @@ def experiment(spec_path, preset, print_preset, root, workers, scheduler, seed, 
         raise IsingRGError("give --spec or --preset, not both")
     if spec_path or preset or not summary:
         study = spec.read_study(spec_path) if spec_path else spec.load_preset(preset or "default")
-        spec.build_study_jobs(study, seed, max_jobs)  # every check before any work
+        jobs = spec.build_study_jobs(study, seed, max_jobs)  # every check before any work
         if report_path:
-            check_report_output([group.name for group in study.groups], report_path, overwrite)
+            check_report_output(jobs, report_path, overwrite)
         tables = Path(root) / "aggregate.json"
         before = tables.stat().st_mtime_ns if tables.is_file() else None
         try:

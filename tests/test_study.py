@@ -258,7 +258,10 @@ def _invoke(*args: str):
      "groups[0].recipe.learning_rate must be a positive number, got -1"),
     (GROUP + "replicates = 3", ("--max-jobs", "2"),
      "the study has 3 jobs, more than --max-jobs 2"),
-    (GROUP, ("--report", "r.md"), "--report needs a group named 'paper'"),
+    (GROUP, ("--report", "r.md"), "--report needs a group named 'paper' with the point "
+     "paper@0.408"),
+    ('[[groups]]\nname = "paper"\ndata = { coupling = 0.44 }\n', ("--report", "r.md"),
+     "this study's paper points: paper@0.440"),
     (GROUP, ("--preset", "tiny"), "give --spec or --preset, not both"),
 ])
 def test_the_command_refuses_a_bad_study_before_running(tmp_path, text, extra, message):

@@ -9,9 +9,11 @@ section (``lengths`` and ``flow`` some of them); ``capacity`` the recipe and cap
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from ising_rg.errors import IsingRGError
+from ising_rg.experiments.jobs import Job
 from ising_rg.experiments.report.capacity import STUDY_GROUP_PREFIXES, STUDY_SECTIONS, has_study
 from ising_rg.experiments.report.common import PAPER_KEY, ReportInputs
 from ising_rg.experiments.report.sections import SECTIONS
@@ -20,15 +22,21 @@ from ising_rg.io.atomic import atomic_output, check_output_path
 __all__ = ["check_report_output", "write_report"]
 
 
-def check_report_output(group_names: list[str], out_path: str | os.PathLike,
+def check_report_output(jobs: Sequence[Job], out_path: str | os.PathLike,
                         overwrite: bool = False) -> None:
-    """Before hours of jobs: can a study with these groups be reported, and may the report be
-    written to ``out_path`` (its folder is created if missing)? IsingRGError otherwise."""
-    if "paper" not in group_names and not any(
-            name.startswith(STUDY_GROUP_PREFIXES) for name in group_names):
-        raise IsingRGError("--report needs a group named 'paper' (the default preset's "
-                           "report) or groups named capacity* / exact* (the capacity "
-                           "study's)")
+    """Before hours of jobs: can a study of these jobs be reported, and may the report be
+    written to ``out_path`` (its folder is created if missing)? IsingRGError otherwise.
+
+    The report's sections need the paper group's point ``PAPER_KEY`` (K = 0.408, no other grid
+    axis); the capacity study's, groups named capacity* or exact*."""
+    points = {job.point for job in jobs}
+    if PAPER_KEY not in points and not any(
+            job.group.startswith(STUDY_GROUP_PREFIXES) for job in jobs):
+        papers = sorted(point for point in points if point.startswith("paper@"))
+        found = f"; this study's paper points: {', '.join(papers)}" if papers else ""
+        raise IsingRGError(f"--report needs a group named 'paper' with the point {PAPER_KEY} "
+                           "(K = 0.408, no other grid axis: the default preset's report) or "
+                           f"groups named capacity* / exact* (the capacity study's){found}")
     Path(out_path).parent.mkdir(parents=True, exist_ok=True)
     check_output_path(out_path, overwrite)
 
