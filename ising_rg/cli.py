@@ -13,6 +13,8 @@ setting names the option.
 from __future__ import annotations
 
 import json
+import signal
+import threading
 import warnings
 from pathlib import Path
 
@@ -63,8 +65,21 @@ from ising_rg.settings import (
     SampleOptions,
 )
 
-# The exit status after Ctrl-C: 128 + SIGINT, as a shell reports a process SIGINT ended.
+# The exit status after Ctrl-C: 128 + SIGINT, as a shell reports a process SIGINT ended;
+# after SIGTERM (a scheduler's or `kill`'s stop), 128 + SIGTERM.
 INTERRUPTED = 130
+TERMINATED = 143
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, taken as Ctrl-C is: the same clean stop (workers killed, no partial output),
+    another exit status."""
+
+
+def _terminate(signum, frame) -> None:
+    raise Terminated
+
+
 # The order of `ising-rg --help`: the pipeline's.
 COMMAND_ORDER = ("sample", "exact", "validate", "train", "analyze", "rsmi", "mcrg", "figures",
                  "experiment", "bench")
@@ -97,6 +112,11 @@ class _Group(click.Group):
             raise _one_line_usage(error) from None
 
     def invoke(self, ctx: click.Context):
+        # SIGTERM is handled like Ctrl-C while a command runs (signals: main thread only)
+        in_main_thread = threading.current_thread() is threading.main_thread()
+        previous = signal.getsignal(signal.SIGTERM)
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, _terminate)
         try:
             with warnings.catch_warnings():
                 # numpy's floating-point warnings (a diverging training run, ...) would break
@@ -107,8 +127,10 @@ class _Group(click.Group):
             raise _one_line_usage(error) from None
         except KeyboardInterrupt as interrupt:  # Ctrl-C; outputs are atomic: none half-written
             note = f": {interrupt}" if str(interrupt) else ""
-            click.echo(f"Aborted{note}", err=True)
-            raise click.exceptions.Exit(INTERRUPTED) from None
+            click.echo(f"{'Terminated' if isinstance(interrupt, Terminated) else 'Aborted'}"
+                       f"{note}", err=True)
+            raise click.exceptions.Exit(
+                TERMINATED if isinstance(interrupt, Terminated) else INTERRUPTED) from None
         except IsingRGError as error:
             raise click.ClickException(one_line(error, 1000)) from None
         except OSError as error:  # the file system's refusals: full disk, permissions, ...
@@ -118,6 +140,9 @@ class _Group(click.Group):
         except MemoryError as error:  # sizes this machine cannot hold
             raise click.ClickException(
                 f"not enough memory for the sizes asked for ({one_line(error)})") from None
+        finally:
+            if in_main_thread:
+                signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
 @click.group(cls=_Group)
@@ -446,9 +471,9 @@ def experiment(spec_path, preset, print_preset, root, workers, scheduler, seed, 
             aggregate = run_experiment(study, root, workers=workers, scheduler=scheduler,
                                        root_seed=seed, max_jobs=max_jobs, progress=JobLines(),
                                        data_progress=data_set_line, overwrite=overwrite)
-        except KeyboardInterrupt:  # the workers are stopped: say what is kept
-            raise KeyboardInterrupt(f"the finished jobs are kept in {root}; the same command "
-                                    "resumes") from None
+        except KeyboardInterrupt as interrupt:  # the workers are stopped: say what is kept
+            raise type(interrupt)(f"the finished jobs are kept in {root}; the same command "
+                                  "resumes") from None
         kept = before == tables.stat().st_mtime_ns  # the same study again: left as they were
         click.echo(f"{'kept' if kept else 'wrote'} {root}/aggregate.json and {root}/"
                    f"{table.TABLE_NAME} ({len(aggregate['jobs'])} jobs"

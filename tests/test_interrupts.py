@@ -92,11 +92,20 @@ class Command:
         """Ctrl-C: SIGINT to the whole group; (exit status, stdout, rest of stderr) once it
         has ended, which must be within STOP_SECONDS."""
         os.killpg(self.process.pid, signal.SIGINT)
+        return self._ended("Ctrl-C")
+
+    def terminate(self) -> tuple[int, str, str]:
+        """SIGTERM to the command alone (as `kill PID` or a batch scheduler sends it), then
+        as ``interrupt``."""
+        os.kill(self.process.pid, signal.SIGTERM)
+        return self._ended("SIGTERM")
+
+    def _ended(self, what: str) -> tuple[int, str, str]:
         try:
             self.process.wait(timeout=STOP_SECONDS)
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
-            raise AssertionError(f"still running {STOP_SECONDS} s after Ctrl-C") from None
+            raise AssertionError(f"still running {STOP_SECONDS} s after {what}") from None
         rest = []
         while (line := self.lines.get(timeout=10)) is not None:
             rest.append(line)
@@ -127,12 +136,28 @@ def _processes(group: bool = False) -> list[tuple[int, int, str]]:
     return out
 
 
-def _assert_aborted(status: int, stdout: str, rest: str) -> None:
-    assert status == 130, rest
+def _assert_aborted(status: int, stdout: str, rest: str, expected: int = 130,
+                    word: str = "Aborted") -> None:
+    assert status == expected, rest
     assert stdout == ""
     lines = rest.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Aborted"), rest
+    assert len(lines) == 1 and lines[0].startswith(word), rest
     assert "Traceback" not in rest
+
+
+def test_sigterm_stops_a_busy_experiment_and_its_workers(tmp_path):
+    """SIGTERM to the parent alone (its workers do not see it): the same clean stop as
+    Ctrl-C, exit status 143, and no worker left running a job on its own."""
+    (tmp_path / "study.toml").write_text(STUDY)
+    command = Command("experiment", "--spec", "study.toml", "--out", "runs", "--workers", "2",
+                      cwd=tmp_path)
+    command.wait_for("] ran quick")
+    assert len(command.workers()) >= 2
+    status, stdout, rest = command.terminate()
+    _assert_aborted(status, stdout, rest, expected=143, word="Terminated: the finished jobs")
+    command.assert_group_ends()
+    assert _temporary_files(tmp_path) == []
+    assert not (tmp_path / "runs" / "aggregate.json").exists()
 
 
 def _temporary_files(folder: Path) -> list[Path]:
@@ -203,6 +228,15 @@ def test_ctrl_c_stops_a_working_command_without_writing_its_output(small, tmp_pa
     command.wait_for(working)
     _assert_aborted(*command.interrupt())
     command.assert_group_ends()
+    assert not (tmp_path / output).exists()
+    assert [path.name for path in tmp_path.rglob("*") if path.is_file()] == []
+
+
+def test_sigterm_stops_training_without_writing_its_output(small, tmp_path):
+    args, working, output = WORKING["train"]
+    command = Command(*(arg.format(**small) for arg in args), cwd=tmp_path)
+    command.wait_for(working)
+    _assert_aborted(*command.terminate(), expected=143, word="Terminated")
     assert not (tmp_path / output).exists()
     assert [path.name for path in tmp_path.rglob("*") if path.is_file()] == []
 
