@@ -126,11 +126,10 @@ class _Group(click.Group):
         except click.UsageError as error:
             raise _one_line_usage(error) from None
         except KeyboardInterrupt as interrupt:  # Ctrl-C; outputs are atomic: none half-written
+            terminated = isinstance(interrupt, Terminated)
             note = f": {interrupt}" if str(interrupt) else ""
-            click.echo(f"{'Terminated' if isinstance(interrupt, Terminated) else 'Aborted'}"
-                       f"{note}", err=True)
-            raise click.exceptions.Exit(
-                TERMINATED if isinstance(interrupt, Terminated) else INTERRUPTED) from None
+            click.echo(f"{'Terminated' if terminated else 'Aborted'}{note}", err=True)
+            raise click.exceptions.Exit(TERMINATED if terminated else INTERRUPTED) from None
         except IsingRGError as error:
             raise click.ClickException(one_line(error, 1000)) from None
         except OSError as error:  # the file system's refusals: full disk, permissions, ...

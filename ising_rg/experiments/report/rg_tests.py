@@ -33,6 +33,8 @@ from ising_rg.rg.mcrg import EXACT_Y_H, EXACT_Y_T
 COARSE_GRAINERS = (("majority", "majority rule"), ("rsmi", "RSMI filter"),
                    ("decimation", "decimation"), ("dbn", "the network's layers"))
 EXPONENTS = (("y_t", EXACT_Y_T), ("y_h", EXACT_Y_H))
+#: The couplings checked at level 0 (the data: K for nn, 0 for the others).
+LEVEL_ZERO_COUPLINGS = ("nn", "nnn", "plaquette", "field")
 #: The study's group with the MCRG known answer (majority rule at K_c on a large lattice).
 REFERENCE_GROUP = "mcrg_reference"
 #: What the RSMI control may keep less than majority rule, as a share of majority rule's bits:
@@ -93,10 +95,9 @@ def _level_zero(inputs: ReportInputs) -> list[str]:
             continue
         job = result["job"]
         key = group_key(job["group"], job["coupling"], job.get("label", ""))
-        truth = {"nn": job["coupling"], "nnn": 0.0, "plaquette": 0.0, "field": 0.0}
         checks.setdefault(key, []).append(
-            {name: _within(level["couplings"].get(name), value)
-             for name, value in truth.items()})
+            {name: _within(level["couplings"].get(name), job["coupling"] if name == "nn" else 0.0)
+             for name in LEVEL_ZERO_COUPLINGS})
     if not checks:
         return []
     lines = ["*Known answer 1*: level 0 is the Monte Carlo data, whose Hamiltonian is the "
@@ -108,9 +109,9 @@ def _level_zero(inputs: ReportInputs) -> list[str]:
              "| --- | --- | --- | --- | --- | --- | --- |"]
     for key in sorted(checks, key=lambda k: (agg["groups"][k]["coupling"], k)):
         cells = [fm(measured(agg, key, f"mcrg.majority.level0.{name}"))
-                 for name in ("nn", "nnn", "plaquette", "field")]
+                 for name in LEVEL_ZERO_COUPLINGS]
         counts = ", ".join(str(sum(bool(c[name]) for c in checks[key]))
-                           for name in ("nn", "nnn", "plaquette", "field"))
+                           for name in LEVEL_ZERO_COUPLINGS)
         lines.append(f"| {key} | {agg['groups'][key]['coupling']:.4g} | " + " | ".join(cells)
                      + f" | {counts} of {len(checks[key])} |")
     lines.append("")
@@ -132,10 +133,16 @@ def _first_level(result: dict) -> dict | None:
     return levels[0] if levels else None
 
 
+def _job_value(entry: dict | None) -> tuple[float, float, int]:
+    """One job's ``{mean, error}`` as ``measured`` gives a group's (NaN where missing)."""
+    entry = entry or {}
+    mean, error = entry.get("mean"), entry.get("error")
+    return (np.nan if mean is None else mean, np.nan if error is None else error, 1)
+
+
 def _exponent_cell(level: dict, name: str) -> str:
     """y_t or y_h of one level of one job, with its jackknife error."""
-    entry = level.get(name) or {}
-    return fm((entry.get("mean", np.nan), entry.get("error", np.nan), 1)) if entry else "n/a"
+    return fm(_job_value(level[name])) if level.get(name) else "n/a"
 
 
 def _reference(inputs: ReportInputs) -> list[str]:
@@ -155,10 +162,9 @@ def _reference(inputs: ReportInputs) -> list[str]:
         if not entry:
             continue
         for level in entry["levels"][1:]:
-            projection = level.get("nn_projection") or {}
             lines.append(
                 f"| {label} | {level['level']} ({level['size']}) | "
-                f"{fm((projection.get('mean', np.nan), projection.get('error', np.nan), 1))}"
+                f"{fm(_job_value(level.get('nn_projection')))}"
                 f" | {_exponent_cell(level, 'y_t')} | {_exponent_cell(level, 'y_h')} |")
     lines.append("")
     return lines + _reference_verdict(result)
@@ -175,15 +181,14 @@ def _reference_verdict(result: dict) -> list[str]:
     words = []
     for (name, exact_value), tolerance in zip(EXPONENTS, REFERENCE_TOLERANCE.values(),
                                               strict=True):
-        values = [(level["level"], (level.get(name) or {}).get("mean"),
-                   (level.get(name) or {}).get("error")) for level in levels]
-        values = [(lv, v, e) for lv, v, e in values if v is not None]
+        values = [(level["level"], *_job_value(level.get(name))[:2]) for level in levels]
+        values = [(lv, v, e) for lv, v, e in values if np.isfinite(v)]
         if not values:
             words.append(f"{name}: undecided")
             continue
         level, best, error = min(values, key=lambda item: abs(item[1] - exact_value))
         off = abs(best - exact_value) / exact_value
-        shown = significant(best, 3) if error is None else format_measurement(best, error)
+        shown = format_measurement(best, error) if np.isfinite(error) else significant(best, 3)
         words.append(f"{name} = {shown} at level {level}, "
                      f"{significant(100 * off, 2)} % from {exact_value:g} (target: "
                      f"{tolerance:.0%}): {'met' if off <= tolerance else 'missed'}")
@@ -241,9 +246,7 @@ def _exponent_verdict(agg: dict, key: str, name: str, levels: list[int]) -> str:
         for y, exact_value in EXPONENTS:
             value = measured(agg, key, f"mcrg.{name}.level{level}.{y}")
             allowance = metric(agg, key, f"mcrg.majority.level{level}.{y}")[0]
-            if not np.isfinite(value[0]) or not np.isfinite(allowance):
-                return "undecided"
-            if not np.isfinite(value[1]):
+            if not (np.isfinite(value[0]) and np.isfinite(value[1]) and np.isfinite(allowance)):
                 return "undecided"
             tolerance = SIGMAS * value[1] + abs(allowance - exact_value)
             if abs(value[0] - exact_value) > tolerance:
