@@ -255,6 +255,6 @@ def test_capacity_study_measures_the_exact_ising_rbm_as_its_reference(tmp_path):
     text = write_report(agg | {"preset": "study", "root_seed": 3, "settings": {}}, results,
                         tmp_path / "report.md").read_text()
     headings = [line for line in text.splitlines() if line.startswith("## ")]
-    assert headings == ["## 7. Quality of the distribution against RG-likeness",
-                        "## 8. The free energy across layers"]
+    assert headings == ["## 1. Quality of the distribution against RG-likeness",
+                        "## 2. The free energy across layers", "## Cost"]
     assert "exact Ising RBM (32 bond units)" in text

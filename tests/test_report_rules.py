@@ -149,3 +149,24 @@ def test_no_likelihood_gap_where_log_z_failed_its_check():
         "log Z below its bound in 1 of 3 seeds: not computed")
     agg["groups"]["capacity_paper@0.408"]["metrics"]["quality.log_z_bound_ok"]["mean"] = 1.0
     assert _gap_cell(agg, "capacity_paper@0.408") == "-0.1900 ± 0.0010"
+
+
+def test_earlier_locality_rule_answers_beside_the_share_of_local_units():
+    # bond-like paper units: all local by the per-unit null (share 1, as the density recipe's),
+    # but their site shuffles keep the two large weights, so their locality sits near its
+    # chance level and the earlier rule scores the density recipe as more Kadanoff-like
+    out = {}
+    for recipe, local, locality in (("paper", 1.0, 0.70), ("density", 1.0, 0.90)):
+        out[f"capacity_{recipe}@0.408"] = {
+            "quality.gap_per_spin.validation": (-0.1, 0.001),
+            "layer1.local_fraction": (local, 0.01),
+            "layer1.kadanoff_majority.local_fraction": (1.0, 0.0),
+            "layer1.locality": (locality, 0.01),
+            "layer1.locality_chance": (0.68, 0.0),
+            "layer1.kadanoff_majority.locality": (1.0, 0.0)}
+    points = [Point(f"capacity_{r}@0.408", 40, r, (400, 100, 25), "paper")
+              for r in ("paper", "density")]
+    answer, earlier = _quality_answer(aggregate(out), points, [1])
+    assert "more Kadanoff-like in 0 and less in 0 of 1" in answer and "**neither**" in answer
+    assert earlier.startswith("Beside it, the earlier rule on the same networks")
+    assert "more Kadanoff-like in 1 and less in 0 of 1 cells, **more**" in earlier

@@ -16,7 +16,7 @@ from ising_rg.errors import IsingRGError
 from ising_rg.experiments.jobs import Job
 from ising_rg.experiments.report.capacity import STUDY_GROUP_PREFIXES, STUDY_SECTIONS, has_study
 from ising_rg.experiments.report.common import PAPER_KEY, ReportInputs
-from ising_rg.experiments.report.sections import SECTIONS
+from ising_rg.experiments.report.sections import SECTIONS, cost
 from ising_rg.io.atomic import atomic_output, check_output_path
 
 __all__ = ["check_report_output", "write_report"]
@@ -61,7 +61,7 @@ def write_report(aggregate: dict, results: list[dict], out_path: str | os.PathLi
     if not sections:
         raise IsingRGError("the study has neither the report's paper group nor the capacity "
                            "study's groups: nothing to report")
-    lines = [line for section in sections for line in section(inputs)]
+    lines = [line for section in (*sections, cost) for line in section(inputs)]
     with atomic_output(out_path, overwrite=True) as tmp:
         tmp.write_text("\n".join(lines) + "\n")
     return out_path

@@ -455,6 +455,7 @@ def cost(inputs: ReportInputs) -> list[str]:
     return lines
 
 
-# The report, in order.
+# The report, in order; the cost table closes every report (this one's, the capacity
+# study's, or both).
 SECTIONS = (header, paper_point, generative, convergence, controls, sweep, couplings, rbm_flow,
-            hidden_correlations, mcrg, rsmi, cost)
+            hidden_correlations, mcrg, rsmi)
