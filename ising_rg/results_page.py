@@ -130,8 +130,9 @@ def _quality_line(quality: dict) -> str:
 
 # The report's lines that state an answer, a rule with the bullets that apply it, a known
 # answer met or missed, the convergence and bound checks, or an earlier answer replaced.
-ANSWER_STARTS = ("**Answer", "* **Answer", "*Earlier", "*By the previous", "Rule: ", "Rules. ",
-                 "Majority rule at its best level", "Converged: ", "The first RBM's log Z")
+ANSWER_STARTS = ("**Answer", "* **Answer", "*Earlier", "*By the previous", "Beside it, the earlier",
+                 "Rule: ", "Rules. ", "Majority rule at its best level", "Converged: ",
+                 "The first RBM's log Z")
 
 
 def _answers(path: Path, command: str, root: Path) -> list[str]:

@@ -36,6 +36,8 @@ Prose after the answer, not copied.
 
 *Earlier answer, changed:* it said something else.
 
+Beside it, the earlier rule on the same networks: the opposite.
+
 ## Cost
 
 **Answer.** never copied from the cost table.
@@ -73,6 +75,7 @@ def test_every_number_is_the_outputs(outputs):
     # the report's answers, not its tables, prose or cost
     assert "* Layer 2: not local." in text and "**1. The first question**" in text
     assert "*Earlier answer, changed:* it said something else." in text
+    assert "Beside it, the earlier rule on the same networks: the opposite." in text
     assert "that is not an answer" not in text and "Prose after" not in text
     assert "never copied" not in text
     assert "| metropolis L256 flips_per_ns | 2.718 |" in text and "| note | idle |" in text
