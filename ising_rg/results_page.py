@@ -148,7 +148,8 @@ def _answers(path: Path, command: str, root: Path) -> list[str]:
         elif skip:
             continue
         elif line.startswith(ANSWER_STARTS):
-            lines.append(line)
+            # a paragraph of its own (a bullet stays in its list)
+            lines += ([""] if lines[-1] and not line.startswith("* ") else []) + [line]
             keep = line.startswith(("**Answer", "Rule"))
         elif keep and line.startswith("* "):
             lines.append(line)
