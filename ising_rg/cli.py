@@ -67,8 +67,8 @@ from ising_rg.settings import (
 
 # The exit status after Ctrl-C: 128 + SIGINT, as a shell reports a process SIGINT ended;
 # after SIGTERM (a scheduler's or `kill`'s stop), 128 + SIGTERM.
-INTERRUPTED = 130
-TERMINATED = 143
+INTERRUPTED = 128 + signal.SIGINT
+TERMINATED = 128 + signal.SIGTERM
 
 
 class Terminated(KeyboardInterrupt):

@@ -149,7 +149,7 @@ def _answers(path: Path, command: str, root: Path) -> list[str]:
             continue
         elif line.startswith(ANSWER_STARTS):
             # a paragraph of its own (a bullet stays in its list)
-            lines += ([""] if lines[-1] and not line.startswith("* ") else []) + [line]
+            lines += ([""] if lines and lines[-1] and not line.startswith("* ") else []) + [line]
             keep = line.startswith(("**Answer", "Rule"))
         elif keep and line.startswith("* "):
             lines.append(line)

@@ -135,47 +135,56 @@ class _LocalPool(ProcessPoolExecutor):
             return super().submit(fn, *args, **kwargs)
 
 
+#: The signals that stop a run: Ctrl-C, and SIGTERM, which the command line takes as Ctrl-C.
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
 @contextlib.contextmanager
 def _interrupts_deferred() -> Iterator[None]:
-    """Within the block, SIGINT is blocked in this thread (processes started here inherit
-    that) and a Ctrl-C that reaches the process anyway (another thread takes it) is only
-    recorded; it is raised as KeyboardInterrupt when the block ends."""
+    """Within the block, SIGINT and SIGTERM are blocked in this thread (processes started
+    here inherit that) and one that reaches the process anyway (another thread takes it) is
+    only recorded; when the block ends it is raised again, to the handler the caller had
+    (KeyboardInterrupt if that handler lets it pass)."""
     in_main_thread = threading.current_thread() is threading.main_thread()
     received: list[int] = []
 
     def record(signum, frame) -> None:
         received.append(signum)
 
-    handler = signal.signal(signal.SIGINT, record) if in_main_thread else None
-    mask = (signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    handlers = ({signum: signal.signal(signum, record) for signum in _STOP_SIGNALS}
+                if in_main_thread else {})
+    mask = (signal.pthread_sigmask(signal.SIG_BLOCK, set(_STOP_SIGNALS))
             if hasattr(signal, "pthread_sigmask") else None)
     try:
         yield
     finally:
-        if mask is not None:  # a Ctrl-C held pending is delivered here, to the recorder
+        if mask is not None:  # a signal held pending is delivered here, to the recorder
             signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-        if in_main_thread:
-            signal.signal(signal.SIGINT, handler)
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
     if received:
+        signal.raise_signal(received[0])
         raise KeyboardInterrupt
 
 
 def _ignore_interrupts() -> None:
     """A local worker's initializer: leave Ctrl-C to the parent (a Ctrl-C held pending while
-    the worker started is discarded by ignoring it, then unblocking)."""
+    the worker started is discarded by ignoring it, then unblocking); SIGTERM keeps its
+    default, so that the pool can still terminate its workers."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, set(_STOP_SIGNALS))
 
 
 def _stop_workers(pool: ProcessPoolExecutor, before: set[int],
                   folder: str | os.PathLike | None) -> None:
     """Cancel the pool's pending jobs, kill its workers (the children not in ``before``; a
     job inside a numba kernel would not see a gentler signal for minutes) and remove their
-    temporary files. A second Ctrl-C meanwhile is ignored, so that the cleaning-up is not
-    itself cut short."""
+    temporary files. A second Ctrl-C or SIGTERM meanwhile is ignored, so that the cleaning-up
+    is not itself cut short."""
     in_main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if in_main_thread else None
+    previous = ({signum: signal.signal(signum, signal.SIG_IGN) for signum in _STOP_SIGNALS}
+                if in_main_thread else {})
     try:
         pool.shutdown(wait=False, cancel_futures=True)
         stopped = [child.pid for child in multiprocessing.active_children()
@@ -190,8 +199,8 @@ def _stop_workers(pool: ProcessPoolExecutor, before: set[int],
             if folder is not None:
                 remove_temporary_files(folder, pid)
     finally:
-        if in_main_thread:
-            signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _running(pid: int) -> bool:

@@ -32,7 +32,7 @@ def check_report_output(jobs: Sequence[Job], out_path: str | os.PathLike,
     points = {job.point for job in jobs}
     if PAPER_KEY not in points and not any(
             job.group.startswith(STUDY_GROUP_PREFIXES) for job in jobs):
-        papers = sorted(point for point in points if point.startswith("paper@"))
+        papers = sorted({job.point for job in jobs if job.group == "paper"})
         found = f"; this study's paper points: {', '.join(papers)}" if papers else ""
         raise IsingRGError(f"--report needs a group named 'paper' with the point {PAPER_KEY} "
                            "(K = 0.408, no other grid axis: the default preset's report) or "

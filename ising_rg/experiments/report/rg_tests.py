@@ -188,7 +188,7 @@ def _reference_verdict(result: dict) -> list[str]:
             continue
         level, best, error = min(values, key=lambda item: abs(item[1] - exact_value))
         off = abs(best - exact_value) / exact_value
-        shown = format_measurement(best, error) if np.isfinite(error) else significant(best, 3)
+        shown = format_measurement(best, error)  # the value alone where no error
         words.append(f"{name} = {shown} at level {level}, "
                      f"{significant(100 * off, 2)} % from {exact_value:g} (target: "
                      f"{tolerance:.0%}): {'met' if off <= tolerance else 'missed'}")
