@@ -358,7 +358,8 @@ def run_analyze(model_path: str | os.PathLike, data_path: str | os.PathLike,
     if rsmi_filter is not None:
         with stage(progress, "RSMI control"):
             metrics["rsmi"] = to_json(rsmi_control(samples.spins, rsmi_filter, dbn,
-                                                   samples.coupling, seed=options.seed))
+                                                   samples.coupling, seed=options.seed,
+                                                   chance_draws=options.chance_draws))
     data_sha = file_sha256(data_path)
     metrics["provenance"] = {
         "model": str(model_path), "data": str(data_path), "data_sha256": data_sha,

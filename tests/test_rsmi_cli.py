@@ -104,3 +104,22 @@ def test_analyze_measures_the_filter_beside_the_network(data, tmp_path):
     refused = _invoke(*analyze, "--filter", wide, "--out", tmp_path / "no")
     assert_one_line_error(refused, "environment")
     assert not (tmp_path / "no").exists()
+
+
+def test_the_filters_chance_level_takes_the_analysis_draws(data, tmp_path):
+    """``rsmi_control`` scores the filter's units with the chance draws it is given (as
+    ``analyze`` scores the network's layers with ``AnalysisOptions.chance_draws``), not a
+    fixed number: its reference is ``rsmi_reference``'s with the same draws, and fewer draws
+    give another chance level."""
+    from ising_rg.io.jsonfile import to_json
+    from ising_rg.io.samples import read_samples
+    from ising_rg.rg.rsmi_comparison import RSMI_ROWS, rsmi_control, rsmi_reference
+    from ising_rg.spins import analysis_subset
+
+    rsmi = tmp_path / "rsmi.h5"
+    assert _invoke("rsmi", "--data", data, "--epochs", "1", "--out", rsmi).exit_code == 0
+    spins, model = read_samples(data).spins, load_filter(rsmi)
+    rows = spins[analysis_subset(len(spins), RSMI_ROWS)]
+    two = to_json(rsmi_control(spins, model, None, 0.42, seed=3, chance_draws=2)["reference"])
+    assert two == to_json(rsmi_reference(rows, model, 0.42, seed=3, chance_draws=2))
+    assert two != to_json(rsmi_control(spins, model, None, 0.42, seed=3)["reference"])

@@ -137,7 +137,8 @@ def rsmi_reference(spins: np.ndarray, rsmi_filter: RSMIFilter, coupling: float, 
 
 
 def rsmi_control(spins: np.ndarray, rsmi_filter: RSMIFilter, dbn: Any, coupling: float, *,
-                 seed: int = 0, wide_filter: RSMIFilter | None = None) -> dict[str, Any]:
+                 seed: int = 0, chance_draws: int = AnalysisOptions().chance_draws,
+                 wide_filter: RSMIFilter | None = None) -> dict[str, Any]:
     """The RSMI control beside a network (``analyze --filter``, the study extra ``rsmi``):
     the filter and the information it keeps, ``environment_comparison`` with the network's
     first-layer units, the filter's units scored like layer 1 (``rsmi_reference``), and a
@@ -150,6 +151,8 @@ def rsmi_control(spins: np.ndarray, rsmi_filter: RSMIFilter, dbn: Any, coupling:
     dbn : fitted DBN over the same lattice, or None
     coupling : float, K of the data (the layer context's exact correlation length)
     seed : int, the split, the decoders' training order, tie coins and shuffles
+    chance_draws : int, random blocks per unit for the filter's units' chance level (as for
+        the network's layers: ``AnalysisOptions.chance_draws``)
     wide_filter : fitted RSMIFilter of 4 x 4 blocks, optional
 
     Returns
@@ -164,7 +167,8 @@ def rsmi_control(spins: np.ndarray, rsmi_filter: RSMIFilter, dbn: Any, coupling:
         "filter_bits": rsmi_filter.mutual_information_,
         "filter_bits_error": rsmi_filter.mutual_information_error_,
         "environment": environment_comparison(rows, rsmi_filter, dbn, seed=seed),
-        "reference": rsmi_reference(rows, rsmi_filter, coupling, seed=seed),
+        "reference": rsmi_reference(rows, rsmi_filter, coupling, seed=seed,
+                                    chance_draws=chance_draws),
         "filter_4": None if wide_filter is None else np.asarray(wide_filter.filter_).tolist(),
         "filter_4_bits": None if wide_filter is None else wide_filter.mutual_information_,
     }
