@@ -192,13 +192,11 @@ def rsmi_control_lines(metrics: dict) -> list[str]:
     I(H; E) each block rule keeps about its environment, in bits, with its error; the
     first-layer units' mean and the share of their squared weight their windows drop. No
     lines without the control."""
-    from ising_rg.formatting import significant
-
     control = metrics.get("rsmi")
     if not control:
         return []
     environment = control["environment"]
-    rules = [f"{name} {significant(rule['bits'])} +- {significant(rule['error'], 2)}"
+    rules = [f"{name} {format_measurement(rule['bits'], rule['error'])}"
              for name, rule in environment["rules"].items()]
     lines = [f"RSMI control (b = {environment['block_size']}), I(H;E) in bits: "
              + ", ".join(rules)]
@@ -206,7 +204,7 @@ def rsmi_control_lines(metrics: dict) -> list[str]:
     if units.get("units"):
         mean, dropped = units["mean"], units["dropped_share"]
         lines.append(f"  first-layer units in their best windows ({len(units['units'])}, mean): "
-                     f"{significant(mean['bits'])} +- {significant(mean['error'], 2)} "
+                     f"{format_measurement(mean['bits'], mean['error'])} "
                      f"(the windows drop {100 * sum(dropped) / len(dropped):.0f}% of their "
                      "squared weight)")
     return lines

@@ -71,6 +71,7 @@ def test_a_filter_for_another_block_size_is_refused(data, tmp_path):
 def test_analyze_measures_the_filter_beside_the_network(data, tmp_path):
     """``analyze --filter``: the control of docs/rsmi.md in metrics.json, the same numbers the
     library gives, its summary printed; a filter that does not fit the data is one line."""
+    from ising_rg.formatting import format_measurement
     from ising_rg.io.models import load_dbn
     from ising_rg.io.samples import read_samples
     from ising_rg.rg.rsmi_comparison import rsmi_control
@@ -88,6 +89,8 @@ def test_analyze_measures_the_filter_beside_the_network(data, tmp_path):
     written = json.loads((tmp_path / "results" / "metrics.json").read_text())
     assert written["provenance"]["filter"] == str(rsmi)
     control = written["rsmi"]
+    majority = control["environment"]["rules"]["majority"]  # with its error, as every summary
+    assert f"majority {format_measurement(majority['bits'], majority['error'])}," in result.output
     expected = rsmi_control(read_samples(data).spins, load_filter(rsmi), load_dbn(model), 0.42)
     assert control["filter"] == expected["filter"]
     for name in ("decimation", "majority", "rsmi"):
