@@ -101,6 +101,8 @@ def test_better_learning_more_kadanoff_like_only_when_every_significant_cell_agr
 
     points = [Point(f"capacity_{r}@0.408", 40, r, (400, 100, 25), "paper")
               for r in ("paper", "density")]
+    # a network with no partner of the other recipe is not a pair: it is not counted
+    points.append(Point("capacity_lone@0.408", 40, "paper", (1600, 400, 100), "paper"))
     more = "".join(_quality_answer(groups(0.6), points, [1]))
     assert "**more**" in more and "-gap) in 1 of 1 pairs" in more
     assert "**less**" in "".join(_quality_answer(groups(0.1), points, [1]))

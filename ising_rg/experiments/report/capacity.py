@@ -210,12 +210,14 @@ def _quality_figure(agg: dict, points: list[Point], layers: list[int], out) -> s
 
 
 def _recipe_pairs(points: list[Point]) -> dict[tuple[int, tuple[int, ...]], dict[str, Point]]:
-    """The study's networks paired by L and widths, keyed by recipe."""
+    """The study's networks paired by L and widths, keyed by recipe: only the (L, widths)
+    that have a network of both recipes (an unpaired one has nothing to be compared with)."""
     pairs: dict[tuple[int, tuple[int, ...]], dict[str, Point]] = {}
     for p in points:
         if p.variant != "ising_rbm":
             pairs.setdefault((p.size, p.hidden), {})[p.recipe] = p
-    return pairs
+    return {shape: by_recipe for shape, by_recipe in pairs.items()
+            if {"paper", "density"} <= set(by_recipe)}
 
 
 def _compare_recipes(agg: dict, pairs: dict, layers: list[int],
@@ -225,8 +227,6 @@ def _compare_recipes(agg: dict, pairs: dict, layers: list[int],
     standard errors, and how many cells had errors to judge by."""
     more, less, cells = [], [], 0
     for (size, hidden), by_recipe in sorted(pairs.items()):
-        if not {"paper", "density"} <= set(by_recipe):
-            continue
         a, b = by_recipe["paper"].key, by_recipe["density"].key
         for measure, layer in product(measures, layers):
             sa, sb = (kadanoff_share(agg, a, layer, measure),
@@ -255,10 +255,9 @@ def _quality_answer(agg: dict, points: list[Point], layers: list[int]) -> list[s
     pairs = _recipe_pairs(points)
     better = 0
     for by_recipe in pairs.values():
-        if {"paper", "density"} <= set(by_recipe):
-            ga, gb = deficit(agg, by_recipe["paper"].key), deficit(agg, by_recipe["density"].key)
-            if _has_error(ga) and _has_error(gb) and differs(ga, gb):
-                better += 1
+        ga, gb = deficit(agg, by_recipe["paper"].key), deficit(agg, by_recipe["density"].key)
+        if _has_error(ga) and _has_error(gb) and differs(ga, gb):
+            better += 1
     more, less, cells = _compare_recipes(agg, pairs, layers, RG_MEASURES)
     if not cells:
         return ["No paired recipes with 2 or more seeds each in the study: no answer.\n"]
