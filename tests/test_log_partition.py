@@ -162,3 +162,24 @@ def test_cluster_chains_links_chains_whose_means_agree_within_their_spread():
     # a chain between two others links them (single linkage)
     bridged = np.vstack([means[:2], [[0.22, -2120.0]], means[4:]])
     assert cluster_chains(bridged, np.full((4, 2), [0.1, 80.0])).tolist() == [0, 0, 0, 0]
+
+
+def test_share_errors_match_the_scatter_of_shares_over_seeds():
+    """The strata's shares carry delta-method errors: on the two-mode RBM (exact up share by
+    enumeration) the squared pulls (share - exact) / error over 8 independent seeds average
+    like chi^2_8 / 8, inside its 0.1 % and 99.9 % quantiles (0.17, 3.27); too small errors
+    (or shares off the exact weight) push the mean up, errors blown up push it down."""
+    rbm, _, up_share = two_modes(0.3)
+    scaled = ScaledRBM(rbm)
+    n = scaled.n_visible
+    bases = [Base("up", np.full(n, 0.95)), Base("down", np.full(n, 0.05))]
+    betas = ais_beta_schedule(300)
+    pulls = []
+    for seed in range(8):
+        summary = summarize_runs([mixture_ais(scaled, bases, 20, betas,
+                                              np.random.default_rng(seed))])
+        share, error = summary["share"][0], summary["share_error"][0]
+        assert summary["share_error"][1] == pytest.approx(error)  # two strata: s and 1 - s
+        assert 0 < error < 0.05
+        pulls.append((share - up_share) / error)
+    assert 0.17 < np.mean(np.square(pulls)) < 3.27, pulls

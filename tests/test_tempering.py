@@ -117,6 +117,25 @@ def test_modes_behind_a_first_order_jump_are_reported_not_averaged():
     assert "down" in heavy["kinds"] and "data" not in heavy["kinds"]
 
 
+def test_mode_weights_from_ais_shares_carry_errors_that_cover_the_exact_weight():
+    """Chains that cannot cross (two rungs near beta = 1) leave the two-mode RBM's modes
+    unweighed by the sampler; the mixture-AIS shares weigh them, each with the delta-method
+    error of its bases' summed share (calibrated over seeds in tests/test_log_partition.py),
+    and the exact weight (enumeration) lies within 3 of those errors."""
+    rbm, _, up_share = two_modes(0.3)
+    result = parallel_tempering(rbm, seed=1, starts=("up", "down"), n_chains_per_start=2,
+                                n_rungs=2, beta_min=0.95, tune_sweeps=(20,), block_sweeps=20,
+                                max_sweeps=40)
+    assert not result.converged and len(result.chain_modes) == 2
+    estimate = log_partition(rbm, seed=1, max_exact_units=0, n_runs=40, n_betas=300,
+                             pilot_betas=100, explore_steps=100)
+    equilibrium = equilibrium_modes(result, estimate)
+    assert equilibrium["source"] == "mixture AIS"
+    up = max(equilibrium["modes"], key=lambda m: m["magnetization"])
+    assert 0 < up["weight_error"] < 0.01
+    assert abs(up["weight"] - up_share) < 3 * up["weight_error"], (up, up_share)
+
+
 def test_without_ais_shares_modes_are_not_weighed_unless_there_is_one():
     """log Z enumerated exactly leaves no AIS shares: the first-order case's two chain modes
     stay unweighed (None, not 0), and a chain mode that every start reached weighs 1."""

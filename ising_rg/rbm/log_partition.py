@@ -85,7 +85,10 @@ _EXPLORE, _PILOT, _FINAL, _DATA, _RESAMPLE = 1, 2, 3, 4, 5
 class BaseReport:
     """One base of the mixture and what it found (nats).
 
-    ``log_contribution``, ``share`` (of the final estimate), ``effective_sample_size`` and
+    ``log_contribution``, ``share`` (of the final estimate) with its ``share_error`` (delta
+    method over the pooled runs, :func:`ising_rg.rbm.mixture_ais.share_error`),
+    ``relative_variance`` (the base's term of the squared relative error of Z, which a mode
+    made of several bases sums for its weight's error), ``effective_sample_size`` and
     ``end_magnetization`` (mean spin of the base's runs at beta = 1) are None for a base the
     pilot dropped; ``pilot_log_contribution`` is always there.
     """
@@ -100,6 +103,8 @@ class BaseReport:
     n_runs: int
     effective_sample_size: float | None
     end_magnetization: float | None
+    share_error: float | None = None
+    relative_variance: float | None = None
 
 
 @dataclass(frozen=True)
@@ -270,7 +275,8 @@ def _reports(bases: list[Base], pilot: dict, kept: list[int], final: dict
             log_contribution=value("log_contribution"), share=value("share"),
             n_runs=0 if j is None else int(final["n_runs"][j]),
             effective_sample_size=value("effective_sample_size"),
-            end_magnetization=value("end_magnetization")))
+            end_magnetization=value("end_magnetization"), share_error=value("share_error"),
+            relative_variance=value("relative_variance")))
     return tuple(reports)
 
 

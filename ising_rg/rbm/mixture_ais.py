@@ -42,6 +42,11 @@ Error: the delta-method standard error of the stratified mean, ln-scale,
 sqrt(sum_m pi_m^2 var_m(w) / R_m) / Z_hat. Like any AIS estimate ln Z_hat is low in expectation
 (Jensen) and the error does not see runs never drawn: compare seeds
 (:func:`ising_rg.rbm.log_partition.log_partition` does).
+
+The share of a set S of strata, s_S = C_S / Z_hat, has by the same delta method (the strata are
+independent) the variance (1 - s_S)^2 r_S + s_S^2 (r - r_S), with r_m = pi_m^2 var_m(w) / (R_m
+Z_hat^2) each stratum's relative variance, r_S their sum over S and r the sum over all strata
+(:func:`share_error`; a mode made of several bases sums them). It has the same blind spot.
 """
 
 from __future__ import annotations
@@ -59,7 +64,7 @@ from ising_rg.rbm.rbm import softplus
 from ising_rg.rbm.scaled import ScaledRBM, magnetization
 from ising_rg.seeding import bernoulli
 
-__all__ = ["MixtureRuns", "mixture_ais", "summarize_runs"]
+__all__ = ["MixtureRuns", "mixture_ais", "share_error", "summarize_runs"]
 
 
 @dataclass(frozen=True)
@@ -173,7 +178,9 @@ def summarize_runs(runs: Sequence[MixtureRuns]) -> dict:
     ``log_weight_variance`` (variance s^2 of ln w within the stratum; it falls as 1 / n_betas,
     and for log-normal weights the stratum's mean of N weights has the relative error
     sqrt((e^(s^2) - 1) / N)),
-    ``n_runs``, ``end_magnetization`` (mean over the stratum's end states).
+    ``n_runs``, ``end_magnetization`` (mean over the stratum's end states),
+    ``relative_variance`` (pi_m^2 var_m(w) / (R_m Z_hat^2): the stratum's term of the squared
+    error), ``share_error`` (delta method, :func:`share_error`).
     """
     log_w = np.concatenate([r.log_weights for r in runs])
     strata = np.concatenate([r.strata for r in runs])
@@ -202,13 +209,38 @@ def summarize_runs(runs: Sequence[MixtureRuns]) -> dict:
     log_z = float(_log_sum_exp(log_contribution))
     error = math.exp(0.5 * float(_log_sum_exp(log_variance)) - log_z) if np.isfinite(
         log_variance).any() else 0.0
+    share = np.exp(log_contribution - log_z)
+    relative_variance = np.where(np.isfinite(log_variance),
+                                 np.exp(log_variance - 2 * log_z), 0.0)
     return {
         "log_z": log_z,
         "error": float(error),
         "log_contribution": log_contribution,
-        "share": np.exp(log_contribution - log_z),
+        "share": share,
+        "share_error": share_error(share, relative_variance, float(relative_variance.sum())),
+        "relative_variance": relative_variance,
         "effective_sample_size": ess,
         "log_weight_variance": log_w_variance,
         "n_runs": counts,
         "end_magnetization": mean_m,
     }
+
+
+def share_error(share: np.ndarray | float, relative_variance: np.ndarray | float,
+                total_relative_variance: float) -> np.ndarray | float:
+    """Standard error of the share s_S = C_S / Z_hat of a set S of strata (delta method).
+
+    Parameters
+    ----------
+    share : s_S, the set's share of the estimate (a scalar or one per set)
+    relative_variance : r_S, the sum over S of the strata's ``relative_variance``
+    total_relative_variance : r, the sum over every stratum of the estimate
+
+    Returns
+    -------
+    sqrt((1 - s_S)^2 r_S + s_S^2 (r - r_S)), the shape of ``share``.
+    """
+    s, r_set = np.asarray(share, float), np.asarray(relative_variance, float)
+    variance = (1.0 - s) ** 2 * r_set + s**2 * np.maximum(total_relative_variance - r_set, 0.0)
+    error = np.sqrt(variance)
+    return float(error) if error.ndim == 0 else error

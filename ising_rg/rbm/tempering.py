@@ -71,6 +71,7 @@ from ising_rg.estimators.rank_diagnostics import (
     effective_sample_size,
 )
 from ising_rg.rbm._ladder import Ladder
+from ising_rg.rbm.mixture_ais import share_error
 from ising_rg.rbm.modes import START_KINDS, cluster_chains, start_states
 from ising_rg.rbm.scaled import ScaledRBM, magnetization
 from ising_rg.seeding import as_generator, seed_stream
@@ -378,7 +379,8 @@ def equilibrium_modes(result: TemperingResult, estimate: Any) -> dict[str, Any]:
     Returns
     -------
     dict: ``source``, ``modes`` (list of dicts: the sampler's mode entries, each with
-    ``weight``; for 'mixture AIS' also ``bases``, the names of the AIS bases assigned to it).
+    ``weight``; for 'mixture AIS' also ``bases``, the names of the AIS bases assigned to it,
+    and ``weight_error``, the delta-method error of their summed share).
     Without AIS shares (log Z enumerated exactly) a single chain mode, which every start
     reached, has weight 1, and several have weight None: they are not weighed.
     """
@@ -392,9 +394,13 @@ def equilibrium_modes(result: TemperingResult, estimate: Any) -> dict[str, Any]:
         return {"source": "none (log Z enumerated exactly: no AIS shares)",
                 "modes": [dict(m, weight=None, bases=[]) for m in result.chain_modes]}
     modes = [dict(m, weight=0.0, bases=[]) for m in result.chain_modes]
+    variance = [0.0] * len(modes)  # the summed relative variance of each mode's bases
     centres = np.array([m["magnetization"] for m in modes])
     for base in shared:
         nearest = int(np.argmin(np.abs(centres - base.end_magnetization)))
         modes[nearest]["weight"] += base.share
         modes[nearest]["bases"].append(base.name)
+        variance[nearest] += base.relative_variance or 0.0
+    for mode, mine in zip(modes, variance, strict=True):
+        mode["weight_error"] = share_error(mode["weight"], mine, sum(variance))
     return {"source": "mixture AIS", "modes": modes}
