@@ -418,7 +418,7 @@ def _preset_names() -> list[str]:
               default=None, help="Your own study: a TOML file (docs/experiments.md).")
 @click.option("--preset", type=click.Choice(_preset_names()), default=None,
               help="A built-in study: default (the report's controls, sweep and seeds at "
-                   "the paper's scale, 33 jobs, about 90 minutes on 2 cores; used when neither "
+                   "the paper's scale, 23 jobs, about 1 hour on 2 cores; used when neither "
                    "--spec nor --preset is given), capacity (the recipe and capacity study, 44 "
                    "jobs, about 2 h 45 min) or tiny (the default's study at seconds per job).")
 @click.option("--print-preset", type=click.Choice(_preset_names()), default=None,
