@@ -172,3 +172,20 @@ def test_earlier_locality_rule_answers_beside_the_share_of_local_units():
     assert "more Kadanoff-like in 0 and less in 0 of 1" in answer and "**neither**" in answer
     assert earlier.startswith("Beside it, the earlier rule on the same networks")
     assert "more Kadanoff-like in 1 and less in 0 of 1 cells, **more**" in earlier
+
+
+def test_a_one_seed_sweep_point_shows_its_jackknife_error():
+    """The data's xi at a sweep point run with one seed has no scatter over seeds, but its job
+    measured a jackknife error: the cell shows it (not "1 seed"); with several seeds the
+    larger of the seeds' standard error and the jobs' error / sqrt(n) counts."""
+    from ising_rg.experiments.report.lengths import _xi_cell
+
+    agg = aggregate({})
+    agg["groups"]["sweep@0.200"] = {"n": 1, "metrics": {
+        "data.correlation_length": {"mean": 0.81719, "std": None, "sem": None, "n": 1},
+        "data.correlation_length_error": {"mean": 0.000018, "std": None, "sem": None, "n": 1}}}
+    assert _xi_cell(agg, "sweep@0.200") == "0.817190 ± 0.000018"
+    agg["groups"]["paper@0.408"] = {"n": 4, "metrics": {
+        "data.correlation_length": entry(7.448, 0.001, n=4),
+        "data.correlation_length_error": entry(0.06, 0.0, n=4)}}
+    assert _xi_cell(agg, "paper@0.408") == "7.448 ± 0.030"  # 0.06 / sqrt(4) > 0.001

@@ -32,8 +32,9 @@ MIN_SWEEP_POINTS = 4
 
 
 def _xi_cell(agg: dict, key: str) -> str:
-    """The data's correlation length at a sweep point, flagged where L limits it."""
-    cell = fm(metric(agg, key, "data.correlation_length"))
+    """The data's correlation length at a sweep point, flagged where L limits it; its error
+    is at least the jobs' own jackknife error (``measured``), so a one-seed point has one."""
+    cell = fm(measured(agg, key, "data.correlation_length"))
     limited = metric(agg, key, "data.correlation_length_finite_size_limited")[0]
     return cell + (" (finite-size limited)" if limited and limited >= 0.5 else "")
 
