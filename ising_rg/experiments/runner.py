@@ -140,28 +140,38 @@ _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 @contextlib.contextmanager
+def _stop_signals_handled(handler: Any) -> Iterator[None]:
+    """Within the block, ``handler`` takes every stop signal; the previous handlers are put
+    back after it. Outside the main thread (where no handler can be set) nothing changes."""
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = ({signum: signal.signal(signum, handler) for signum in _STOP_SIGNALS}
+                if in_main_thread else {})
+    try:
+        yield
+    finally:
+        for signum, handler_before in previous.items():
+            signal.signal(signum, handler_before)
+
+
+@contextlib.contextmanager
 def _interrupts_deferred() -> Iterator[None]:
     """Within the block, SIGINT and SIGTERM are blocked in this thread (processes started
     here inherit that) and one that reaches the process anyway (another thread takes it) is
     only recorded; when the block ends it is raised again, to the handler the caller had
     (KeyboardInterrupt if that handler lets it pass)."""
-    in_main_thread = threading.current_thread() is threading.main_thread()
     received: list[int] = []
 
     def record(signum, frame) -> None:
         received.append(signum)
 
-    handlers = ({signum: signal.signal(signum, record) for signum in _STOP_SIGNALS}
-                if in_main_thread else {})
-    mask = (signal.pthread_sigmask(signal.SIG_BLOCK, set(_STOP_SIGNALS))
-            if hasattr(signal, "pthread_sigmask") else None)
-    try:
-        yield
-    finally:
-        if mask is not None:  # a signal held pending is delivered here, to the recorder
-            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-        for signum, handler in handlers.items():
-            signal.signal(signum, handler)
+    with _stop_signals_handled(record):
+        mask = (signal.pthread_sigmask(signal.SIG_BLOCK, set(_STOP_SIGNALS))
+                if hasattr(signal, "pthread_sigmask") else None)
+        try:
+            yield
+        finally:
+            if mask is not None:  # a signal held pending is delivered here, to the recorder
+                signal.pthread_sigmask(signal.SIG_SETMASK, mask)
     if received:
         signal.raise_signal(received[0])
         raise KeyboardInterrupt
@@ -182,10 +192,7 @@ def _stop_workers(pool: ProcessPoolExecutor, before: set[int],
     job inside a numba kernel would not see a gentler signal for minutes) and remove their
     temporary files. A second Ctrl-C or SIGTERM meanwhile is ignored, so that the cleaning-up
     is not itself cut short."""
-    in_main_thread = threading.current_thread() is threading.main_thread()
-    previous = ({signum: signal.signal(signum, signal.SIG_IGN) for signum in _STOP_SIGNALS}
-                if in_main_thread else {})
-    try:
+    with _stop_signals_handled(signal.SIG_IGN):
         pool.shutdown(wait=False, cancel_futures=True)
         stopped = [child.pid for child in multiprocessing.active_children()
                    if child.pid not in before]
@@ -198,9 +205,6 @@ def _stop_workers(pool: ProcessPoolExecutor, before: set[int],
                 time.sleep(0.02)
             if folder is not None:
                 remove_temporary_files(folder, pid)
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
 
 
 def _running(pid: int) -> bool:
