@@ -126,3 +126,5 @@ def test_the_filters_chance_level_takes_the_analysis_draws(data, tmp_path):
     two = to_json(rsmi_control(spins, model, None, 0.42, seed=3, chance_draws=2)["reference"])
     assert two == to_json(rsmi_reference(rows, model, 0.42, seed=3, chance_draws=2))
     assert two != to_json(rsmi_control(spins, model, None, 0.42, seed=3)["reference"])
+    with pytest.raises(IsingRGError, match="chance_draws must be an integer >= 1"):
+        rsmi_control(spins, model, None, 0.42, chance_draws=0)

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ising_rg.checks import check_integer
 from ising_rg.rbm.activations import sigmoid
 from ising_rg.rbm.trainer import dead_units
 from ising_rg.rg.receptive_fields import activation_weighted_fields
@@ -131,7 +132,7 @@ def rsmi_reference(spins: np.ndarray, rsmi_filter: RSMIFilter, coupling: float, 
     shuffles and random blocks for the layer)."""
     s, _ = as_spin_batch(spins)
     context = layer_context(s, int(rsmi_filter.block_size), layer, coupling, seed=seed,
-                            chance_draws=chance_draws)
+                            chance_draws=check_integer(chance_draws, "chance_draws", 1))
     activations, fields = rsmi_units(s, rsmi_filter)
     return unit_set_metrics(fields, activations, context, levels or {})
 
@@ -161,6 +162,7 @@ def rsmi_control(spins: np.ndarray, rsmi_filter: RSMIFilter, dbn: Any, coupling:
     ``reference``, ``filter_4`` and ``filter_4_bits`` (None without ``wide_filter``); NaN
     where a quantity is undefined (JSON-ready after ``ising_rg.io.jsonfile.to_json``).
     """
+    check_integer(chance_draws, "chance_draws", 1)  # before the environment's work
     rows = spins[analysis_subset(len(spins), RSMI_ROWS)]
     return {
         "filter": np.asarray(rsmi_filter.filter_).tolist(),
